@@ -1,0 +1,77 @@
+//! The interaction log and the first measures read from it.
+//!
+//! Every feature writes interactions (who did what, to whom, where, when);
+//! analytics only reads them. The staff flag is recorded with the interaction
+//! because community measures must count staff apart as they were at the time.
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::accounts::WorkspaceId;
+use crate::clock::Timestamp;
+use crate::community::{SpaceId, SpaceKind};
+use crate::error::StoreError;
+use crate::members::MemberId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionKind {
+    Post,
+    Reply,
+    Mention,
+    Reaction,
+    Share,
+}
+
+impl InteractionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InteractionKind::Post => "post",
+            InteractionKind::Reply => "reply",
+            InteractionKind::Mention => "mention",
+            InteractionKind::Reaction => "reaction",
+            InteractionKind::Share => "share",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewInteraction {
+    pub workspace_id: WorkspaceId,
+    pub space_id: SpaceId,
+    pub actor_id: MemberId,
+    pub target_id: Option<MemberId>,
+    pub kind: InteractionKind,
+    pub at: Timestamp,
+    pub source: String,
+    pub actor_is_staff: bool,
+}
+
+/// Activity in one space over a window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpaceActivity {
+    pub space_id: SpaceId,
+    pub space_name: String,
+    pub kind: SpaceKind,
+    pub n_interactions: i64,
+    /// Interactions aimed at another member (replies, mentions, reactions).
+    pub n_directed: i64,
+    /// Directed interactions between two non-staff members.
+    pub n_member_to_member: i64,
+    pub n_active_members: i64,
+}
+
+impl SpaceActivity {
+    /// Member-to-member share of directed interactions, when there are any.
+    pub fn member_to_member_share(&self) -> Option<f64> {
+        (self.n_directed > 0).then(|| self.n_member_to_member as f64 / self.n_directed as f64)
+    }
+}
+
+pub trait InteractionStore: Send + Sync {
+    fn record_interactions(&self, interactions: &[NewInteraction]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn space_activity(&self, workspace: WorkspaceId, since: Timestamp) -> impl Future<Output = Result<Vec<SpaceActivity>, StoreError>> + Send;
+    /// Interactions per UTC day in `[from, to)`, as (day number, count).
+    fn daily_interactions(&self, workspace: WorkspaceId, from: Timestamp, to: Timestamp) -> impl Future<Output = Result<Vec<(i64, i64)>, StoreError>> + Send;
+}

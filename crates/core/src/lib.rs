@@ -1,0 +1,21 @@
+//! Agora's domain core: the types, rules and storage traits every other crate shares.
+//!
+//! This crate never does IO: no network, no files, no SQL, no HTTP. The storage
+//! crate implements the traits declared here; the web and jobs crates call them.
+//! A tidy test (`tests/tidy.rs`) fails the build if axum, sqlx, reqwest or askama
+//! ever appear in this crate's dependencies.
+
+pub mod accounts;
+pub mod analytics;
+pub mod clock;
+pub mod community;
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod members;
+pub mod pagination;
+pub mod publishing;
+pub mod secrets;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{ErrorKind, StoreError};

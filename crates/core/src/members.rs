@@ -1,0 +1,45 @@
+//! Members: the people a workspace knows, one profile each, staff or not.
+//!
+//! A member may have an account (native sign-in) or not (known only through
+//! an external identity or the demo). Identities and merging come with the
+//! member-graph issue; this module holds the profile every feature points at.
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::accounts::{AccountId, WorkspaceId};
+use crate::clock::Timestamp;
+use crate::error::StoreError;
+use crate::pagination::{Cursor, Page};
+
+pub type MemberId = i64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewMember {
+    pub workspace_id: WorkspaceId,
+    pub account_id: Option<AccountId>,
+    pub name: String,
+    pub email: Option<String>,
+    pub joined_at: Timestamp,
+    pub is_staff: bool,
+}
+
+/// A member as listed to staff, with their activity count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberSummary {
+    pub id: MemberId,
+    pub name: String,
+    pub is_staff: bool,
+    pub joined_at: Timestamp,
+    pub n_interactions: i64,
+    pub last_active_at: Option<Timestamp>,
+}
+
+pub trait MemberStore: Send + Sync {
+    fn create_member(&self, member: &NewMember) -> impl Future<Output = Result<MemberId, StoreError>> + Send;
+    fn member_of_account(&self, workspace: WorkspaceId, account: AccountId) -> impl Future<Output = Result<Option<MemberId>, StoreError>> + Send;
+    /// Members by descending id, `limit` per page.
+    fn list_members(&self, workspace: WorkspaceId, after: Option<Cursor>, limit: i64) -> impl Future<Output = Result<Page<MemberSummary>, StoreError>> + Send;
+    fn count_members(&self, workspace: WorkspaceId) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}

@@ -1,0 +1,146 @@
+//! Agora's storage: one [`Db`] handle over SQLite or PostgreSQL, implementing
+//! the store traits the core declares.
+//!
+//! Queries are written once in the SQL both databases accept (`$N`
+//! placeholders, BIGINT milliseconds for time, `ON CONFLICT`, `RETURNING`) and
+//! run through sqlx's `Any` driver. Dialects differ only where they must: the
+//! migrations, and the job claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+//! `RowNotFound` becomes [`StoreError::NotFound`] here, in [`store_error`], and
+//! nowhere else.
+
+mod accounts;
+mod analytics;
+mod community;
+mod jobs;
+mod members;
+mod migrations;
+mod publishing;
+
+use std::time::Duration;
+
+use agora_core::StoreError;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+pub use migrations::MIGRATION_COUNT;
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Backend("database URL must start with sqlite: or postgres://".into()))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A pool of connections to Agora's database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 10 }
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file if needed. SQLite connections run in
+    /// WAL mode with foreign keys on and a busy timeout, so that the web and
+    /// the workers can write at once.
+    pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |connection, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        connection
+                            .execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = pool_options.connect(&url).await.map_err(store_error)?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration not yet applied; safe to call from several
+    /// processes at once on PostgreSQL (an advisory lock serialises them).
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        migrations::run(self).await
+    }
+
+    /// Whether the database answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// The one place a database error becomes a [`StoreError`].
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(database_error) if database_error.is_unique_violation() => {
+            StoreError::Conflict(database_error.message().to_owned())
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Reads a column, turning a decode error into a [`StoreError`].
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(store_error)
+}
+
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

@@ -1,0 +1,80 @@
+//! Member profiles in SQL.
+
+use agora_core::accounts::{AccountId, WorkspaceId};
+use agora_core::members::{MemberId, MemberStore, MemberSummary, NewMember};
+use agora_core::pagination::{Cursor, Page};
+use agora_core::{StoreError, Timestamp};
+
+use crate::{Db, flag, get, store_error};
+
+impl MemberStore for Db {
+    async fn create_member(&self, member: &NewMember) -> Result<MemberId, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO members (workspace_id, account_id, name, email, joined_at, is_staff) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(member.workspace_id)
+        .bind(member.account_id)
+        .bind(&member.name)
+        .bind(member.email.as_deref())
+        .bind(member.joined_at.millis())
+        .bind(flag(member.is_staff))
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "id")
+    }
+
+    async fn member_of_account(&self, workspace: WorkspaceId, account: AccountId) -> Result<Option<MemberId>, StoreError> {
+        let row = sqlx::query("SELECT id FROM members WHERE workspace_id = $1 AND account_id = $2")
+            .bind(workspace)
+            .bind(account)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(|row| get(&row, "id")).transpose()
+    }
+
+    async fn list_members(&self, workspace: WorkspaceId, after: Option<Cursor>, limit: i64) -> Result<Page<MemberSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.name, m.is_staff, m.joined_at, \
+             (SELECT COUNT(*) FROM interactions i WHERE i.actor_id = m.id) AS n_interactions, \
+             (SELECT MAX(i.at) FROM interactions i WHERE i.actor_id = m.id) AS last_active_at \
+             FROM members m WHERE m.workspace_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+        )
+        .bind(workspace)
+        .bind(after.map_or(i64::MAX, |cursor| cursor.0))
+        .bind(limit + 1)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        let mut items = rows
+            .iter()
+            .map(|row| {
+                Ok(MemberSummary {
+                    id: get(row, "id")?,
+                    name: get(row, "name")?,
+                    is_staff: get::<i64>(row, "is_staff")? != 0,
+                    joined_at: Timestamp(get(row, "joined_at")?),
+                    n_interactions: get(row, "n_interactions")?,
+                    last_active_at: get::<Option<i64>>(row, "last_active_at")?.map(Timestamp),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|member| Cursor(member.id).encode())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn count_members(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM members WHERE workspace_id = $1")
+            .bind(workspace)
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
+        get(&row, "n")
+    }
+}
