@@ -52,7 +52,7 @@ pub const KEYS: &[(&str, Option<&str>, bool, &str)] = &[
     ("public_url", None, false, "URL users reach Agora at (links in e-mails; https makes cookies Secure); default: http://<listen>"),
     ("log.format", Some("text"), false, "text or json"),
     ("log.level", Some("info"), false, "error, warn, info, debug or trace (or a tracing filter)"),
-    ("smtp.url", None, true, "smtp://user:pass@host:port (plain), smtps://… (TLS) or smtp+starttls://…; unset: e-mails are logged, not sent"),
+    ("smtp.url", None, true, "smtp://user:pass@host:port (plain), smtps://… (TLS) or smtp+starttls://…; unset: e-mails are written to <data_dir>/outbox as .eml files"),
     ("smtp.from", Some("Agora <agora@localhost>"), false, "From address of Agora's e-mails"),
     ("secret_key", None, true, "key that encrypts network tokens at rest (32+ characters); default: generated into <data_dir>/secret.key"),
     ("worker.concurrency", Some("8"), false, "jobs one worker process runs at once (1-256)"),

@@ -51,6 +51,8 @@ impl JobState {
 pub struct NewJob {
     /// Which handler runs it, e.g. `email.send`.
     pub kind: String,
+    /// The workspace the job works for; `None` for server-level jobs (account e-mails).
+    pub workspace_id: Option<i64>,
     pub payload: serde_json::Value,
     pub run_at: Timestamp,
     pub max_attempts: i64,
@@ -62,7 +64,12 @@ impl NewJob {
     pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 
     pub fn new(kind: impl Into<String>, payload: serde_json::Value, run_at: Timestamp) -> Self {
-        Self { kind: kind.into(), payload, run_at, max_attempts: Self::DEFAULT_MAX_ATTEMPTS, unique_key: None }
+        Self { kind: kind.into(), workspace_id: None, payload, run_at, max_attempts: Self::DEFAULT_MAX_ATTEMPTS, unique_key: None }
+    }
+
+    pub fn for_workspace(mut self, workspace_id: i64) -> Self {
+        self.workspace_id = Some(workspace_id);
+        self
     }
 
     pub fn unique(mut self, key: impl Into<String>) -> Self {
@@ -171,10 +178,11 @@ pub trait JobStore: Send + Sync + Clone + 'static {
     /// The most recent heartbeat of any worker.
     fn latest_heartbeat(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
     fn queue_counts(&self, now: Timestamp) -> impl Future<Output = Result<QueueCounts, StoreError>> + Send;
-    /// Jobs in `state` (or failed-and-retrying when `retrying_only`), newest first.
-    fn list_jobs(&self, state: JobState, retrying_only: bool, limit: i64) -> impl Future<Output = Result<Vec<JobSummary>, StoreError>> + Send;
+    /// Jobs in `state` (or failed-and-retrying when `retrying_only`), newest
+    /// first; with a workspace, only that workspace's and server-level jobs.
+    fn list_jobs(&self, workspace: Option<i64>, state: JobState, retrying_only: bool, limit: i64) -> impl Future<Output = Result<Vec<JobSummary>, StoreError>> + Send;
     /// Puts a dead (or retrying) job back in the queue to run now, with fresh attempts.
-    fn retry_job(&self, id: JobId, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn retry_job(&self, workspace: Option<i64>, id: JobId, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn job_attempts(&self, id: JobId) -> impl Future<Output = Result<Vec<JobAttempt>, StoreError>> + Send;
 }
 
@@ -198,4 +206,14 @@ mod tests {
             assert_eq!(JobState::parse(state.as_str()), Some(state));
         }
     }
+}
+
+/// Job outcomes counted by a worker process, read by its `/metrics`.
+#[derive(Debug, Default)]
+pub struct JobOutcomeCounters {
+    pub succeeded: std::sync::atomic::AtomicU64,
+    pub retrying: std::sync::atomic::AtomicU64,
+    pub dead: std::sync::atomic::AtomicU64,
+    /// Completions refused because the lease had passed to another worker.
+    pub lease_lost: std::sync::atomic::AtomicU64,
 }

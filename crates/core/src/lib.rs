@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod clock;
 pub mod community;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod jobs;
 pub mod members;
@@ -18,4 +19,5 @@ pub mod publishing;
 pub mod secrets;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use secrets::Secret;
 pub use error::{ErrorKind, StoreError};

@@ -51,8 +51,8 @@ impl Db {
 impl JobStore for Db {
     async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<Option<JobId>, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, unique_key, created_at, updated_at) \
-             VALUES ($1, $2, 'queued', $3, 0, $4, $5, $6, $6) ON CONFLICT (unique_key) DO NOTHING RETURNING id",
+            "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, unique_key, created_at, updated_at, workspace_id) \
+             VALUES ($1, $2, 'queued', $3, 0, $4, $5, $6, $6, $7) ON CONFLICT (unique_key) DO NOTHING RETURNING id",
         )
         .bind(&job.kind)
         .bind(job.payload.to_string())
@@ -60,6 +60,7 @@ impl JobStore for Db {
         .bind(job.max_attempts)
         .bind(job.unique_key.as_deref())
         .bind(now.millis())
+        .bind(job.workspace_id)
         .fetch_optional(self.pool())
         .await
         .map_err(store_error)?;
@@ -201,27 +202,31 @@ impl JobStore for Db {
         Ok(counts)
     }
 
-    async fn list_jobs(&self, state: JobState, retrying_only: bool, limit: i64) -> Result<Vec<JobSummary>, StoreError> {
+    async fn list_jobs(&self, workspace: Option<i64>, state: JobState, retrying_only: bool, limit: i64) -> Result<Vec<JobSummary>, StoreError> {
         let retry_clause = if retrying_only { "AND attempts > 0" } else { "" };
+        let workspace_clause = if workspace.is_some() { "AND (workspace_id = $3 OR workspace_id IS NULL)" } else { "AND $3 = $3" };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, kind, state, attempts, max_attempts, run_at, last_error, updated_at FROM jobs \
-             WHERE state = $1 {retry_clause} ORDER BY updated_at DESC, id DESC LIMIT $2"
+             WHERE state = $1 {retry_clause} {workspace_clause} ORDER BY updated_at DESC, id DESC LIMIT $2"
         )))
         .bind(state.as_str())
         .bind(limit)
+        .bind(workspace.unwrap_or(0))
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
         rows.iter().map(summary_from).collect()
     }
 
-    async fn retry_job(&self, id: JobId, now: Timestamp) -> Result<bool, StoreError> {
+    async fn retry_job(&self, workspace: Option<i64>, id: JobId, now: Timestamp) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, updated_at = $1 \
-             WHERE id = $2 AND (state = 'dead' OR (state = 'queued' AND attempts > 0))",
+             WHERE id = $2 AND (state = 'dead' OR (state = 'queued' AND attempts > 0)) \
+             AND ($3 = 0 OR workspace_id = $3 OR workspace_id IS NULL)",
         )
         .bind(now.millis())
         .bind(id)
+        .bind(workspace.unwrap_or(0))
         .execute(self.pool())
         .await
         .map_err(store_error)?;
@@ -290,8 +295,8 @@ impl Db {
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         for job in jobs {
             sqlx::query(
-                "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, unique_key, created_at, updated_at) \
-                 VALUES ($1, $2, 'queued', $3, 0, $4, $5, $6, $6) ON CONFLICT (unique_key) DO NOTHING",
+                "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, unique_key, created_at, updated_at, workspace_id) \
+                 VALUES ($1, $2, 'queued', $3, 0, $4, $5, $6, $6, $7) ON CONFLICT (unique_key) DO NOTHING",
             )
             .bind(&job.kind)
             .bind(job.payload.to_string())
@@ -299,6 +304,7 @@ impl Db {
             .bind(job.max_attempts)
             .bind(job.unique_key.as_deref())
             .bind(now.millis())
+            .bind(job.workspace_id)
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;

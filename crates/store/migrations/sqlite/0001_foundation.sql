@@ -78,6 +78,7 @@ CREATE INDEX signin_attempts_email_at ON signin_attempts(email, at);
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
+    workspace_id BIGINT REFERENCES workspaces(id) ON DELETE CASCADE,
     payload TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'queued',
     run_at BIGINT NOT NULL,

@@ -69,7 +69,7 @@ async fn failures_retry_then_dead_letter(db: Db) {
     let id = db.enqueue(&job("flaky", T0).max_attempts(2), T0).await.unwrap().unwrap();
     let attempt_1 = db.claim("w1", 1, T0, LEASE).await.unwrap().remove(0);
     assert!(db.fail(&attempt_1, "w1", "network said 503", Some(T0.plus_seconds(2)), T0).await.unwrap());
-    let retrying = db.list_jobs(JobState::Queued, true, 10).await.unwrap();
+    let retrying = db.list_jobs(None, JobState::Queued, true, 10).await.unwrap();
     assert_eq!(retrying.len(), 1);
     assert_eq!(retrying[0].last_error.as_deref(), Some("network said 503"));
     assert_eq!(db.queue_counts(T0).await.unwrap().retrying, 1);
@@ -77,13 +77,13 @@ async fn failures_retry_then_dead_letter(db: Db) {
     let attempt_2 = db.claim("w1", 1, T0.plus_seconds(2), LEASE).await.unwrap().remove(0);
     assert_eq!(attempt_2.attempt, 2);
     assert!(db.fail(&attempt_2, "w1", "still 503", None, T0.plus_seconds(3)).await.unwrap());
-    let dead = db.list_jobs(JobState::Dead, false, 10).await.unwrap();
+    let dead = db.list_jobs(None, JobState::Dead, false, 10).await.unwrap();
     assert_eq!((dead.len(), dead[0].id, dead[0].attempts), (1, id, 2));
     let outcomes: Vec<String> = db.job_attempts(id).await.unwrap().into_iter().map(|a| a.outcome).collect();
     assert_eq!(outcomes, ["retrying", "dead"]);
 
-    assert!(db.retry_job(id, T0.plus_seconds(10)).await.unwrap());
-    assert!(!db.retry_job(id, T0.plus_seconds(10)).await.unwrap(), "only dead or retrying jobs");
+    assert!(db.retry_job(None, id, T0.plus_seconds(10)).await.unwrap());
+    assert!(!db.retry_job(None, id, T0.plus_seconds(10)).await.unwrap(), "only dead or retrying jobs");
     let revived = db.claim("w1", 1, T0.plus_seconds(10), LEASE).await.unwrap().remove(0);
     assert_eq!((revived.id, revived.attempt), (id, 1));
 }
