@@ -312,3 +312,16 @@ impl Db {
         transaction.commit().await.map_err(store_error)
     }
 }
+
+impl Db {
+    /// Deletes every job of `kind` and its attempts (the benchmark starts clean).
+    pub async fn delete_jobs_of_kind(&self, kind: &str) -> Result<u64, StoreError> {
+        sqlx::query("DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE kind = $1)")
+            .bind(kind)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        let result = sqlx::query("DELETE FROM jobs WHERE kind = $1").bind(kind).execute(self.pool()).await.map_err(store_error)?;
+        Ok(result.rows_affected())
+    }
+}

@@ -1,0 +1,171 @@
+//! `agora serve`: the web server, the workers, or both, with graceful
+//! shutdown on SIGTERM or Ctrl-C (in-flight requests and jobs finish first).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::watch;
+
+use agora_connectors::email::{self, Mailer};
+use agora_core::config::{Config, LogFormat};
+use agora_core::jobs::JobOutcomeCounters;
+use agora_core::secrets::HashCost;
+use agora_core::{Clock, SystemClock};
+use agora_jobs::{Registry, Worker, WorkerSettings};
+use agora_store::{Backend, ConnectOptions, Db};
+use agora_web::{AppState, WebSettings};
+
+/// Which parts of Agora this process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Both,
+    WebOnly,
+    WorkerOnly,
+}
+
+impl Mode {
+    pub fn from_flags(web_only: bool, worker_only: bool) -> Self {
+        match (web_only, worker_only) {
+            (true, _) => Mode::WebOnly,
+            (_, true) => Mode::WorkerOnly,
+            _ => Mode::Both,
+        }
+    }
+
+    fn runs_web(self) -> bool {
+        self != Mode::WorkerOnly
+    }
+
+    fn runs_workers(self) -> bool {
+        self != Mode::WebOnly
+    }
+}
+
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Opens the configured database, creating the data directory for SQLite,
+/// and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let url = config.effective_database_url();
+    let backend = Backend::from_url(url.expose())?;
+    if backend == Backend::Sqlite {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    }
+    let max_connections = match backend {
+        Backend::Sqlite => 8,
+        Backend::Postgres => (config.worker_concurrency as u32 + 8).min(64),
+    };
+    let db = Db::connect(url.expose(), ConnectOptions { max_connections }).await.context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
+    match &config.smtp_url {
+        Some(url) => Mailer::smtp(url, &config.smtp_from).map_err(anyhow::Error::msg),
+        None => Ok(Mailer::outbox(config.data_dir.join("outbox"), &config.smtp_from)),
+    }
+}
+
+pub fn web_settings(config: &Config) -> WebSettings {
+    WebSettings {
+        public_url: config.public_url.clone(),
+        secure_cookies: config.secure_cookies(),
+        session_days: config.session_days,
+        password_cost: HashCost::Production,
+        heartbeat_max_age_millis: 30_000,
+    }
+}
+
+pub fn worker_settings(config: &Config) -> WorkerSettings {
+    WorkerSettings {
+        concurrency: config.worker_concurrency as usize,
+        poll_interval: Duration::from_millis(config.worker_poll_interval_ms as u64),
+        ..WorkerSettings::default()
+    }
+}
+
+/// Turns true on SIGTERM or Ctrl-C.
+fn shutdown_signal() -> watch::Receiver<bool> {
+    let (sender, receiver) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate => {}
+        }
+        tracing::info!("shutting down: finishing in-flight requests and jobs");
+        let _ = sender.send(true);
+    });
+    receiver
+}
+
+pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
+    let db = open_database(&config).await?;
+    run_with(config, db, mode, None).await
+}
+
+/// Serves with an open database; `announce` is printed once the port is bound.
+pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<String>) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let counters = Arc::new(JobOutcomeCounters::default());
+    let shutdown = shutdown_signal();
+    let mut tasks = tokio::task::JoinSet::new();
+
+    if mode.runs_workers() {
+        let mut registry = Registry::with_builtins();
+        email::register(&mut registry, mailer(&config)?);
+        let worker = Worker::new(db.clone(), registry, clock.clone(), worker_settings(&config), counters.clone());
+        tracing::info!(worker_id = worker.id(), "starting worker");
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            worker.run(shutdown).await;
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+
+    if mode.runs_web() {
+        let state = AppState::new(db.clone(), web_settings(&config), clock.clone(), counters.clone());
+        let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, backend = db.backend().as_str(), "web server listening");
+        match &announce {
+            Some(text) => println!("{text}"),
+            None => println!("Agora is listening on http://{address} ({})", db.backend().as_str()),
+        }
+        let mut shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, agora_web::router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown.wait_for(|stop| *stop).await;
+                })
+                .await
+                .context("web server")
+        });
+    }
+
+    while let Some(result) = tasks.join_next().await {
+        result.context("a task panicked")??;
+    }
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The OpenAPI 3.1 document, generated from the route table: every API route
+//! appears with its method, tag (bounded context), parameters, request and
+//! response schemas, and the problem document for errors.
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+use crate::routes::specs;
+
+fn schemas() -> Value {
+    let timestamp = json!({"type": "integer", "description": "milliseconds since the Unix epoch, UTC"});
+    let role = json!({"type": "string", "enum": ["admin", "marketer", "community_manager", "moderator", "member"]});
+    let token = json!({"type": "object", "required": ["id", "name", "prefix", "created_at"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+        "created_at": timestamp, "last_used_at": {"type": ["integer", "null"]}, "revoked_at": {"type": ["integer", "null"]}}});
+    let member = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "is_staff": {"type": "boolean"}, "joined_at": timestamp,
+        "n_interactions": {"type": "integer"}, "last_active_at": {"type": ["integer", "null"]}}});
+    let space = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["page", "group"]}, "slug": {"type": "string"},
+        "name": {"type": "string"}, "description": {"type": "string"}, "network": {"type": "string"}}});
+    let post = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "space_id": {"type": "integer"}, "space_name": {"type": "string"}, "network": {"type": "string"},
+        "body": {"type": "string"}, "status": {"type": "string", "enum": ["draft", "scheduled", "published"]}, "at": timestamp,
+        "n_likes": {"type": "integer"}, "n_shares": {"type": "integer"}, "n_replies": {"type": "integer"}}});
+    let activity = json!({"type": "object", "properties": {
+        "space_id": {"type": "integer"}, "space_name": {"type": "string"}, "kind": {"type": "string"},
+        "n_interactions": {"type": "integer"}, "n_directed": {"type": "integer"}, "n_member_to_member": {"type": "integer"},
+        "n_active_members": {"type": "integer"}, "member_to_member_share": {"type": ["number", "null"]}}});
+    let job = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string"}, "state": {"type": "string"}, "attempts": {"type": "integer"},
+        "max_attempts": {"type": "integer"}, "run_at": timestamp, "last_error": {"type": ["string", "null"]}, "updated_at": timestamp}});
+    let invitation = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "workspace_slug": {"type": "string"}, "email": {"type": "string"}, "role": role,
+        "created_at": timestamp, "expires_at": timestamp, "accepted_at": {"type": ["integer", "null"]}}});
+    json!({
+        "Problem": {"type": "object", "description": "RFC 9457 problem document", "required": ["type", "title", "status"], "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}}}}}},
+        "Me": {"type": "object", "required": ["id", "email", "name", "workspaces"], "properties": {
+            "id": {"type": "integer"}, "email": {"type": "string"}, "name": {"type": "string"},
+            "workspaces": {"type": "array", "items": {"type": "object", "required": ["slug", "name", "role"], "properties": {
+                "slug": {"type": "string"}, "name": {"type": "string"}, "role": role}}}}},
+        "ApiToken": token,
+        "ApiTokenList": {"type": "array", "items": {"$ref": "#/components/schemas/ApiToken"}},
+        "NewToken": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string", "maxLength": 80}}},
+        "CreatedToken": {"allOf": [{"$ref": "#/components/schemas/ApiToken"}, {"type": "object", "required": ["secret"], "properties": {"secret": {"type": "string", "description": "shown once"}}}]},
+        "Member": member,
+        "MemberPage": {"type": "object", "required": ["items"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}, "next_cursor": {"type": ["string", "null"]}}},
+        "Space": space,
+        "SpaceList": {"type": "array", "items": {"$ref": "#/components/schemas/Space"}},
+        "PagePost": post,
+        "PagePostList": {"type": "array", "items": {"$ref": "#/components/schemas/PagePost"}},
+        "SpaceActivity": activity,
+        "SpaceActivityList": {"type": "array", "items": {"$ref": "#/components/schemas/SpaceActivity"}},
+        "NewInvitation": {"type": "object", "required": ["email", "role"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "role": role}},
+        "Invitation": invitation,
+        "Job": job,
+        "JobList": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+    })
+}
+
+fn query_parameters(path: &str) -> Vec<Value> {
+    let query = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description});
+    match path {
+        "/api/v1/w/{workspace}/members" => vec![query("cursor", "next_cursor of the previous page"), query("limit", "1 to 200, default 50")],
+        "/api/v1/w/{workspace}/posts" => vec![query("from", "RFC 3339, inclusive"), query("to", "RFC 3339, exclusive")],
+        "/api/v1/w/{workspace}/jobs" => vec![query("state", "dead (default), retrying, queued, running or succeeded")],
+        _ => Vec::new(),
+    }
+}
+
+/// Builds the document from the route table.
+pub fn build() -> Value {
+    let mut paths = Map::new();
+    for spec in specs().into_iter().filter(|spec| spec.is_api()) {
+        let mut parameters: Vec<Value> = spec
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| {
+                let schema = if name == "workspace" { json!({"type": "string"}) } else { json!({"type": "integer"}) };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
+            .collect();
+        parameters.extend(query_parameters(spec.path));
+        let success = match spec.response_schema {
+            Some(schema) => json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
+            None if spec.path.ends_with("openapi.json") => json!({"description": "This document", "content": {"application/json": {}}}),
+            None => json!({"description": "Done, no body"}),
+        };
+        let success_status = match (spec.method.as_str(), spec.response_schema) {
+            ("POST", Some(_)) => "201",
+            ("POST", None) => "202",
+            ("DELETE", _) => "204",
+            _ => "200",
+        };
+        let mut operation = json!({
+            "tags": [spec.tag],
+            "summary": spec.summary,
+            "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches("/api/v1/").replace(['/', '{', '}', '.', '-'], "_")),
+            "x-agora-access": spec.access.as_str(),
+            "parameters": parameters,
+            "responses": {
+                success_status: success,
+                "default": {"description": "A problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+            },
+        });
+        if spec.access == agora_core::accounts::Access::Public {
+            operation["security"] = json!([]);
+        }
+        if let Some(schema) = spec.request_schema {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        }
+        let entry = paths.entry(spec.path.to_owned()).or_insert_with(|| json!({}));
+        entry[spec.method.as_str().to_lowercase()] = operation;
+    }
+    let tags: Vec<Value> = ["accounts", "community", "members", "publishing", "calendar", "analytics", "jobs", "operations"]
+        .iter()
+        .map(|tag| json!({"name": tag}))
+        .collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Agora API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Workspace-scoped JSON API. Authenticate with `Authorization: Bearer <personal access token>`. Errors are RFC 9457 problem documents."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "tags": tags,
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "a personal access token (agp_…)"}},
+            "schemas": schemas(),
+        },
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(build())
+}
