@@ -144,9 +144,14 @@ pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<Strin
     }
 
     if mode.runs_web() {
-        let state = AppState::new(db.clone(), web_settings(&config), clock.clone(), counters.clone());
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let address = listener.local_addr()?;
+        let mut settings = web_settings(&config);
+        // Unless configured, links in e-mails point at the address actually bound (port 0 included).
+        if settings.public_url == format!("http://{}", config.listen) {
+            settings.public_url = format!("http://{address}");
+        }
+        let state = AppState::new(db.clone(), settings, clock.clone(), counters.clone());
         tracing::info!(%address, backend = db.backend().as_str(), "web server listening");
         match &announce {
             Some(text) => println!("{text}"),

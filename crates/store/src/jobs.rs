@@ -325,3 +325,17 @@ impl Db {
         Ok(result.rows_affected())
     }
 }
+
+impl Db {
+    /// How many distinct workers ran jobs of `kind` (the two-worker test).
+    pub async fn attempt_workers(&self, kind: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(DISTINCT a.worker_id) AS n FROM job_attempts a JOIN jobs j ON j.id = a.job_id WHERE j.kind = $1",
+        )
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "n")
+    }
+}

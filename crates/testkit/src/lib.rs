@@ -227,6 +227,9 @@ impl SmtpSink {
     /// Starts aiosmtpd (`pip install aiosmtpd`) on a free port.
     pub fn start() -> SmtpSink {
         let maildir = TempDir::new("maildir");
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(maildir.path().join(sub)).unwrap();
+        }
         let port = free_port();
         let child = Command::new("python3")
             .args(["-c", SMTP_SINK, &port.to_string()])

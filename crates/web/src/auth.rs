@@ -151,7 +151,8 @@ async fn resolve_account(state: &AppState, headers: &HeaderMap, now: Timestamp) 
 }
 
 /// Resolves the caller, checks the route's access level and CSRF, and hands
-/// handlers a [`Ctx`]. Runs on every routed request.
+/// handlers a [`Ctx`]. Runs on every routed request, and labels every
+/// response with its route template for the metrics.
 pub async fn authorize(
     State(state): State<AppState>,
     matched: Option<MatchedPath>,
@@ -159,10 +160,22 @@ pub async fn authorize(
     request: Request,
     next: Next,
 ) -> Response {
+    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or_default().to_owned();
+    let mut response = check_and_run(state, route.clone(), params, request, next).await;
+    response.extensions_mut().insert(crate::metrics::RouteLabel(route));
+    response
+}
+
+async fn check_and_run(
+    state: AppState,
+    route: String,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
-    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or_default().to_owned();
     let Some(access) = access_table().iter().find(|((m, p), _)| *m == method && *p == route).map(|(_, access)| *access) else {
         return deny(Denial::NotFound("no such page".into()), is_api, &path);
     };
@@ -183,6 +196,10 @@ pub async fn authorize(
         Some(token) => (token, false),
         None => (random_token(32), true),
     };
+
+    if access != Access::Public && account.is_none() {
+        return deny(Denial::SignIn, is_api, &path);
+    }
 
     // Unsafe methods need the CSRF token unless a bearer token authenticates them.
     let mut request = request;
@@ -246,7 +263,6 @@ pub async fn authorize(
     let had_flash = ctx.flash.is_some();
     request.extensions_mut().insert(Arc::new(ctx));
     let mut response = next.run(request).await;
-    response.extensions_mut().insert(crate::metrics::RouteLabel(route));
     let secure = state.settings.secure_cookies;
     if new_csrf_cookie {
         response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf_token, 365 * 86_400, "Strict", secure));

@@ -34,13 +34,14 @@ impl RouteSpec {
         self.path.starts_with("/api/")
     }
 
-    /// The path with every `{param}` filled in, for tests that walk routes.
+    /// The path with `{workspace}` filled in and every other parameter set to
+    /// an id that matches nothing, for tests that walk the routes.
     pub fn example_path(&self, workspace: &str) -> String {
         self.path
             .split('/')
             .map(|segment| match segment {
                 "{workspace}" => workspace.to_owned(),
-                s if s.starts_with('{') && s.ends_with('}') => "1".to_owned(),
+                s if s.starts_with('{') && s.ends_with('}') => "999999".to_owned(),
                 s => s.to_owned(),
             })
             .collect::<Vec<_>>()
