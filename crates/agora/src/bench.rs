@@ -42,7 +42,10 @@ struct Workers(Vec<Child>);
 impl Drop for Workers {
     fn drop(&mut self) {
         for child in &mut self.0 {
-            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
         }
         for child in &mut self.0 {
             let _ = child.wait();
@@ -58,7 +61,11 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-async fn wait_until_done(db: &Db, expected_succeeded: i64, deadline: Duration) -> anyhow::Result<()> {
+async fn wait_until_done(
+    db: &Db,
+    expected_succeeded: i64,
+    deadline: Duration,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let counts = db.queue_counts(SystemClock.now()).await?;
@@ -66,7 +73,10 @@ async fn wait_until_done(db: &Db, expected_succeeded: i64, deadline: Duration) -
             return Ok(());
         }
         if started.elapsed() > deadline {
-            bail!("only {} of {expected_succeeded} jobs finished within {deadline:?}", counts.succeeded);
+            bail!(
+                "only {} of {expected_succeeded} jobs finished within {deadline:?}",
+                counts.succeeded
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -80,14 +90,27 @@ pub async fn queue(config: &Config, args: QueueBenchArgs) -> anyhow::Result<()> 
     if remaining.queued + remaining.running > 0 {
         bail!("the queue has other pending jobs; run the benchmark on an empty database");
     }
-    println!("queue benchmark on {} ({} worker process(es), concurrency {} each, poll {} ms){}",
-        db.backend().as_str(), args.workers, config.worker_concurrency, config.worker_poll_interval_ms,
-        if removed > 0 { format!("; removed {removed} old benchmark jobs") } else { String::new() });
+    println!(
+        "queue benchmark on {} ({} worker process(es), concurrency {} each, poll {} ms){}",
+        db.backend().as_str(),
+        args.workers,
+        config.worker_concurrency,
+        config.worker_poll_interval_ms,
+        if removed > 0 {
+            format!("; removed {removed} old benchmark jobs")
+        } else {
+            String::new()
+        }
+    );
 
     // Phase 1: enqueue, one job per statement, no workers running.
     let started = Instant::now();
     for _ in 0..args.jobs {
-        db.enqueue(&NewJob::new(NOOP_KIND, serde_json::json!({}), SystemClock.now()), SystemClock.now()).await?;
+        db.enqueue(
+            &NewJob::new(NOOP_KIND, serde_json::json!({}), SystemClock.now()),
+            SystemClock.now(),
+        )
+        .await?;
     }
     let enqueue_seconds = started.elapsed().as_secs_f64();
 
@@ -111,8 +134,16 @@ pub async fn queue(config: &Config, args: QueueBenchArgs) -> anyhow::Result<()> 
     wait_until_done(&db, args.jobs as i64, Duration::from_secs(600)).await?;
     let drain_seconds = drain_started.elapsed().as_secs_f64();
     let timings = db.attempt_timings(NOOP_KIND).await?;
-    let first_start = timings.iter().map(|t| t.started_at.millis()).min().unwrap_or_default();
-    let last_finish = timings.iter().map(|t| t.finished_at.millis()).max().unwrap_or_default();
+    let first_start = timings
+        .iter()
+        .map(|t| t.started_at.millis())
+        .min()
+        .unwrap_or_default();
+    let last_finish = timings
+        .iter()
+        .map(|t| t.finished_at.millis())
+        .max()
+        .unwrap_or_default();
     let busy_seconds = ((last_finish - first_start) as f64 / 1000.0).max(0.001);
 
     // Phase 3: steady arrivals; measure run-at to start.
@@ -122,9 +153,18 @@ pub async fn queue(config: &Config, args: QueueBenchArgs) -> anyhow::Result<()> 
         let due = arrivals_started + interval * n as u32;
         tokio::time::sleep_until(due.into()).await;
         let now = SystemClock.now();
-        db.enqueue(&NewJob::new(NOOP_KIND, serde_json::json!({"phase": "latency"}), now), now).await?;
+        db.enqueue(
+            &NewJob::new(NOOP_KIND, serde_json::json!({"phase": "latency"}), now),
+            now,
+        )
+        .await?;
     }
-    wait_until_done(&db, (args.jobs + args.latency_jobs) as i64, Duration::from_secs(600)).await?;
+    wait_until_done(
+        &db,
+        (args.jobs + args.latency_jobs) as i64,
+        Duration::from_secs(600),
+    )
+    .await?;
     drop(workers);
 
     let timings = db.attempt_timings(NOOP_KIND).await?;
@@ -133,15 +173,39 @@ pub async fn queue(config: &Config, args: QueueBenchArgs) -> anyhow::Result<()> 
         *runs_per_job.entry(timing.job_id).or_default() += 1;
     }
     let n_twice = runs_per_job.values().filter(|n| **n > 1).count();
-    let mut delays: Vec<i64> = timings.iter().skip(args.jobs).map(|t| t.started_at.millis() - t.run_at.millis()).collect();
+    let mut delays: Vec<i64> = timings
+        .iter()
+        .skip(args.jobs)
+        .map(|t| t.started_at.millis() - t.run_at.millis())
+        .collect();
     delays.sort_unstable();
 
     println!("| measure | value |");
     println!("| --- | --- |");
-    println!("| enqueue (one insert per job) | {:.0} jobs/s ({} jobs in {:.2} s) |", args.jobs as f64 / enqueue_seconds, args.jobs, enqueue_seconds);
-    println!("| drain a backlog (claim + run + complete) | {:.0} jobs/s while busy ({:.2} s from first start to last finish; {:.2} s wall including worker start-up) |", args.jobs as f64 / busy_seconds, busy_seconds, drain_seconds);
-    println!("| run-at to start, {} jobs arriving at {}/s | p50 {} ms, p99 {} ms, max {} ms |", delays.len(), args.rate, percentile(&delays, 50.0), percentile(&delays, 99.0), delays.last().copied().unwrap_or_default());
-    println!("| jobs run more than once | {n_twice} of {} |", runs_per_job.len());
+    println!(
+        "| enqueue (one insert per job) | {:.0} jobs/s ({} jobs in {:.2} s) |",
+        args.jobs as f64 / enqueue_seconds,
+        args.jobs,
+        enqueue_seconds
+    );
+    println!(
+        "| drain a backlog (claim + run + complete) | {:.0} jobs/s while busy ({:.2} s from first start to last finish; {:.2} s wall including worker start-up) |",
+        args.jobs as f64 / busy_seconds,
+        busy_seconds,
+        drain_seconds
+    );
+    println!(
+        "| run-at to start, {} jobs arriving at {}/s | p50 {} ms, p99 {} ms, max {} ms |",
+        delays.len(),
+        args.rate,
+        percentile(&delays, 50.0),
+        percentile(&delays, 99.0),
+        delays.last().copied().unwrap_or_default()
+    );
+    println!(
+        "| jobs run more than once | {n_twice} of {} |",
+        runs_per_job.len()
+    );
     if n_twice > 0 {
         bail!("{n_twice} jobs ran more than once");
     }

@@ -22,15 +22,27 @@ pub fn check_config(config: &Config) -> ExitCode {
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = open_database(config).await?;
-    println!("database is up to date ({}, {} migrations known)", db.backend().as_str(), agora_store::MIGRATION_COUNT);
+    println!(
+        "database is up to date ({}, {} migrations known)",
+        db.backend().as_str(),
+        agora_store::MIGRATION_COUNT
+    );
     Ok(())
 }
 
-pub async fn user_add(config: &Config, email: &str, name: &str, workspace: &str, role: &str) -> anyhow::Result<()> {
+pub async fn user_add(
+    config: &Config,
+    email: &str,
+    name: &str,
+    workspace: &str,
+    role: &str,
+) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|error| anyhow::anyhow!("--email: {error}"))?;
     let name = DisplayName::parse(name).map_err(|error| anyhow::anyhow!("--name: {error}"))?;
     let slug = Slug::parse(workspace).map_err(|error| anyhow::anyhow!("--workspace: {error}"))?;
-    let role: Role = role.parse().map_err(|error| anyhow::anyhow!("--role: {error}"))?;
+    let role: Role = role
+        .parse()
+        .map_err(|error| anyhow::anyhow!("--role: {error}"))?;
     let db = open_database(config).await?;
     let now = SystemClock.now();
     let account = match db.credentials_by_email(&email).await? {
@@ -40,9 +52,12 @@ pub async fn user_add(config: &Config, email: &str, name: &str, workspace: &str,
         }
         None => {
             let mut input = String::new();
-            std::io::stdin().read_to_string(&mut input).context("reading the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("reading the password from standard input")?;
             let password = input.lines().next().unwrap_or_default();
-            let password = NewPassword::parse(password).map_err(|error| anyhow::anyhow!("password (standard input): {error}"))?;
+            let password = NewPassword::parse(password)
+                .map_err(|error| anyhow::anyhow!("password (standard input): {error}"))?;
             let hash = hash_password(password.expose(), HashCost::Production);
             let account = db.create_account(&email, &name, &hash, now).await?;
             println!("created account {email}");
@@ -53,10 +68,12 @@ pub async fn user_add(config: &Config, email: &str, name: &str, workspace: &str,
         Some(workspace) => workspace,
         None => {
             println!("created workspace {slug}");
-            db.create_workspace(&slug, slug.as_str(), false, now).await?
+            db.create_workspace(&slug, slug.as_str(), false, now)
+                .await?
         }
     };
-    db.upsert_membership(account.id, workspace.id, role, now).await?;
+    db.upsert_membership(account.id, workspace.id, role, now)
+        .await?;
     println!("{email} is {} in {}", role.as_str(), workspace.slug);
     Ok(())
 }
@@ -64,10 +81,19 @@ pub async fn user_add(config: &Config, email: &str, name: &str, workspace: &str,
 pub async fn token_create(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|error| anyhow::anyhow!("--email: {error}"))?;
     let db = open_database(config).await?;
-    let Some(credentials) = db.credentials_by_email(&email).await? else { bail!("no account with e-mail {email}") };
+    let Some(credentials) = db.credentials_by_email(&email).await? else {
+        bail!("no account with e-mail {email}")
+    };
     let secret = format!("agp_{}", random_token(32));
     let prefix: String = secret.chars().take(10).collect();
-    db.create_api_token(credentials.account.id, name, &token_digest(&secret), &prefix, SystemClock.now()).await?;
+    db.create_api_token(
+        credentials.account.id,
+        name,
+        &token_digest(&secret),
+        &prefix,
+        SystemClock.now(),
+    )
+    .await?;
     eprintln!("token for {email} (shown once; store it now):");
     println!("{secret}");
     Ok(())

@@ -14,8 +14,13 @@ pub struct Flags {
 }
 
 pub fn load(storage: &StorageArgs, flags: &Flags) -> Result<Config, ConfigError> {
-    let env: Vec<(String, String)> = std::env::vars().filter(|(name, _)| name.starts_with("AGORA_")).collect();
-    let env_pairs = || env.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+    let env: Vec<(String, String)> = std::env::vars()
+        .filter(|(name, _)| name.starts_with("AGORA_"))
+        .collect();
+    let env_pairs = || {
+        env.iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    };
 
     // The data directory decides where the default file is, so resolve it first.
     let mut probe = Layers::new();
@@ -28,7 +33,9 @@ pub fn load(storage: &StorageArgs, flags: &Flags) -> Result<Config, ConfigError>
     let mut layers = Layers::new();
     let file = match &storage.config {
         Some(path) => Some(path.clone()),
-        None => [data_dir.join("agora.toml"), PathBuf::from("agora.toml")].into_iter().find(|path| path.exists()),
+        None => [data_dir.join("agora.toml"), PathBuf::from("agora.toml")]
+            .into_iter()
+            .find(|path| path.exists()),
     };
     if let Some(path) = file {
         let text = std::fs::read_to_string(&path).map_err(|error| ConfigError {

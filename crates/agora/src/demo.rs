@@ -35,12 +35,31 @@ pub const DEMO_LOGINS: [(Role, &str, &str); 5] = [
 ];
 
 const FIRST_NAMES: &[&str] = &[
-    "Ada", "Ben", "Chloé", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kemi", "Lars", "Maya", "Nico", "Olu", "Priya",
-    "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen", "Ximena", "Yusuf", "Zoe", "Amir", "Bea", "Carlos", "Dana", "Emil", "Fatou",
+    "Ada", "Ben", "Chloé", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jonas", "Kemi", "Lars",
+    "Maya", "Nico", "Olu", "Priya", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera", "Wen",
+    "Ximena", "Yusuf", "Zoe", "Amir", "Bea", "Carlos", "Dana", "Emil", "Fatou",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Okafor", "Lindqvist", "Moreau", "Tanaka", "Kowalski", "Haddad", "Silva", "Novak", "Brennan", "Rossi", "Nakamura", "Adeyemi",
-    "Fischer", "Dubois", "Park", "Costa", "Ivanova", "Mensah", "Larsen", "Singh",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Kowalski",
+    "Haddad",
+    "Silva",
+    "Novak",
+    "Brennan",
+    "Rossi",
+    "Nakamura",
+    "Adeyemi",
+    "Fischer",
+    "Dubois",
+    "Park",
+    "Costa",
+    "Ivanova",
+    "Mensah",
+    "Larsen",
+    "Singh",
 ];
 
 struct GroupPlan {
@@ -84,12 +103,23 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
             peer_reply_share: 0.9,
             staff_thread_share: 0.05,
             titles: &[
-                "Coast loop this Sunday?", "Best climb within 50 km", "Who's up for a gravel morning", "Rain plan for the weekend ride",
-                "New route along the canal", "Pace groups for beginners", "Post-ride coffee spot", "Night ride with lights",
+                "Coast loop this Sunday?",
+                "Best climb within 50 km",
+                "Who's up for a gravel morning",
+                "Rain plan for the weekend ride",
+                "New route along the canal",
+                "Pace groups for beginners",
+                "Post-ride coffee spot",
+                "Night ride with lights",
             ],
             replies: &[
-                "Count me in, I'll bring spare tubes.", "Did it last week, the descent is gorgeous.", "Can we start at 9 instead?",
-                "I'll lead the slower group.", "Route file attached, 62 km.", "Same! See you at the bridge.", "Watch out for the gravel after km 30.",
+                "Count me in, I'll bring spare tubes.",
+                "Did it last week, the descent is gorgeous.",
+                "Can we start at 9 instead?",
+                "I'll lead the slower group.",
+                "Route file attached, 62 km.",
+                "Same! See you at the bridge.",
+                "Watch out for the gravel after km 30.",
             ],
         },
         GroupPlan {
@@ -99,12 +129,21 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
             peer_reply_share: 0.55,
             staff_thread_share: 0.0,
             titles: &[
-                "Brakes squeal after rain", "Chain skips on the 3rd cog", "Tubeless sealant: how often?", "Which torque for the stem?",
-                "Creaking bottom bracket", "Derailleur hanger bent", "Best tyre pressure for 40 mm",
+                "Brakes squeal after rain",
+                "Chain skips on the 3rd cog",
+                "Tubeless sealant: how often?",
+                "Which torque for the stem?",
+                "Creaking bottom bracket",
+                "Derailleur hanger bent",
+                "Best tyre pressure for 40 mm",
             ],
             replies: &[
-                "Clean the rims with alcohol first.", "Sounds like a worn chain, measure it.", "Every three months in summer.",
-                "5 Nm is printed on most stems.", "Mine did that, a bit of grease fixed it.", "Bring it to the shop, it's a 5-minute fix.",
+                "Clean the rims with alcohol first.",
+                "Sounds like a worn chain, measure it.",
+                "Every three months in summer.",
+                "5 Nm is printed on most stems.",
+                "Mine did that, a bit of grease fixed it.",
+                "Bring it to the shop, it's a 5-minute fix.",
             ],
         },
         GroupPlan {
@@ -113,8 +152,18 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
             description: "News from the Northwind team.",
             peer_reply_share: 0.1,
             staff_thread_share: 0.95,
-            titles: &["Spring collection is here", "Shop hours over the holidays", "New frame warranty", "Meet the team at the bike fair"],
-            replies: &["Love the new colours!", "When does it ship to Norway?", "Is the warranty retroactive?", "See you there!"],
+            titles: &[
+                "Spring collection is here",
+                "Shop hours over the holidays",
+                "New frame warranty",
+                "Meet the team at the bike fair",
+            ],
+            replies: &[
+                "Love the new colours!",
+                "When does it ship to Norway?",
+                "Is the warranty retroactive?",
+                "See you there!",
+            ],
         },
     ],
     posts: &[
@@ -132,17 +181,34 @@ const LUMEN: WorkspacePlan = WorkspacePlan {
     name: "Lumen Coffee",
     signup_open: false,
     n_members: 60,
-    pages: &[("mastodon", "@lumen@coffee.social", "mastodon"), ("bluesky", "@lumen.coffee", "bluesky")],
+    pages: &[
+        ("mastodon", "@lumen@coffee.social", "mastodon"),
+        ("bluesky", "@lumen.coffee", "bluesky"),
+    ],
     groups: &[GroupPlan {
         slug: "home-baristas",
         name: "Home Baristas",
         description: "Dialling in at home: grinders, ratios and latte art.",
         peer_reply_share: 0.8,
         staff_thread_share: 0.1,
-        titles: &["Grind size for the V60", "First latte art heart!", "Water recipe that works", "Best scale under 50 euros"],
-        replies: &["Try one step finer.", "Congrats, it looks great!", "Third Wave Water changed everything for me.", "Mine is accurate to 0.1 g."],
+        titles: &[
+            "Grind size for the V60",
+            "First latte art heart!",
+            "Water recipe that works",
+            "Best scale under 50 euros",
+        ],
+        replies: &[
+            "Try one step finer.",
+            "Congrats, it looks great!",
+            "Third Wave Water changed everything for me.",
+            "Mine is accurate to 0.1 g.",
+        ],
     }],
-    posts: &["New single origin from Huila.", "Brew guide: the 4:6 method.", "Our roastery is open on Saturday."],
+    posts: &[
+        "New single origin from Huila.",
+        "Brew guide: the 4:6 method.",
+        "Our roastery is open on Saturday.",
+    ],
 };
 
 /// Picks a member with probability proportional to 1 / rank^1.1 (power law).
@@ -164,15 +230,25 @@ struct Seeder<'a> {
 }
 
 impl Seeder<'_> {
-    async fn workspace(&mut self, plan: &WorkspacePlan, staff: &[(Role, i64, String)]) -> anyhow::Result<Workspace> {
+    async fn workspace(
+        &mut self,
+        plan: &WorkspacePlan,
+        staff: &[(Role, i64, String)],
+    ) -> anyhow::Result<Workspace> {
         let db = self.db;
         let start = self.now.plus_seconds(-120 * 86_400);
         let slug = Slug::parse(plan.slug).map_err(|error| anyhow::anyhow!("{error}"))?;
-        let workspace = db.create_workspace(&slug, plan.name, plan.signup_open, start).await?;
+        let workspace = db
+            .create_workspace(&slug, plan.name, plan.signup_open, start)
+            .await?;
         let mut staff_members = Vec::new();
         for (role, account_id, _) in staff {
-            db.upsert_membership(*account_id, workspace.id, *role, start).await?;
-            let member = db.member_of_account(workspace.id, *account_id).await?.context("member profile of a demo account")?;
+            db.upsert_membership(*account_id, workspace.id, *role, start)
+                .await?;
+            let member = db
+                .member_of_account(workspace.id, *account_id)
+                .await?
+                .context("member profile of a demo account")?;
             if role.is_staff() {
                 staff_members.push(member);
             }
@@ -182,25 +258,32 @@ impl Seeder<'_> {
             let first = FIRST_NAMES[self.rng.gen_range(0..FIRST_NAMES.len())];
             let last = LAST_NAMES[self.rng.gen_range(0..LAST_NAMES.len())];
             // Members keep joining over the four months, a few more recently.
-            let joined_at = start.plus_millis((self.rng.r#gen::<f64>().sqrt() * 110.0 * 86_400_000.0) as i64);
+            let joined_at =
+                start.plus_millis((self.rng.r#gen::<f64>().sqrt() * 110.0 * 86_400_000.0) as i64);
             let id = db
                 .create_member(&NewMember {
                     workspace_id: workspace.id,
                     account_id: None,
                     name: format!("{first} {last}"),
-                    email: Some(format!("{}.{}{n}@example.org", first.to_lowercase(), last.to_lowercase())),
+                    email: Some(format!(
+                        "{}.{}{n}@example.org",
+                        first.to_lowercase(),
+                        last.to_lowercase()
+                    )),
                     joined_at,
                     is_staff: false,
                 })
                 .await?;
             members.push((id, joined_at));
         }
-        if let Some((_, account_id, _)) = staff.iter().find(|(role, ..)| *role == Role::Member) {
-            if let Some(member) = db.member_of_account(workspace.id, *account_id).await? {
-                members.push((member, start));
-            }
+        if let Some((_, account_id, _)) = staff.iter().find(|(role, ..)| *role == Role::Member)
+            && let Some(member) = db.member_of_account(workspace.id, *account_id).await?
+        {
+            members.push((member, start));
         }
-        let weights: Vec<f64> = (0..members.len()).map(|rank| 1.0 / ((rank + 1) as f64).powf(1.1)).collect();
+        let weights: Vec<f64> = (0..members.len())
+            .map(|rank| 1.0 / ((rank + 1) as f64).powf(1.1))
+            .collect();
         let total: f64 = weights.iter().sum();
 
         for (slug, name, network) in plan.pages {
@@ -215,7 +298,16 @@ impl Seeder<'_> {
                     created_at: start,
                 })
                 .await?;
-            self.page_posts(&workspace, &page, plan.posts, &members, &weights, total, &staff_members).await?;
+            self.page_posts(
+                &workspace,
+                &page,
+                plan.posts,
+                &members,
+                &weights,
+                total,
+                &staff_members,
+            )
+            .await?;
         }
         for group in plan.groups {
             let space = db
@@ -229,7 +321,16 @@ impl Seeder<'_> {
                     created_at: start,
                 })
                 .await?;
-            self.group_activity(&workspace, &space, group, &members, &weights, total, &staff_members).await?;
+            self.group_activity(
+                &workspace,
+                &space,
+                group,
+                &members,
+                &weights,
+                total,
+                &staff_members,
+            )
+            .await?;
         }
         Ok(workspace)
     }
@@ -253,24 +354,71 @@ impl Seeder<'_> {
                 continue;
             }
             let hour = [8, 9, 12, 17, 18][self.rng.gen_range(0..5)];
-            let at = Timestamp((self.now.day() + day) * 86_400_000 + hour * 3_600_000 + self.rng.gen_range(0..4) * 900_000);
+            let at = Timestamp(
+                (self.now.day() + day) * 86_400_000
+                    + hour * 3_600_000
+                    + self.rng.gen_range(0..4) * 900_000,
+            );
             let published = at < self.now;
-            let n_likes = if published { (self.rng.r#gen::<f64>().powi(3) * 300.0) as i64 + 3 } else { 0 };
-            let n_shares = if published { n_likes / self.rng.gen_range(4..12) } else { 0 };
-            let n_replies = if published { n_likes / self.rng.gen_range(6..20) } else { 0 };
-            let status = if published { PostStatus::Published } else if self.rng.gen_bool(0.8) { PostStatus::Scheduled } else { PostStatus::Draft };
+            let n_likes = if published {
+                (self.rng.r#gen::<f64>().powi(3) * 300.0) as i64 + 3
+            } else {
+                0
+            };
+            let n_shares = if published {
+                n_likes / self.rng.gen_range(4..12)
+            } else {
+                0
+            };
+            let n_replies = if published {
+                n_likes / self.rng.gen_range(6..20)
+            } else {
+                0
+            };
+            let status = if published {
+                PostStatus::Published
+            } else if self.rng.gen_bool(0.8) {
+                PostStatus::Scheduled
+            } else {
+                PostStatus::Draft
+            };
             let body = texts[self.rng.gen_range(0..texts.len())].to_owned();
-            db.create_page_post(&NewPagePost { workspace_id: workspace.id, space_id: page.id, body, status, at, n_likes, n_shares, n_replies })
-                .await?;
+            db.create_page_post(&NewPagePost {
+                workspace_id: workspace.id,
+                space_id: page.id,
+                body,
+                status,
+                at,
+                n_likes,
+                n_shares,
+                n_replies,
+            })
+            .await?;
             if published && !staff.is_empty() {
                 let author = staff[self.rng.gen_range(0..staff.len())];
-                interactions.push(self.interaction(workspace, page, author, None, InteractionKind::Post, at, true));
+                interactions.push(self.interaction(
+                    workspace,
+                    page,
+                    author,
+                    None,
+                    InteractionKind::Post,
+                    at,
+                    true,
+                ));
                 // An audience: followers react and reply to the brand, rarely to each other.
                 for _ in 0..(n_replies.min(6)) {
                     let (fan, joined) = members[zipf_pick(&mut self.rng, weights, total)];
                     if joined < at {
                         let when = at.plus_seconds(self.rng.gen_range(60..86_400));
-                        interactions.push(self.interaction(workspace, page, fan, Some(author), InteractionKind::Reply, when, false));
+                        interactions.push(self.interaction(
+                            workspace,
+                            page,
+                            fan,
+                            Some(author),
+                            InteractionKind::Reply,
+                            when,
+                            false,
+                        ));
                     }
                 }
             }
@@ -280,7 +428,16 @@ impl Seeder<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn interaction(&self, workspace: &Workspace, space: &Space, actor: MemberId, target: Option<MemberId>, kind: InteractionKind, at: Timestamp, staff: bool) -> NewInteraction {
+    fn interaction(
+        &self,
+        workspace: &Workspace,
+        space: &Space,
+        actor: MemberId,
+        target: Option<MemberId>,
+        kind: InteractionKind,
+        at: Timestamp,
+        staff: bool,
+    ) -> NewInteraction {
         NewInteraction {
             workspace_id: workspace.id,
             space_id: space.id,
@@ -288,7 +445,11 @@ impl Seeder<'_> {
             target_id: target,
             kind,
             at,
-            source: if space.network == "native" { "native".into() } else { space.network.clone() },
+            source: if space.network == "native" {
+                "native".into()
+            } else {
+                space.network.clone()
+            },
             actor_is_staff: staff,
         }
     }
@@ -309,7 +470,9 @@ impl Seeder<'_> {
         let mut interactions = Vec::new();
         for _ in 0..n_threads {
             let days_ago = self.rng.gen_range(0..118);
-            let created_at = self.now.plus_seconds(-days_ago * 86_400 - self.rng.gen_range(0..86_400));
+            let created_at = self
+                .now
+                .plus_seconds(-days_ago * 86_400 - self.rng.gen_range(0..86_400));
             let staff_thread = !staff.is_empty() && self.rng.gen_bool(plan.staff_thread_share);
             let (author, author_is_staff) = if staff_thread {
                 (staff[self.rng.gen_range(0..staff.len())], true)
@@ -322,9 +485,23 @@ impl Seeder<'_> {
             };
             let title = plan.titles[self.rng.gen_range(0..plan.titles.len())].to_owned();
             let thread = db
-                .create_thread(&NewThread { space_id: group.id, author_id: author, title: title.clone(), body: format!("{title} Any tips welcome."), created_at })
+                .create_thread(&NewThread {
+                    space_id: group.id,
+                    author_id: author,
+                    title: title.clone(),
+                    body: format!("{title} Any tips welcome."),
+                    created_at,
+                })
                 .await?;
-            interactions.push(self.interaction(workspace, group, author, None, InteractionKind::Post, created_at, author_is_staff));
+            interactions.push(self.interaction(
+                workspace,
+                group,
+                author,
+                None,
+                InteractionKind::Post,
+                created_at,
+                author_is_staff,
+            ));
             let n_replies = (self.rng.r#gen::<f64>().powi(2) * 14.0) as i64;
             let mut participants = vec![(author, author_is_staff)];
             let mut at = created_at;
@@ -346,13 +523,36 @@ impl Seeder<'_> {
                 let (target, _) = participants[self.rng.gen_range(0..participants.len())];
                 let target = if target == replier { author } else { target };
                 let body = plan.replies[self.rng.gen_range(0..plan.replies.len())].to_owned();
-                db.create_reply(&NewReply { thread_id: thread, author_id: replier, reply_to_member_id: Some(target), body, created_at: at }).await?;
-                interactions.push(self.interaction(workspace, group, replier, Some(target), InteractionKind::Reply, at, replier_is_staff));
+                db.create_reply(&NewReply {
+                    thread_id: thread,
+                    author_id: replier,
+                    reply_to_member_id: Some(target),
+                    body,
+                    created_at: at,
+                })
+                .await?;
+                interactions.push(self.interaction(
+                    workspace,
+                    group,
+                    replier,
+                    Some(target),
+                    InteractionKind::Reply,
+                    at,
+                    replier_is_staff,
+                ));
                 for _ in 0..self.rng.gen_range(0..3) {
                     let (reactor, joined) = members[zipf_pick(&mut self.rng, weights, total)];
                     if joined < at && reactor != replier {
                         let when = at.plus_seconds(self.rng.gen_range(60..7_200));
-                        interactions.push(self.interaction(workspace, group, reactor, Some(replier), InteractionKind::Reaction, when, false));
+                        interactions.push(self.interaction(
+                            workspace,
+                            group,
+                            reactor,
+                            Some(replier),
+                            InteractionKind::Reaction,
+                            when,
+                            false,
+                        ));
                     }
                 }
                 if !participants.contains(&(replier, replier_is_staff)) {
@@ -378,14 +578,25 @@ pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
         let name = DisplayName::parse(name).map_err(|error| anyhow::anyhow!("{error}"))?;
         let account = match db.credentials_by_email(&email).await? {
             Some(existing) => existing.account,
-            None => db.create_account(&email, &name, &hash, now.plus_seconds(-120 * 86_400)).await?,
+            None => {
+                db.create_account(&email, &name, &hash, now.plus_seconds(-120 * 86_400))
+                    .await?
+            }
         };
         accounts.push((role, account.id, account.name));
     }
-    let mut seeder = Seeder { db, rng: StdRng::seed_from_u64(2026), now };
+    let mut seeder = Seeder {
+        db,
+        rng: StdRng::seed_from_u64(2026),
+        now,
+    };
     let northwind = seeder.workspace(&NORTHWIND, &accounts).await?;
     // In the second workspace the admin and the marketer work too; the member is not in it.
-    let lumen_staff: Vec<(Role, i64, String)> = accounts.iter().filter(|(role, ..)| matches!(role, Role::Admin | Role::Marketer)).cloned().collect();
+    let lumen_staff: Vec<(Role, i64, String)> = accounts
+        .iter()
+        .filter(|(role, ..)| matches!(role, Role::Admin | Role::Marketer))
+        .cloned()
+        .collect();
     seeder.workspace(&LUMEN, &lumen_staff).await?;
     // A bounced e-mail, so the admin's jobs page shows what a dead job looks like.
     let bounced = OutgoingEmail {
@@ -396,7 +607,8 @@ pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
         message_key: "demo.welcome.bounced".into(),
         unsubscribe_url: None,
     };
-    db.enqueue(&bounced.into_job(now).for_workspace(northwind.id), now).await?;
+    db.enqueue(&bounced.into_job(now).for_workspace(northwind.id), now)
+        .await?;
     Ok(true)
 }
 
@@ -406,9 +618,16 @@ pub async fn run(config: Config, no_serve: bool) -> anyhow::Result<()> {
     let seeded = seed(&db, SystemClock.now()).await?;
     let mut lines = Vec::new();
     if seeded {
-        lines.push(format!("Seeded the demo in {:.1} s into {}.", started.elapsed().as_secs_f64(), config.data_dir.display()));
+        lines.push(format!(
+            "Seeded the demo in {:.1} s into {}.",
+            started.elapsed().as_secs_f64(),
+            config.data_dir.display()
+        ));
     } else {
-        lines.push(format!("Reusing the demo data in {}.", config.data_dir.display()));
+        lines.push(format!(
+            "Reusing the demo data in {}.",
+            config.data_dir.display()
+        ));
     }
     lines.push(String::new());
     lines.push(format!("Agora demo: {}", config.public_url));

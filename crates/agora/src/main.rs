@@ -119,8 +119,12 @@ enum BenchCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let flags = match &cli.command {
-        Command::Serve(args) => config::Flags { listen: args.listen.clone() },
-        Command::Demo(args) => config::Flags { listen: args.listen.clone() },
+        Command::Serve(args) => config::Flags {
+            listen: args.listen.clone(),
+        },
+        Command::Demo(args) => config::Flags {
+            listen: args.listen.clone(),
+        },
         _ => config::Flags::default(),
     };
     let config = match config::load(&cli.storage, &flags) {
@@ -134,7 +138,10 @@ fn main() -> ExitCode {
         return commands::check_config(&config);
     }
     serve::init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("agora: could not start the async runtime: {error}");
@@ -143,12 +150,25 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(config, serve::Mode::from_flags(args.web_only, args.worker_only)).await,
+            Command::Serve(args) => {
+                serve::run(
+                    config,
+                    serve::Mode::from_flags(args.web_only, args.worker_only),
+                )
+                .await
+            }
             Command::Demo(args) => demo::run(config, args.no_serve).await,
             Command::Migrate => commands::migrate(&config).await,
             Command::CheckConfig => Ok(()),
-            Command::User(UserCommand::Add { email, name, workspace, role }) => commands::user_add(&config, &email, &name, &workspace, &role).await,
-            Command::Token(TokenCommand::Create { email, name }) => commands::token_create(&config, &email, &name).await,
+            Command::User(UserCommand::Add {
+                email,
+                name,
+                workspace,
+                role,
+            }) => commands::user_add(&config, &email, &name, &workspace, &role).await,
+            Command::Token(TokenCommand::Create { email, name }) => {
+                commands::token_create(&config, &email, &name).await
+            }
             Command::Bench(BenchCommand::Queue(args)) => bench::queue(&config, args).await,
         }
     });

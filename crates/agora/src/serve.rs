@@ -43,8 +43,11 @@ impl Mode {
 }
 
 pub fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -57,13 +60,17 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     let url = config.effective_database_url();
     let backend = Backend::from_url(url.expose())?;
     if backend == Backend::Sqlite {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
     }
     let max_connections = match backend {
         Backend::Sqlite => 8,
         Backend::Postgres => (config.worker_concurrency as u32 + 8).min(64),
     };
-    let db = Db::connect(url.expose(), ConnectOptions { max_connections }).await.context("connecting to the database")?;
+    let db = Db::connect(url.expose(), ConnectOptions { max_connections })
+        .await
+        .context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -71,7 +78,10 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     match &config.smtp_url {
         Some(url) => Mailer::smtp(url, &config.smtp_from).map_err(anyhow::Error::msg),
-        None => Ok(Mailer::outbox(config.data_dir.join("outbox"), &config.smtp_from)),
+        None => Ok(Mailer::outbox(
+            config.data_dir.join("outbox"),
+            &config.smtp_from,
+        )),
     }
 }
 
@@ -125,7 +135,12 @@ pub async fn run(config: Config, mode: Mode) -> anyhow::Result<()> {
 }
 
 /// Serves with an open database; `announce` is printed once the port is bound.
-pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<String>) -> anyhow::Result<()> {
+pub async fn run_with(
+    config: Config,
+    db: Db,
+    mode: Mode,
+    announce: Option<String>,
+) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let counters = Arc::new(JobOutcomeCounters::default());
     let shutdown = shutdown_signal();
@@ -134,7 +149,13 @@ pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<Strin
     if mode.runs_workers() {
         let mut registry = Registry::with_builtins();
         email::register(&mut registry, mailer(&config)?);
-        let worker = Worker::new(db.clone(), registry, clock.clone(), worker_settings(&config), counters.clone());
+        let worker = Worker::new(
+            db.clone(),
+            registry,
+            clock.clone(),
+            worker_settings(&config),
+            counters.clone(),
+        );
         tracing::info!(worker_id = worker.id(), "starting worker");
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -144,7 +165,9 @@ pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<Strin
     }
 
     if mode.runs_web() {
-        let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
         let address = listener.local_addr()?;
         let mut settings = web_settings(&config);
         // Unless configured, links in e-mails point at the address actually bound (port 0 included).
@@ -155,7 +178,10 @@ pub async fn run_with(config: Config, db: Db, mode: Mode, announce: Option<Strin
         tracing::info!(%address, backend = db.backend().as_str(), "web server listening");
         match &announce {
             Some(text) => println!("{text}"),
-            None => println!("Agora is listening on http://{address} ({})", db.backend().as_str()),
+            None => println!(
+                "Agora is listening on http://{address} ({})",
+                db.backend().as_str()
+            ),
         }
         let mut shutdown = shutdown.clone();
         tasks.spawn(async move {

@@ -19,7 +19,10 @@ use crate::error::{ErrorKind, StoreError};
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum AccountError {
     #[error("{message}")]
-    InvalidField { field: &'static str, message: String },
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     #[error("e-mail or password is wrong")]
     BadCredentials,
     #[error("too many sign-in attempts; try again in a few minutes")]
@@ -34,7 +37,10 @@ pub enum AccountError {
 
 impl AccountError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::InvalidField { field, message: message.into() }
+        Self::InvalidField {
+            field,
+            message: message.into(),
+        }
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -66,12 +72,18 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let value = raw.trim().to_lowercase();
-        let invalid = || AccountError::invalid("email", "enter an e-mail address like name@example.com");
+        let invalid =
+            || AccountError::invalid("email", "enter an e-mail address like name@example.com");
         if value.is_empty() || value.len() > 254 || value.chars().any(char::is_whitespace) {
             return Err(invalid());
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-        if local.is_empty() || domain.is_empty() || domain.contains('@') || domain.starts_with('.') || domain.ends_with('.') {
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.contains('@')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
             return Err(invalid());
         }
         Ok(Self(value))
@@ -124,10 +136,16 @@ impl NewPassword {
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let n_chars = raw.chars().count();
         if n_chars < Self::MIN_CHARS {
-            return Err(AccountError::invalid("password", format!("use at least {} characters", Self::MIN_CHARS)));
+            return Err(AccountError::invalid(
+                "password",
+                format!("use at least {} characters", Self::MIN_CHARS),
+            ));
         }
         if n_chars > 512 {
-            return Err(AccountError::invalid("password", "use at most 512 characters"));
+            return Err(AccountError::invalid(
+                "password",
+                "use at most 512 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -151,8 +169,14 @@ pub struct Slug(String);
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let value = raw.trim();
-        let ok_chars = value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !(2..=40).contains(&value.len()) || !ok_chars || value.starts_with('-') || value.ends_with('-') {
+        let ok_chars = value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !(2..=40).contains(&value.len())
+            || !ok_chars
+            || value.starts_with('-')
+            || value.ends_with('-')
+        {
             return Err(AccountError::invalid(
                 "slug",
                 "use 2 to 40 lower-case letters, digits and dashes, not starting or ending with a dash",
@@ -184,7 +208,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Marketer, Role::CommunityManager, Role::Moderator, Role::Member];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Marketer,
+        Role::CommunityManager,
+        Role::Moderator,
+        Role::Member,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -225,7 +255,12 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|role| role.as_str() == raw.trim())
-            .ok_or_else(|| AccountError::invalid("role", "choose one of admin, marketer, community_manager, moderator, member"))
+            .ok_or_else(|| {
+                AccountError::invalid(
+                    "role",
+                    "choose one of admin, marketer, community_manager, moderator, member",
+                )
+            })
     }
 }
 
@@ -354,6 +389,18 @@ pub struct Invitation {
     pub accepted_at: Option<Timestamp>,
 }
 
+/// An invitation to store; the token itself is never stored, only its digest.
+#[derive(Debug, Clone)]
+pub struct NewInvitation<'a> {
+    pub workspace_id: WorkspaceId,
+    pub email: &'a Email,
+    pub role: Role,
+    pub digest: &'a str,
+    pub invited_by: AccountId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// How long links sent by e-mail stay valid.
 pub const PASSWORD_RESET_TTL_MILLIS: i64 = 60 * 60 * 1000;
 pub const INVITATION_TTL_MILLIS: i64 = 14 * 24 * 60 * 60 * 1000;
@@ -363,45 +410,156 @@ pub const SIGNIN_WINDOW_MILLIS: i64 = 15 * 60 * 1000;
 
 /// Storage of accounts, workspaces, memberships, sessions, tokens and invitations.
 pub trait AccountStore: Send + Sync {
-    fn create_account(&self, email: &Email, name: &DisplayName, password_hash: &str, now: Timestamp) -> impl Future<Output = Result<Account, StoreError>> + Send;
-    fn account_by_id(&self, id: AccountId) -> impl Future<Output = Result<Account, StoreError>> + Send;
-    fn credentials_by_email(&self, email: &Email) -> impl Future<Output = Result<Option<AccountCredentials>, StoreError>> + Send;
-    fn set_password_hash(&self, id: AccountId, password_hash: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_account(
+        &self,
+        email: &Email,
+        name: &DisplayName,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Account, StoreError>> + Send;
+    fn account_by_id(
+        &self,
+        id: AccountId,
+    ) -> impl Future<Output = Result<Account, StoreError>> + Send;
+    fn credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> impl Future<Output = Result<Option<AccountCredentials>, StoreError>> + Send;
+    fn set_password_hash(
+        &self,
+        id: AccountId,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn create_workspace(&self, slug: &Slug, name: &str, signup_open: bool, now: Timestamp) -> impl Future<Output = Result<Workspace, StoreError>> + Send;
-    fn workspace_by_slug(&self, slug: &str) -> impl Future<Output = Result<Option<Workspace>, StoreError>> + Send;
+    fn create_workspace(
+        &self,
+        slug: &Slug,
+        name: &str,
+        signup_open: bool,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Workspace, StoreError>> + Send;
+    fn workspace_by_slug(
+        &self,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Workspace>, StoreError>> + Send;
     fn list_workspaces(&self) -> impl Future<Output = Result<Vec<Workspace>, StoreError>> + Send;
-    fn set_signup_open(&self, workspace: WorkspaceId, open: bool) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn set_signup_open(
+        &self,
+        workspace: WorkspaceId,
+        open: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Adds the account to the workspace with `role`, or changes its role; also
     /// makes sure the account has a member profile in that workspace.
-    fn upsert_membership(&self, account: AccountId, workspace: WorkspaceId, role: Role, now: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn role_in(&self, account: AccountId, workspace: WorkspaceId) -> impl Future<Output = Result<Option<Role>, StoreError>> + Send;
-    fn memberships_of(&self, account: AccountId) -> impl Future<Output = Result<Vec<WorkspaceMembership>, StoreError>> + Send;
-    fn memberships_in(&self, workspace: WorkspaceId) -> impl Future<Output = Result<Vec<AccountMembership>, StoreError>> + Send;
+    fn upsert_membership(
+        &self,
+        account: AccountId,
+        workspace: WorkspaceId,
+        role: Role,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn role_in(
+        &self,
+        account: AccountId,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Option<Role>, StoreError>> + Send;
+    fn memberships_of(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<WorkspaceMembership>, StoreError>> + Send;
+    fn memberships_in(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<AccountMembership>, StoreError>> + Send;
 
-    fn create_session(&self, digest: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn session_account(&self, digest: &str, now: Timestamp) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+    fn create_session(
+        &self,
+        digest: &str,
+        account: AccountId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn session_account(
+        &self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
     fn delete_session(&self, digest: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn delete_sessions_of(&self, account: AccountId) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete_sessions_of(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn create_api_token(&self, account: AccountId, name: &str, digest: &str, prefix: &str, now: Timestamp) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
-    fn api_token_account(&self, digest: &str, now: Timestamp) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
-    fn list_api_tokens(&self, account: AccountId) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
-    fn revoke_api_token(&self, account: AccountId, token: i64, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn create_api_token(
+        &self,
+        account: AccountId,
+        name: &str,
+        digest: &str,
+        prefix: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ApiToken, StoreError>> + Send;
+    fn api_token_account(
+        &self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+    fn list_api_tokens(
+        &self,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Vec<ApiToken>, StoreError>> + Send;
+    fn revoke_api_token(
+        &self,
+        account: AccountId,
+        token: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    fn create_password_reset(&self, digest: &str, account: AccountId, now: Timestamp, expires_at: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_password_reset(
+        &self,
+        digest: &str,
+        account: AccountId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Marks the reset token used and answers its account, once, if unexpired.
-    fn consume_password_reset(&self, digest: &str, now: Timestamp) -> impl Future<Output = Result<Option<AccountId>, StoreError>> + Send;
+    fn consume_password_reset(
+        &self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<AccountId>, StoreError>> + Send;
 
-    fn create_invitation(&self, workspace: WorkspaceId, email: &Email, role: Role, digest: &str, invited_by: AccountId, now: Timestamp, expires_at: Timestamp) -> impl Future<Output = Result<Invitation, StoreError>> + Send;
-    fn invitation_by_digest(&self, digest: &str, now: Timestamp) -> impl Future<Output = Result<Option<Invitation>, StoreError>> + Send;
+    fn create_invitation(
+        &self,
+        invitation: &NewInvitation<'_>,
+    ) -> impl Future<Output = Result<Invitation, StoreError>> + Send;
+    fn invitation_by_digest(
+        &self,
+        digest: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Invitation>, StoreError>> + Send;
     /// Accepts a pending invitation for `account`, adding the membership, once.
-    fn accept_invitation(&self, digest: &str, account: AccountId, now: Timestamp) -> impl Future<Output = Result<Option<Invitation>, StoreError>> + Send;
-    fn list_invitations(&self, workspace: WorkspaceId) -> impl Future<Output = Result<Vec<Invitation>, StoreError>> + Send;
+    fn accept_invitation(
+        &self,
+        digest: &str,
+        account: AccountId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Invitation>, StoreError>> + Send;
+    fn list_invitations(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<Invitation>, StoreError>> + Send;
 
-    fn record_signin_attempt(&self, email: &str, success: bool, now: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn failed_signins_since(&self, email: &str, since: Timestamp) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn record_signin_attempt(
+        &self,
+        email: &str,
+        success: bool,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn failed_signins_since(
+        &self,
+        email: &str,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
 #[cfg(test)]
@@ -410,9 +568,24 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.ORG ").map(|e| e.0), Ok("ada@example.org".to_owned()));
-        for bad in ["", "ada", "@x.org", "ada@", "a b@x.org", "ada@x.org.", "a@b@c"] {
-            assert_eq!(Email::parse(bad).err().and_then(|e| e.field()), Some("email"), "{bad}");
+        assert_eq!(
+            Email::parse("  Ada@Example.ORG ").map(|e| e.0),
+            Ok("ada@example.org".to_owned())
+        );
+        for bad in [
+            "",
+            "ada",
+            "@x.org",
+            "ada@",
+            "a b@x.org",
+            "ada@x.org.",
+            "a@b@c",
+        ] {
+            assert_eq!(
+                Email::parse(bad).err().and_then(|e| e.field()),
+                Some("email"),
+                "{bad}"
+            );
         }
     }
 
@@ -420,7 +593,10 @@ mod tests {
     fn password_policy_is_length() {
         assert!(NewPassword::parse("short").is_err());
         assert!(NewPassword::parse("long enough pass").is_ok());
-        assert_eq!(format!("{:?}", NewPassword::parse("long enough pass")), "Ok(NewPassword([redacted]))");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("long enough pass")),
+            "Ok(NewPassword([redacted]))"
+        );
     }
 
     #[test]
@@ -433,7 +609,10 @@ mod tests {
 
     #[test]
     fn roles_parse_and_access_rules_hold() {
-        assert_eq!("community_manager".parse::<Role>(), Ok(Role::CommunityManager));
+        assert_eq!(
+            "community_manager".parse::<Role>(),
+            Ok(Role::CommunityManager)
+        );
         assert!("owner".parse::<Role>().is_err());
         assert!(!Access::Staff.allows(Role::Member));
         assert!(Access::Member.allows(Role::Member));

@@ -70,8 +70,26 @@ impl SpaceActivity {
 }
 
 pub trait InteractionStore: Send + Sync {
-    fn record_interactions(&self, interactions: &[NewInteraction]) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn space_activity(&self, workspace: WorkspaceId, since: Timestamp) -> impl Future<Output = Result<Vec<SpaceActivity>, StoreError>> + Send;
+    fn record_interactions(
+        &self,
+        interactions: &[NewInteraction],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn space_activity(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<SpaceActivity>, StoreError>> + Send;
+    /// Distinct non-staff members who did anything since `since`.
+    fn active_members(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Interactions per UTC day in `[from, to)`, as (day number, count).
-    fn daily_interactions(&self, workspace: WorkspaceId, from: Timestamp, to: Timestamp) -> impl Future<Output = Result<Vec<(i64, i64)>, StoreError>> + Send;
+    fn daily_interactions(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<(i64, i64)>, StoreError>> + Send;
 }

@@ -32,7 +32,9 @@ impl Timestamp {
     }
 
     pub fn to_datetime(self) -> DateTime<Utc> {
-        Utc.timestamp_millis_opt(self.0).single().unwrap_or_default()
+        Utc.timestamp_millis_opt(self.0)
+            .single()
+            .unwrap_or_default()
     }
 
     /// The UTC day number (days since 1970-01-01), used for daily rollups.
@@ -51,7 +53,8 @@ impl Timestamp {
 
     /// RFC 3339 with a `Z`, for the API.
     pub fn rfc3339(self) -> String {
-        self.to_datetime().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        self.to_datetime()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 }
 
@@ -83,7 +86,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self { now_millis: Arc::new(AtomicI64::new(start.0)) }
+        Self {
+            now_millis: Arc::new(AtomicI64::new(start.0)),
+        }
     }
 
     pub fn advance_millis(&self, millis: i64) {

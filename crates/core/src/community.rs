@@ -119,12 +119,37 @@ pub struct ThreadView {
 }
 
 pub trait CommunityStore: Send + Sync {
-    fn create_space(&self, space: &NewSpace) -> impl Future<Output = Result<Space, StoreError>> + Send;
-    fn list_spaces(&self, workspace: WorkspaceId, kind: Option<SpaceKind>) -> impl Future<Output = Result<Vec<Space>, StoreError>> + Send;
-    fn space_by_slug(&self, workspace: WorkspaceId, slug: &str) -> impl Future<Output = Result<Option<Space>, StoreError>> + Send;
-    fn create_thread(&self, thread: &NewThread) -> impl Future<Output = Result<ThreadId, StoreError>> + Send;
-    fn create_reply(&self, reply: &NewReply) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn create_space(
+        &self,
+        space: &NewSpace,
+    ) -> impl Future<Output = Result<Space, StoreError>> + Send;
+    fn list_spaces(
+        &self,
+        workspace: WorkspaceId,
+        kind: Option<SpaceKind>,
+    ) -> impl Future<Output = Result<Vec<Space>, StoreError>> + Send;
+    fn space_by_slug(
+        &self,
+        workspace: WorkspaceId,
+        slug: &str,
+    ) -> impl Future<Output = Result<Option<Space>, StoreError>> + Send;
+    fn create_thread(
+        &self,
+        thread: &NewThread,
+    ) -> impl Future<Output = Result<ThreadId, StoreError>> + Send;
+    fn create_reply(
+        &self,
+        reply: &NewReply,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Threads of a space, most recently active first.
-    fn list_threads(&self, space: SpaceId, limit: i64) -> impl Future<Output = Result<Vec<ThreadSummary>, StoreError>> + Send;
-    fn thread(&self, workspace: WorkspaceId, thread: ThreadId) -> impl Future<Output = Result<ThreadView, StoreError>> + Send;
+    fn list_threads(
+        &self,
+        space: SpaceId,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ThreadSummary>, StoreError>> + Send;
+    fn thread(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+    ) -> impl Future<Output = Result<ThreadView, StoreError>> + Send;
 }

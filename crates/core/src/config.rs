@@ -46,18 +46,73 @@ pub struct ConfigError {
 
 /// Every key Agora reads, with its default and whether it is secret.
 pub const KEYS: &[(&str, Option<&str>, bool, &str)] = &[
-    ("data_dir", Some("agora-data"), false, "directory for the SQLite database and uploads"),
-    ("database_url", None, true, "postgres://… for PostgreSQL; default: SQLite at <data_dir>/agora.db"),
-    ("listen", Some("127.0.0.1:8080"), false, "address the web server listens on"),
-    ("public_url", None, false, "URL users reach Agora at (links in e-mails; https makes cookies Secure); default: http://<listen>"),
+    (
+        "data_dir",
+        Some("agora-data"),
+        false,
+        "directory for the SQLite database and uploads",
+    ),
+    (
+        "database_url",
+        None,
+        true,
+        "postgres://… for PostgreSQL; default: SQLite at <data_dir>/agora.db",
+    ),
+    (
+        "listen",
+        Some("127.0.0.1:8080"),
+        false,
+        "address the web server listens on",
+    ),
+    (
+        "public_url",
+        None,
+        false,
+        "URL users reach Agora at (links in e-mails; https makes cookies Secure); default: http://<listen>",
+    ),
     ("log.format", Some("text"), false, "text or json"),
-    ("log.level", Some("info"), false, "error, warn, info, debug or trace (or a tracing filter)"),
-    ("smtp.url", None, true, "smtp://user:pass@host:port (plain), smtps://… (TLS) or smtp+starttls://…; unset: e-mails are written to <data_dir>/outbox as .eml files"),
-    ("smtp.from", Some("Agora <agora@localhost>"), false, "From address of Agora's e-mails"),
-    ("secret_key", None, true, "key that encrypts network tokens at rest (32+ characters); default: generated into <data_dir>/secret.key"),
-    ("worker.concurrency", Some("8"), false, "jobs one worker process runs at once (1-256)"),
-    ("worker.poll_interval_ms", Some("200"), false, "how often an idle worker looks for due jobs (10-60000)"),
-    ("session.days", Some("30"), false, "how long a sign-in lasts (1-365)"),
+    (
+        "log.level",
+        Some("info"),
+        false,
+        "error, warn, info, debug or trace (or a tracing filter)",
+    ),
+    (
+        "smtp.url",
+        None,
+        true,
+        "smtp://user:pass@host:port (plain), smtps://… (TLS) or smtp+starttls://…; unset: e-mails are written to <data_dir>/outbox as .eml files",
+    ),
+    (
+        "smtp.from",
+        Some("Agora <agora@localhost>"),
+        false,
+        "From address of Agora's e-mails",
+    ),
+    (
+        "secret_key",
+        None,
+        true,
+        "key that encrypts network tokens at rest (32+ characters); default: generated into <data_dir>/secret.key",
+    ),
+    (
+        "worker.concurrency",
+        Some("8"),
+        false,
+        "jobs one worker process runs at once (1-256)",
+    ),
+    (
+        "worker.poll_interval_ms",
+        Some("200"),
+        false,
+        "how often an idle worker looks for due jobs (10-60000)",
+    ),
+    (
+        "session.days",
+        Some("30"),
+        false,
+        "how long a sign-in lasts (1-365)",
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,7 +144,10 @@ impl Config {
     pub fn effective_database_url(&self) -> Secret {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => Secret::new(format!("sqlite://{}", self.data_dir.join("agora.db").display())),
+            None => Secret::new(format!(
+                "sqlite://{}",
+                self.data_dir.join("agora.db").display()
+            )),
         }
     }
 
@@ -100,19 +158,34 @@ impl Config {
 
     /// A printable view, secrets shown as set or unset, never their value.
     pub fn describe(&self) -> Vec<(String, String)> {
-        let secret = |value: &Option<Secret>| if value.is_some() { "[set, redacted]".to_owned() } else { "[unset]".to_owned() };
+        let secret = |value: &Option<Secret>| {
+            if value.is_some() {
+                "[set, redacted]".to_owned()
+            } else {
+                "[unset]".to_owned()
+            }
+        };
         vec![
             ("data_dir".into(), self.data_dir.display().to_string()),
             ("database_url".into(), secret(&self.database_url)),
             ("listen".into(), self.listen.to_string()),
             ("public_url".into(), self.public_url.clone()),
-            ("log.format".into(), format!("{:?}", self.log_format).to_lowercase()),
+            (
+                "log.format".into(),
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
             ("log.level".into(), self.log_level.clone()),
             ("smtp.url".into(), secret(&self.smtp_url)),
             ("smtp.from".into(), self.smtp_from.clone()),
             ("secret_key".into(), secret(&self.secret_key)),
-            ("worker.concurrency".into(), self.worker_concurrency.to_string()),
-            ("worker.poll_interval_ms".into(), self.worker_poll_interval_ms.to_string()),
+            (
+                "worker.concurrency".into(),
+                self.worker_concurrency.to_string(),
+            ),
+            (
+                "worker.poll_interval_ms".into(),
+                self.worker_poll_interval_ms.to_string(),
+            ),
             ("session.days".into(), self.session_days.to_string()),
         ]
     }
@@ -129,7 +202,9 @@ impl Layers {
         let mut layers = Self::default();
         for (key, default, _, _) in KEYS {
             if let Some(value) = default {
-                layers.values.insert((*key).to_owned(), ((*value).to_owned(), Origin::Default));
+                layers
+                    .values
+                    .insert((*key).to_owned(), ((*value).to_owned(), Origin::Default));
             }
         }
         layers
@@ -146,9 +221,14 @@ impl Layers {
         flatten("", &toml::Value::Table(table), &mut flat);
         for (key, value) in flat {
             if !KEYS.iter().any(|(known, ..)| *known == key) {
-                return Err(ConfigError { key, origin: format!("file {path}"), message: "unknown key".into() });
+                return Err(ConfigError {
+                    key,
+                    origin: format!("file {path}"),
+                    message: "unknown key".into(),
+                });
             }
-            self.values.insert(key, (value, Origin::File(path.to_owned())));
+            self.values
+                .insert(key, (value, Origin::File(path.to_owned())));
         }
         Ok(())
     }
@@ -157,13 +237,19 @@ impl Layers {
     pub fn add_env<'a>(&mut self, vars: impl IntoIterator<Item = (&'a str, &'a str)>) {
         for (name, value) in vars {
             if let Some(key) = key_for_env(name) {
-                self.values.insert(key.to_owned(), (value.to_owned(), Origin::Env(name.to_owned())));
+                self.values.insert(
+                    key.to_owned(),
+                    (value.to_owned(), Origin::Env(name.to_owned())),
+                );
             }
         }
     }
 
     pub fn set_flag(&mut self, key: &str, value: impl Into<String>, flag: &str) {
-        self.values.insert(key.to_owned(), (value.into(), Origin::Flag(flag.to_owned())));
+        self.values.insert(
+            key.to_owned(),
+            (value.into(), Origin::Flag(flag.to_owned())),
+        );
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -173,52 +259,108 @@ impl Layers {
     /// Validates every value and builds the [`Config`].
     pub fn build(&self) -> Result<Config, ConfigError> {
         let error = |key: &str, message: String| {
-            let origin = self.values.get(key).map(|(_, origin)| origin.to_string()).unwrap_or_else(|| "the default".into());
-            ConfigError { key: key.to_owned(), origin, message }
-        };
-        let text = |key: &str| self.get(key).map(str::trim).filter(|value| !value.is_empty());
-        let number = |key: &str, range: std::ops::RangeInclusive<i64>| -> Result<i64, ConfigError> {
-            let raw = text(key).unwrap_or_default();
-            let value: i64 = raw.parse().map_err(|_| error(key, format!("`{raw}` is not a whole number")))?;
-            if !range.contains(&value) {
-                return Err(error(key, format!("{value} is outside {}..={}", range.start(), range.end())));
+            let origin = self
+                .values
+                .get(key)
+                .map(|(_, origin)| origin.to_string())
+                .unwrap_or_else(|| "the default".into());
+            ConfigError {
+                key: key.to_owned(),
+                origin,
+                message,
             }
-            Ok(value)
         };
+        let text = |key: &str| {
+            self.get(key)
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let number =
+            |key: &str, range: std::ops::RangeInclusive<i64>| -> Result<i64, ConfigError> {
+                let raw = text(key).unwrap_or_default();
+                let value: i64 = raw
+                    .parse()
+                    .map_err(|_| error(key, format!("`{raw}` is not a whole number")))?;
+                if !range.contains(&value) {
+                    return Err(error(
+                        key,
+                        format!("{value} is outside {}..={}", range.start(), range.end()),
+                    ));
+                }
+                Ok(value)
+            };
 
-        let data_dir = PathBuf::from(text("data_dir").ok_or_else(|| error("data_dir", "must not be empty".into()))?);
+        let data_dir = PathBuf::from(
+            text("data_dir").ok_or_else(|| error("data_dir", "must not be empty".into()))?,
+        );
         let listen_raw = text("listen").unwrap_or_default();
-        let listen: SocketAddr = listen_raw
-            .parse()
-            .map_err(|_| error("listen", format!("`{listen_raw}` is not an address like 127.0.0.1:8080")))?;
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| {
+            error(
+                "listen",
+                format!("`{listen_raw}` is not an address like 127.0.0.1:8080"),
+            )
+        })?;
         let database_url = match text("database_url") {
             None => None,
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") => {
+            Some(url)
+                if url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || url.starts_with("sqlite:") =>
+            {
                 Some(Secret::new(url))
             }
-            Some(_) => return Err(error("database_url", "must start with postgres://, postgresql:// or sqlite:".into())),
+            Some(_) => {
+                return Err(error(
+                    "database_url",
+                    "must start with postgres://, postgresql:// or sqlite:".into(),
+                ));
+            }
         };
         let public_url = match text("public_url") {
             None => format!("http://{listen}"),
-            Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.trim_end_matches('/').to_owned(),
-            Some(url) => return Err(error("public_url", format!("`{url}` must start with http:// or https://"))),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => {
+                return Err(error(
+                    "public_url",
+                    format!("`{url}` must start with http:// or https://"),
+                ));
+            }
         };
         let log_format = match text("log.format") {
             Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
-            other => return Err(error("log.format", format!("`{}` is not text or json", other.unwrap_or_default()))),
+            other => {
+                return Err(error(
+                    "log.format",
+                    format!("`{}` is not text or json", other.unwrap_or_default()),
+                ));
+            }
         };
         let log_level = text("log.level").unwrap_or("info").to_owned();
         let smtp_url = match text("smtp.url") {
             None => None,
-            Some(url) if ["smtp://", "smtps://", "smtp+starttls://"].iter().any(|scheme| url.starts_with(scheme)) => {
+            Some(url)
+                if ["smtp://", "smtps://", "smtp+starttls://"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme)) =>
+            {
                 Some(Secret::new(url))
             }
-            Some(_) => return Err(error("smtp.url", "must start with smtp://, smtps:// or smtp+starttls://".into())),
+            Some(_) => {
+                return Err(error(
+                    "smtp.url",
+                    "must start with smtp://, smtps:// or smtp+starttls://".into(),
+                ));
+            }
         };
         let smtp_from = text("smtp.from").unwrap_or_default().to_owned();
         if !smtp_from.contains('@') {
-            return Err(error("smtp.from", format!("`{smtp_from}` is not an e-mail address")));
+            return Err(error(
+                "smtp.from",
+                format!("`{smtp_from}` is not an e-mail address"),
+            ));
         }
         let secret_key = match text("secret_key") {
             None => None,
@@ -248,14 +390,20 @@ pub fn env_name(key: &str) -> String {
 }
 
 fn key_for_env(name: &str) -> Option<&'static str> {
-    KEYS.iter().map(|(key, ..)| *key).find(|key| env_name(key) == name)
+    KEYS.iter()
+        .map(|(key, ..)| *key)
+        .find(|key| env_name(key) == name)
 }
 
 fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, String)>) {
     match value {
         toml::Value::Table(table) => {
             for (name, inner) in table {
-                let key = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                let key = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}.{name}")
+                };
                 flatten(&key, inner, out);
             }
         }
@@ -273,14 +421,24 @@ mod tests {
         let config = Layers::new().build().expect("defaults build");
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url, "http://127.0.0.1:8080");
-        assert!(config.effective_database_url().expose().ends_with("agora-data/agora.db"));
+        assert!(
+            config
+                .effective_database_url()
+                .expose()
+                .ends_with("agora-data/agora.db")
+        );
         assert!(!config.secure_cookies());
     }
 
     #[test]
     fn layers_override_in_order_and_errors_name_the_key() {
         let mut layers = Layers::new();
-        layers.add_toml("listen = \"0.0.0.0:9000\"\n[worker]\nconcurrency = 4\n", "agora.toml").expect("toml");
+        layers
+            .add_toml(
+                "listen = \"0.0.0.0:9000\"\n[worker]\nconcurrency = 4\n",
+                "agora.toml",
+            )
+            .expect("toml");
         assert_eq!(layers.build().expect("valid").worker_concurrency, 4);
         layers.add_env([("AGORA_WORKER_CONCURRENCY", "3"), ("HOME", "/root")]);
         assert_eq!(layers.build().expect("valid").worker_concurrency, 3);
@@ -290,13 +448,22 @@ mod tests {
         layers.add_env([("AGORA_WORKER_CONCURRENCY", "lots")]);
         let error = layers.build().expect_err("invalid");
         assert_eq!(error.key, "worker.concurrency");
-        assert!(error.to_string().contains("AGORA_WORKER_CONCURRENCY"), "{error}");
+        assert!(
+            error.to_string().contains("AGORA_WORKER_CONCURRENCY"),
+            "{error}"
+        );
     }
 
     #[test]
     fn unknown_file_keys_and_bad_urls_are_refused() {
         let mut layers = Layers::new();
-        assert_eq!(layers.add_toml("colour = \"blue\"", "a.toml").expect_err("unknown").key, "colour");
+        assert_eq!(
+            layers
+                .add_toml("colour = \"blue\"", "a.toml")
+                .expect_err("unknown")
+                .key,
+            "colour"
+        );
         layers.set_flag("database_url", "mysql://x", "--database-url");
         assert_eq!(layers.build().expect_err("bad url").key, "database_url");
     }

@@ -27,7 +27,12 @@ impl OutgoingEmail {
     /// The job that sends this e-mail, enqueued once per message key.
     pub fn into_job(self, now: Timestamp) -> NewJob {
         let key = format!("email:{}", self.message_key);
-        NewJob::new(SEND_KIND, serde_json::to_value(&self).unwrap_or_default(), now).unique(key).max_attempts(10)
+        NewJob::new(
+            SEND_KIND,
+            serde_json::to_value(&self).unwrap_or_default(),
+            now,
+        )
+        .unique(key)
+        .max_attempts(10)
     }
 }
-

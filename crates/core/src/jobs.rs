@@ -29,7 +29,13 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 5] = [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Dead, JobState::Cancelled];
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Dead,
+        JobState::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +48,9 @@ impl JobState {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        JobState::ALL.into_iter().find(|state| state.as_str() == raw)
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == raw)
     }
 }
 
@@ -64,7 +72,14 @@ impl NewJob {
     pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 
     pub fn new(kind: impl Into<String>, payload: serde_json::Value, run_at: Timestamp) -> Self {
-        Self { kind: kind.into(), workspace_id: None, payload, run_at, max_attempts: Self::DEFAULT_MAX_ATTEMPTS, unique_key: None }
+        Self {
+            kind: kind.into(),
+            workspace_id: None,
+            payload,
+            run_at,
+            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+            unique_key: None,
+        }
     }
 
     pub fn for_workspace(mut self, workspace_id: i64) -> Self {
@@ -166,24 +181,71 @@ pub fn retry_delay_millis(job_id: JobId, attempt: i64) -> i64 {
 /// `FOR UPDATE SKIP LOCKED`, on SQLite by its single writer.
 pub trait JobStore: Send + Sync + Clone + 'static {
     /// Enqueues a job; answers `None` when a job with the same unique key exists.
-    fn enqueue(&self, job: &NewJob, now: Timestamp) -> impl Future<Output = Result<Option<JobId>, StoreError>> + Send;
+    fn enqueue(
+        &self,
+        job: &NewJob,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<JobId>, StoreError>> + Send;
     /// Claims up to `limit` due jobs (and jobs whose lease expired) for `worker_id`.
-    fn claim(&self, worker_id: &str, limit: i64, now: Timestamp, lease_millis: i64) -> impl Future<Output = Result<Vec<ClaimedJob>, StoreError>> + Send;
+    fn claim(
+        &self,
+        worker_id: &str,
+        limit: i64,
+        now: Timestamp,
+        lease_millis: i64,
+    ) -> impl Future<Output = Result<Vec<ClaimedJob>, StoreError>> + Send;
     /// Marks a claimed job succeeded; false when the lease was lost meanwhile.
-    fn complete(&self, job: &ClaimedJob, worker_id: &str, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn complete(
+        &self,
+        job: &ClaimedJob,
+        worker_id: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Records a failed attempt: re-queued at `retry_at`, or dead when `None`.
-    fn fail(&self, job: &ClaimedJob, worker_id: &str, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn heartbeat(&self, worker_id: &str, description: &str, now: Timestamp) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn remove_worker(&self, worker_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn fail(
+        &self,
+        job: &ClaimedJob,
+        worker_id: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn heartbeat(
+        &self,
+        worker_id: &str,
+        description: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn remove_worker(&self, worker_id: &str)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The most recent heartbeat of any worker.
-    fn latest_heartbeat(&self) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
-    fn queue_counts(&self, now: Timestamp) -> impl Future<Output = Result<QueueCounts, StoreError>> + Send;
+    fn latest_heartbeat(
+        &self,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+    fn queue_counts(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<QueueCounts, StoreError>> + Send;
     /// Jobs in `state` (or failed-and-retrying when `retrying_only`), newest
     /// first; with a workspace, only that workspace's and server-level jobs.
-    fn list_jobs(&self, workspace: Option<i64>, state: JobState, retrying_only: bool, limit: i64) -> impl Future<Output = Result<Vec<JobSummary>, StoreError>> + Send;
+    fn list_jobs(
+        &self,
+        workspace: Option<i64>,
+        state: JobState,
+        retrying_only: bool,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<JobSummary>, StoreError>> + Send;
     /// Puts a dead (or retrying) job back in the queue to run now, with fresh attempts.
-    fn retry_job(&self, workspace: Option<i64>, id: JobId, now: Timestamp) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    fn job_attempts(&self, id: JobId) -> impl Future<Output = Result<Vec<JobAttempt>, StoreError>> + Send;
+    fn retry_job(
+        &self,
+        workspace: Option<i64>,
+        id: JobId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn job_attempts(
+        &self,
+        id: JobId,
+    ) -> impl Future<Output = Result<Vec<JobAttempt>, StoreError>> + Send;
 }
 
 #[cfg(test)]

@@ -19,5 +19,5 @@ pub mod publishing;
 pub mod secrets;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use secrets::Secret;
 pub use error::{ErrorKind, StoreError};
+pub use secrets::Secret;

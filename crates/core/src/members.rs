@@ -37,9 +37,24 @@ pub struct MemberSummary {
 }
 
 pub trait MemberStore: Send + Sync {
-    fn create_member(&self, member: &NewMember) -> impl Future<Output = Result<MemberId, StoreError>> + Send;
-    fn member_of_account(&self, workspace: WorkspaceId, account: AccountId) -> impl Future<Output = Result<Option<MemberId>, StoreError>> + Send;
+    fn create_member(
+        &self,
+        member: &NewMember,
+    ) -> impl Future<Output = Result<MemberId, StoreError>> + Send;
+    fn member_of_account(
+        &self,
+        workspace: WorkspaceId,
+        account: AccountId,
+    ) -> impl Future<Output = Result<Option<MemberId>, StoreError>> + Send;
     /// Members by descending id, `limit` per page.
-    fn list_members(&self, workspace: WorkspaceId, after: Option<Cursor>, limit: i64) -> impl Future<Output = Result<Page<MemberSummary>, StoreError>> + Send;
-    fn count_members(&self, workspace: WorkspaceId) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn list_members(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Page<MemberSummary>, StoreError>> + Send;
+    fn count_members(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }

@@ -66,8 +66,20 @@ pub struct PagePost {
 }
 
 pub trait PublishingStore: Send + Sync {
-    fn create_page_post(&self, post: &NewPagePost) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn create_page_post(
+        &self,
+        post: &NewPagePost,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Posts whose time falls in `[from, to)`, in time order.
-    fn page_posts_between(&self, workspace: WorkspaceId, from: Timestamp, to: Timestamp) -> impl Future<Output = Result<Vec<PagePost>, StoreError>> + Send;
-    fn recent_page_posts(&self, workspace: WorkspaceId, limit: i64) -> impl Future<Output = Result<Vec<PagePost>, StoreError>> + Send;
+    fn page_posts_between(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<PagePost>, StoreError>> + Send;
+    fn recent_page_posts(
+        &self,
+        workspace: WorkspaceId,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<PagePost>, StoreError>> + Send;
 }

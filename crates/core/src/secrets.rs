@@ -72,7 +72,11 @@ fn argon2(cost: HashCost) -> Argon2<'static> {
         HashCost::Production => Params::new(19 * 1024, 2, 1, None),
         HashCost::Testing => Params::new(1024, 1, 1, None),
     };
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.unwrap_or_default())
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.unwrap_or_default(),
+    )
 }
 
 /// Hashes a password with argon2id and a random salt, in PHC string format.
@@ -87,7 +91,9 @@ pub fn hash_password(password: &str, cost: HashCost) -> String {
 /// Checks a password against a stored PHC hash (any argon2 parameters).
 pub fn verify_password(password: &str, phc_hash: &str) -> bool {
     match PasswordHash::new(phc_hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

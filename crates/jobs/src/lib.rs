@@ -60,7 +60,8 @@ impl Registry {
         F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), JobError>> + Send + 'static,
     {
-        self.handlers.insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
+        self.handlers
+            .insert(kind.to_owned(), Arc::new(move |job| Box::pin(handler(job))));
     }
 
     pub fn kinds(&self) -> Vec<&str> {
@@ -118,9 +119,27 @@ impl<S: JobStore> Clone for Worker<S> {
 }
 
 impl<S: JobStore> Worker<S> {
-    pub fn new(store: S, registry: Registry, clock: Arc<dyn Clock>, settings: WorkerSettings, counters: Arc<JobOutcomeCounters>) -> Self {
-        let worker_id = format!("{}-{}-{}", hostname(), std::process::id(), agora_core::secrets::random_token(4));
-        Self { store, registry: Arc::new(registry), clock, worker_id, settings, counters }
+    pub fn new(
+        store: S,
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        settings: WorkerSettings,
+        counters: Arc<JobOutcomeCounters>,
+    ) -> Self {
+        let worker_id = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            agora_core::secrets::random_token(4)
+        );
+        Self {
+            store,
+            registry: Arc::new(registry),
+            clock,
+            worker_id,
+            settings,
+            counters,
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -129,7 +148,9 @@ impl<S: JobStore> Worker<S> {
 
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         let description = format!("{} pid {}", hostname(), std::process::id());
-        self.store.heartbeat(&self.worker_id, &description, self.clock.now()).await
+        self.store
+            .heartbeat(&self.worker_id, &description, self.clock.now())
+            .await
     }
 
     /// Claims what is due (up to the concurrency) and runs it to the end.
@@ -152,24 +173,44 @@ impl<S: JobStore> Worker<S> {
 
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
         let lease_millis = i64::try_from(self.settings.lease.as_millis()).unwrap_or(i64::MAX);
-        self.store.claim(&self.worker_id, limit as i64, self.clock.now(), lease_millis).await
+        self.store
+            .claim(
+                &self.worker_id,
+                limit as i64,
+                self.clock.now(),
+                lease_millis,
+            )
+            .await
     }
 
     /// Runs one claimed job and records its outcome, fenced by its lease.
     async fn execute(&self, job: ClaimedJob) -> Result<(), StoreError> {
         let outcome = match self.registry.handlers.get(&job.kind).cloned() {
-            None => Err(JobError::Permanent(format!("no handler for job kind {:?}", job.kind))),
-            Some(_) if job.attempt > job.max_attempts => {
-                Err(JobError::Permanent(format!("gave up after {} attempts (leases expired)", job.max_attempts)))
-            }
+            None => Err(JobError::Permanent(format!(
+                "no handler for job kind {:?}",
+                job.kind
+            ))),
+            Some(_) if job.attempt > job.max_attempts => Err(JobError::Permanent(format!(
+                "gave up after {} attempts (leases expired)",
+                job.max_attempts
+            ))),
             Some(handler) => {
                 // The handler runs in its own task so that a panic becomes a failed attempt.
-                let limit = self.settings.lease.saturating_sub(Duration::from_secs(1)).max(Duration::from_millis(100));
+                let limit = self
+                    .settings
+                    .lease
+                    .saturating_sub(Duration::from_secs(1))
+                    .max(Duration::from_millis(100));
                 let task = tokio::spawn(handler(job.clone()));
                 match tokio::time::timeout(limit, task).await {
                     Ok(Ok(result)) => result,
-                    Ok(Err(join_error)) => Err(JobError::Retry(format!("handler panicked: {join_error}"))),
-                    Err(_) => Err(JobError::Retry(format!("handler ran longer than {} s", limit.as_secs()))),
+                    Ok(Err(join_error)) => {
+                        Err(JobError::Retry(format!("handler panicked: {join_error}")))
+                    }
+                    Err(_) => Err(JobError::Retry(format!(
+                        "handler ran longer than {} s",
+                        limit.as_secs()
+                    ))),
                 }
             }
         };
@@ -184,12 +225,21 @@ impl<S: JobStore> Worker<S> {
             }
             Err(error) => {
                 let retry_at = match error {
-                    JobError::Retry(_) if job.attempt < job.max_attempts => Some(now.plus_millis(retry_delay_millis(job.id, job.attempt))),
+                    JobError::Retry(_) if job.attempt < job.max_attempts => {
+                        Some(now.plus_millis(retry_delay_millis(job.id, job.attempt)))
+                    }
                     _ => None,
                 };
-                let held = self.store.fail(&job, &self.worker_id, &error.to_string(), retry_at, now).await?;
+                let held = self
+                    .store
+                    .fail(&job, &self.worker_id, &error.to_string(), retry_at, now)
+                    .await?;
                 if held {
-                    let counter = if retry_at.is_some() { &self.counters.retrying } else { &self.counters.dead };
+                    let counter = if retry_at.is_some() {
+                        &self.counters.retrying
+                    } else {
+                        &self.counters.dead
+                    };
                     counter.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempt, retrying = retry_at.is_some(), %error, "job failed");
                 }
@@ -252,7 +302,9 @@ impl<S: JobStore> Worker<S> {
         })
         .await;
         if drained.is_err() {
-            tracing::warn!("drain timed out; unfinished jobs will be reclaimed when their lease expires");
+            tracing::warn!(
+                "drain timed out; unfinished jobs will be reclaimed when their lease expires"
+            );
         }
         if let Err(error) = self.store.remove_worker(&self.worker_id).await {
             tracing::error!(%error, "could not remove the worker heartbeat");
@@ -262,5 +314,9 @@ impl<S: JobStore> Worker<S> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).ok().filter(|name| !name.is_empty()).unwrap_or_else(|| "localhost".to_owned())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }

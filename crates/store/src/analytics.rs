@@ -31,7 +31,11 @@ impl InteractionStore for Db {
         transaction.commit().await.map_err(store_error)
     }
 
-    async fn space_activity(&self, workspace: WorkspaceId, since: Timestamp) -> Result<Vec<SpaceActivity>, StoreError> {
+    async fn space_activity(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> Result<Vec<SpaceActivity>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.kind, COUNT(i.id) AS n_interactions, \
              CAST(COALESCE(SUM(CASE WHEN i.target_id IS NOT NULL AND i.target_id <> i.actor_id THEN 1 ELSE 0 END), 0) AS BIGINT) AS n_directed, \
@@ -62,7 +66,28 @@ impl InteractionStore for Db {
             .collect()
     }
 
-    async fn daily_interactions(&self, workspace: WorkspaceId, from: Timestamp, to: Timestamp) -> Result<Vec<(i64, i64)>, StoreError> {
+    async fn active_members(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(DISTINCT actor_id) AS n FROM interactions WHERE workspace_id = $1 AND at >= $2 AND actor_is_staff = 0",
+        )
+        .bind(workspace)
+        .bind(since.millis())
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "n")
+    }
+
+    async fn daily_interactions(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT day, COUNT(*) AS n FROM interactions WHERE workspace_id = $1 AND at >= $2 AND at < $3 GROUP BY day ORDER BY day",
         )
@@ -72,6 +97,8 @@ impl InteractionStore for Db {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
-        rows.iter().map(|row| Ok((get(row, "day")?, get(row, "n")?))).collect()
+        rows.iter()
+            .map(|row| Ok((get(row, "day")?, get(row, "n")?)))
+            .collect()
     }
 }

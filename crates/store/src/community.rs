@@ -2,7 +2,8 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::community::{
-    CommunityStore, NewReply, NewSpace, NewThread, ReplyView, Space, SpaceId, SpaceKind, ThreadId, ThreadSummary, ThreadView,
+    CommunityStore, NewReply, NewSpace, NewThread, ReplyView, Space, SpaceId, SpaceKind, ThreadId,
+    ThreadSummary, ThreadView,
 };
 use agora_core::{StoreError, Timestamp};
 use sqlx::any::AnyRow;
@@ -14,7 +15,8 @@ fn space_from(row: &AnyRow) -> Result<Space, StoreError> {
     Ok(Space {
         id: get(row, "id")?,
         workspace_id: get(row, "workspace_id")?,
-        kind: SpaceKind::parse(&kind).ok_or_else(|| StoreError::Backend(format!("unknown space kind {kind:?}")))?,
+        kind: SpaceKind::parse(&kind)
+            .ok_or_else(|| StoreError::Backend(format!("unknown space kind {kind:?}")))?,
         slug: get(row, "slug")?,
         name: get(row, "name")?,
         description: get(row, "description")?,
@@ -44,7 +46,11 @@ impl CommunityStore for Db {
         space_from(&row)
     }
 
-    async fn list_spaces(&self, workspace: WorkspaceId, kind: Option<SpaceKind>) -> Result<Vec<Space>, StoreError> {
+    async fn list_spaces(
+        &self,
+        workspace: WorkspaceId,
+        kind: Option<SpaceKind>,
+    ) -> Result<Vec<Space>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SPACE_COLUMNS} FROM spaces WHERE workspace_id = $1 AND ($2 = '' OR kind = $2) ORDER BY kind, name"
         )))
@@ -56,13 +62,19 @@ impl CommunityStore for Db {
         rows.iter().map(space_from).collect()
     }
 
-    async fn space_by_slug(&self, workspace: WorkspaceId, slug: &str) -> Result<Option<Space>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SPACE_COLUMNS} FROM spaces WHERE workspace_id = $1 AND slug = $2")))
-            .bind(workspace)
-            .bind(slug)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?;
+    async fn space_by_slug(
+        &self,
+        workspace: WorkspaceId,
+        slug: &str,
+    ) -> Result<Option<Space>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SPACE_COLUMNS} FROM spaces WHERE workspace_id = $1 AND slug = $2"
+        )))
+        .bind(workspace)
+        .bind(slug)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
         row.as_ref().map(space_from).transpose()
     }
 
@@ -107,7 +119,11 @@ impl CommunityStore for Db {
         get(&row, "id")
     }
 
-    async fn list_threads(&self, space: SpaceId, limit: i64) -> Result<Vec<ThreadSummary>, StoreError> {
+    async fn list_threads(
+        &self,
+        space: SpaceId,
+        limit: i64,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.id, t.space_id, t.title, m.name AS author_name, t.created_at, t.n_replies, t.last_activity_at \
              FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
@@ -133,7 +149,11 @@ impl CommunityStore for Db {
             .collect()
     }
 
-    async fn thread(&self, workspace: WorkspaceId, thread: ThreadId) -> Result<ThreadView, StoreError> {
+    async fn thread(
+        &self,
+        workspace: WorkspaceId,
+        thread: ThreadId,
+    ) -> Result<ThreadView, StoreError> {
         let row = sqlx::query(
             "SELECT t.id, t.space_id, t.title, t.body, t.created_at, m.name AS author_name, m.is_staff \
              FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \

@@ -2,7 +2,9 @@
 //! `FOR UPDATE SKIP LOCKED` on PostgreSQL), fenced completion, the per-attempt
 //! log and worker heartbeats.
 
-use agora_core::jobs::{ClaimedJob, JobAttempt, JobId, JobState, JobStore, JobSummary, NewJob, QueueCounts};
+use agora_core::jobs::{
+    ClaimedJob, JobAttempt, JobId, JobState, JobStore, JobSummary, NewJob, QueueCounts,
+};
 use agora_core::secrets::random_token;
 use agora_core::{StoreError, Timestamp};
 use sqlx::any::AnyRow;
@@ -18,7 +20,8 @@ fn summary_from(row: &AnyRow) -> Result<JobSummary, StoreError> {
     Ok(JobSummary {
         id: get(row, "id")?,
         kind: get(row, "kind")?,
-        state: JobState::parse(&state).ok_or_else(|| StoreError::Backend(format!("unknown job state {state:?}")))?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Backend(format!("unknown job state {state:?}")))?,
         attempts: get(row, "attempts")?,
         max_attempts: get(row, "max_attempts")?,
         run_at: Timestamp(get(row, "run_at")?),
@@ -28,7 +31,14 @@ fn summary_from(row: &AnyRow) -> Result<JobSummary, StoreError> {
 }
 
 impl Db {
-    async fn record_attempt(&self, job: &ClaimedJob, worker_id: &str, outcome: &str, error: Option<&str>, now: Timestamp) -> Result<(), StoreError> {
+    async fn record_attempt(
+        &self,
+        job: &ClaimedJob,
+        worker_id: &str,
+        outcome: &str,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO job_attempts (job_id, attempt, worker_id, run_at, started_at, finished_at, outcome, error) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -67,7 +77,13 @@ impl JobStore for Db {
         row.map(|row| get(&row, "id")).transpose()
     }
 
-    async fn claim(&self, worker_id: &str, limit: i64, now: Timestamp, lease_millis: i64) -> Result<Vec<ClaimedJob>, StoreError> {
+    async fn claim(
+        &self,
+        worker_id: &str,
+        limit: i64,
+        now: Timestamp,
+        lease_millis: i64,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
         let lock_clause = match self.backend() {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -107,7 +123,12 @@ impl JobStore for Db {
         Ok(jobs)
     }
 
-    async fn complete(&self, job: &ClaimedJob, worker_id: &str, now: Timestamp) -> Result<bool, StoreError> {
+    async fn complete(
+        &self,
+        job: &ClaimedJob,
+        worker_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE jobs SET state = 'succeeded', lease_token = NULL, lease_until = NULL, last_error = NULL, updated_at = $1 \
              WHERE id = $2 AND lease_token = $3 AND state = 'running'",
@@ -120,12 +141,20 @@ impl JobStore for Db {
         .map_err(store_error)?;
         let held = result.rows_affected() == 1;
         if held {
-            self.record_attempt(job, worker_id, "succeeded", None, now).await?;
+            self.record_attempt(job, worker_id, "succeeded", None, now)
+                .await?;
         }
         Ok(held)
     }
 
-    async fn fail(&self, job: &ClaimedJob, worker_id: &str, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> Result<bool, StoreError> {
+    async fn fail(
+        &self,
+        job: &ClaimedJob,
+        worker_id: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let (state, run_at) = match retry_at {
             Some(at) => ("queued", at),
             None => ("dead", job.run_at),
@@ -145,13 +174,23 @@ impl JobStore for Db {
         .map_err(store_error)?;
         let held = result.rows_affected() == 1;
         if held {
-            let outcome = if retry_at.is_some() { "retrying" } else { "dead" };
-            self.record_attempt(job, worker_id, outcome, Some(error), now).await?;
+            let outcome = if retry_at.is_some() {
+                "retrying"
+            } else {
+                "dead"
+            };
+            self.record_attempt(job, worker_id, outcome, Some(error), now)
+                .await?;
         }
         Ok(held)
     }
 
-    async fn heartbeat(&self, worker_id: &str, description: &str, now: Timestamp) -> Result<(), StoreError> {
+    async fn heartbeat(
+        &self,
+        worker_id: &str,
+        description: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO workers (id, description, started_at, heartbeat_at) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
@@ -166,12 +205,19 @@ impl JobStore for Db {
     }
 
     async fn remove_worker(&self, worker_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM workers WHERE id = $1").bind(worker_id).execute(self.pool()).await.map_err(store_error)?;
+        sqlx::query("DELETE FROM workers WHERE id = $1")
+            .bind(worker_id)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 
     async fn latest_heartbeat(&self) -> Result<Option<Timestamp>, StoreError> {
-        let row = sqlx::query("SELECT MAX(heartbeat_at) AS at FROM workers").fetch_one(self.pool()).await.map_err(store_error)?;
+        let row = sqlx::query("SELECT MAX(heartbeat_at) AS at FROM workers")
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
         Ok(get::<Option<i64>>(&row, "at")?.map(Timestamp))
     }
 
@@ -202,9 +248,23 @@ impl JobStore for Db {
         Ok(counts)
     }
 
-    async fn list_jobs(&self, workspace: Option<i64>, state: JobState, retrying_only: bool, limit: i64) -> Result<Vec<JobSummary>, StoreError> {
-        let retry_clause = if retrying_only { "AND attempts > 0" } else { "" };
-        let workspace_clause = if workspace.is_some() { "AND (workspace_id = $3 OR workspace_id IS NULL)" } else { "AND $3 = $3" };
+    async fn list_jobs(
+        &self,
+        workspace: Option<i64>,
+        state: JobState,
+        retrying_only: bool,
+        limit: i64,
+    ) -> Result<Vec<JobSummary>, StoreError> {
+        let retry_clause = if retrying_only {
+            "AND attempts > 0"
+        } else {
+            ""
+        };
+        let workspace_clause = if workspace.is_some() {
+            "AND (workspace_id = $3 OR workspace_id IS NULL)"
+        } else {
+            "AND $3 = $3"
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, kind, state, attempts, max_attempts, run_at, last_error, updated_at FROM jobs \
              WHERE state = $1 {retry_clause} {workspace_clause} ORDER BY updated_at DESC, id DESC LIMIT $2"
@@ -218,7 +278,12 @@ impl JobStore for Db {
         rows.iter().map(summary_from).collect()
     }
 
-    async fn retry_job(&self, workspace: Option<i64>, id: JobId, now: Timestamp) -> Result<bool, StoreError> {
+    async fn retry_job(
+        &self,
+        workspace: Option<i64>,
+        id: JobId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE jobs SET state = 'queued', run_at = $1, attempts = 0, updated_at = $1 \
              WHERE id = $2 AND (state = 'dead' OR (state = 'queued' AND attempts > 0)) \
@@ -316,12 +381,18 @@ impl Db {
 impl Db {
     /// Deletes every job of `kind` and its attempts (the benchmark starts clean).
     pub async fn delete_jobs_of_kind(&self, kind: &str) -> Result<u64, StoreError> {
-        sqlx::query("DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE kind = $1)")
+        sqlx::query(
+            "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE kind = $1)",
+        )
+        .bind(kind)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        let result = sqlx::query("DELETE FROM jobs WHERE kind = $1")
             .bind(kind)
             .execute(self.pool())
             .await
             .map_err(store_error)?;
-        let result = sqlx::query("DELETE FROM jobs WHERE kind = $1").bind(kind).execute(self.pool()).await.map_err(store_error)?;
         Ok(result.rows_affected())
     }
 }

@@ -38,7 +38,9 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::Backend("database URL must start with sqlite: or postgres://".into()))
+            Err(StoreError::Backend(
+                "database URL must start with sqlite: or postgres://".into(),
+            ))
         }
     }
 
@@ -65,7 +67,9 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { max_connections: 10 }
+        Self {
+            max_connections: 10,
+        }
     }
 }
 
@@ -77,7 +81,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let url = match backend {
-            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => format!("{url}?mode=rwc"),
+            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => {
+                format!("{url}?mode=rwc")
+            }
             _ => url.to_owned(),
         };
         let pool_options = AnyPoolOptions::new()
@@ -109,7 +115,10 @@ impl Db {
 
     /// Whether the database answers, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(store_error)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 

@@ -24,7 +24,11 @@ impl MemberStore for Db {
         get(&row, "id")
     }
 
-    async fn member_of_account(&self, workspace: WorkspaceId, account: AccountId) -> Result<Option<MemberId>, StoreError> {
+    async fn member_of_account(
+        &self,
+        workspace: WorkspaceId,
+        account: AccountId,
+    ) -> Result<Option<MemberId>, StoreError> {
         let row = sqlx::query("SELECT id FROM members WHERE workspace_id = $1 AND account_id = $2")
             .bind(workspace)
             .bind(account)
@@ -34,7 +38,12 @@ impl MemberStore for Db {
         row.map(|row| get(&row, "id")).transpose()
     }
 
-    async fn list_members(&self, workspace: WorkspaceId, after: Option<Cursor>, limit: i64) -> Result<Page<MemberSummary>, StoreError> {
+    async fn list_members(
+        &self,
+        workspace: WorkspaceId,
+        after: Option<Cursor>,
+        limit: i64,
+    ) -> Result<Page<MemberSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.id, m.name, m.is_staff, m.joined_at, \
              (SELECT COUNT(*) FROM interactions i WHERE i.actor_id = m.id) AS n_interactions, \

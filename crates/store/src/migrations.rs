@@ -23,27 +23,34 @@ const MIGRATIONS: &[Migration] = &[Migration {
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
 
 /// Arbitrary constant naming Agora's migration lock on PostgreSQL.
-const ADVISORY_LOCK_KEY: i64 = 0x4167_6f72_61;
+const ADVISORY_LOCK_KEY: i64 = 0x0041_676f_7261;
 
 pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
     let mut connection = db.pool().acquire().await.map_err(store_error)?;
     if db.backend() == Backend::Postgres {
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_lock({ADVISORY_LOCK_KEY})")))
-            .execute(&mut *connection)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_advisory_lock({ADVISORY_LOCK_KEY})"
+        )))
+        .execute(&mut *connection)
+        .await
+        .map_err(store_error)?;
     }
     let outcome = apply_pending(db.backend(), &mut connection).await;
     if db.backend() == Backend::Postgres {
-        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY})")))
-            .execute(&mut *connection)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT pg_advisory_unlock({ADVISORY_LOCK_KEY})"
+        )))
+        .execute(&mut *connection)
+        .await
+        .map_err(store_error)?;
     }
     outcome
 }
 
-async fn apply_pending(backend: Backend, connection: &mut sqlx::AnyConnection) -> Result<usize, StoreError> {
+async fn apply_pending(
+    backend: Backend,
+    connection: &mut sqlx::AnyConnection,
+) -> Result<usize, StoreError> {
     sqlx::raw_sql("CREATE TABLE IF NOT EXISTS agora_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)")
         .execute(&mut *connection)
         .await
@@ -57,13 +64,21 @@ async fn apply_pending(backend: Backend, connection: &mut sqlx::AnyConnection) -
         .collect::<Result<_, _>>()
         .map_err(store_error)?;
     let mut n_applied = 0;
-    for migration in MIGRATIONS.iter().filter(|migration| !applied.contains(&migration.version)) {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|migration| !applied.contains(&migration.version))
+    {
         let sql = match backend {
             Backend::Sqlite => migration.sqlite,
             Backend::Postgres => migration.postgres,
         };
-        let mut transaction = sqlx::Connection::begin(&mut *connection).await.map_err(store_error)?;
-        sqlx::raw_sql(sql).execute(&mut *transaction).await.map_err(store_error)?;
+        let mut transaction = sqlx::Connection::begin(&mut *connection)
+            .await
+            .map_err(store_error)?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
         sqlx::query("INSERT INTO agora_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
             .bind(migration.version)
             .bind(migration.name)
@@ -72,7 +87,11 @@ async fn apply_pending(backend: Backend, connection: &mut sqlx::AnyConnection) -
             .await
             .map_err(store_error)?;
         transaction.commit().await.map_err(store_error)?;
-        tracing::info!(version = migration.version, name = migration.name, "applied migration");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "applied migration"
+        );
         n_applied += 1;
     }
     Ok(n_applied)

@@ -15,7 +15,8 @@ fn post_from(row: &AnyRow) -> Result<PagePost, StoreError> {
         space_name: get(row, "space_name")?,
         network: get(row, "network")?,
         body: get(row, "body")?,
-        status: PostStatus::parse(&status).ok_or_else(|| StoreError::Backend(format!("unknown post status {status:?}")))?,
+        status: PostStatus::parse(&status)
+            .ok_or_else(|| StoreError::Backend(format!("unknown post status {status:?}")))?,
         at: Timestamp(get(row, "at")?),
         n_likes: get(row, "n_likes")?,
         n_shares: get(row, "n_shares")?,
@@ -23,8 +24,7 @@ fn post_from(row: &AnyRow) -> Result<PagePost, StoreError> {
     })
 }
 
-const POST_COLUMNS: &str =
-    "p.id, p.space_id, s.name AS space_name, s.network, p.body, p.status, p.at, p.n_likes, p.n_shares, p.n_replies";
+const POST_COLUMNS: &str = "p.id, p.space_id, s.name AS space_name, s.network, p.body, p.status, p.at, p.n_likes, p.n_shares, p.n_replies";
 
 impl PublishingStore for Db {
     async fn create_page_post(&self, post: &NewPagePost) -> Result<i64, StoreError> {
@@ -46,7 +46,12 @@ impl PublishingStore for Db {
         get(&row, "id")
     }
 
-    async fn page_posts_between(&self, workspace: WorkspaceId, from: Timestamp, to: Timestamp) -> Result<Vec<PagePost>, StoreError> {
+    async fn page_posts_between(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<PagePost>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {POST_COLUMNS} FROM page_posts p JOIN spaces s ON s.id = p.space_id \
              WHERE p.workspace_id = $1 AND p.at >= $2 AND p.at < $3 ORDER BY p.at, p.id"
@@ -60,7 +65,11 @@ impl PublishingStore for Db {
         rows.iter().map(post_from).collect()
     }
 
-    async fn recent_page_posts(&self, workspace: WorkspaceId, limit: i64) -> Result<Vec<PagePost>, StoreError> {
+    async fn recent_page_posts(
+        &self,
+        workspace: WorkspaceId,
+        limit: i64,
+    ) -> Result<Vec<PagePost>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {POST_COLUMNS} FROM page_posts p JOIN spaces s ON s.id = p.space_id \
              WHERE p.workspace_id = $1 ORDER BY p.at DESC, p.id DESC LIMIT $2"

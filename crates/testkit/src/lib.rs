@@ -24,7 +24,11 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("agora-{label}-{}-{}", std::process::id(), random_token(6).to_lowercase()));
+        let path = std::env::temp_dir().join(format!(
+            "agora-{label}-{}-{}",
+            std::process::id(),
+            random_token(6).to_lowercase()
+        ));
         std::fs::create_dir_all(&path).unwrap();
         Self { path }
     }
@@ -42,7 +46,11 @@ impl Drop for TempDir {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn postgres_required() -> bool {
@@ -69,27 +77,51 @@ fn postgres_bin_dir() -> Option<PathBuf> {
         .filter(|bin| bin.join("initdb").exists() && bin.join("pg_ctl").exists())
         .collect();
     dirs.sort_by_key(|dir| {
-        dir.parent().and_then(|version| version.file_name()).and_then(|name| name.to_str()).and_then(|name| name.parse::<u32>().ok())
+        dir.parent()
+            .and_then(|version| version.file_name())
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.parse::<u32>().ok())
     });
     dirs.pop()
 }
 
 fn run(command: &mut Command) -> Result<(), String> {
-    let output = command.output().map_err(|error| format!("{command:?}: {error}"))?;
+    let output = command
+        .output()
+        .map_err(|error| format!("{command:?}: {error}"))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!("{command:?} failed: {}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+        Err(format!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
     }
 }
 
 fn start_cluster() -> Result<PgCluster, String> {
     if let Ok(url) = std::env::var("AGORA_TEST_POSTGRES_URL") {
-        let port = url.rsplit(':').next().and_then(|port| port.split('/').next()).and_then(|port| port.parse().ok()).unwrap_or(5432);
-        return Ok(PgCluster { base_url: url.trim_end_matches('/').to_owned(), bin_dir: None, port });
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.split('/').next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or(5432);
+        return Ok(PgCluster {
+            base_url: url.trim_end_matches('/').to_owned(),
+            bin_dir: None,
+            port,
+        });
     }
-    let bin = postgres_bin_dir().ok_or("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)")?;
-    let is_root = Command::new("id").arg("-u").output().map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0").unwrap_or(false);
+    let bin = postgres_bin_dir().ok_or(
+        "no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)",
+    )?;
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false);
     // PostgreSQL refuses to run as root, so as root the cluster belongs to an unprivileged user.
     let os_user = "agora-pg";
     let as_user = |program: &Path| {
@@ -101,19 +133,40 @@ fn start_cluster() -> Result<PgCluster, String> {
             Command::new(program)
         }
     };
-    if is_root && !Command::new("id").arg(os_user).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success()) {
-        run(Command::new("useradd").args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", os_user]))?;
+    if is_root
+        && !Command::new("id")
+            .arg(os_user)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        run(Command::new("useradd").args([
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            os_user,
+        ]))?;
     }
-    let root = PathBuf::from(format!("/tmp/agora-test-pg-{}-{}", std::process::id(), random_token(4).to_lowercase().replace(['-', '_'], "x")));
+    let root = PathBuf::from(format!(
+        "/tmp/agora-test-pg-{}-{}",
+        std::process::id(),
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    ));
     std::fs::create_dir_all(&root).map_err(|error| error.to_string())?;
     if is_root {
         run(Command::new("chown").arg(os_user).arg(&root))?;
     }
     let data = root.join("data");
-    run(as_user(&bin.join("initdb"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]))?;
+    run(as_user(&bin.join("initdb")).arg("-D").arg(&data).args([
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+    ]))?;
     let port = free_port();
     let options = format!(
         "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} -c max_connections=300 \
@@ -128,9 +181,17 @@ fn start_cluster() -> Result<PgCluster, String> {
         .args(["-w", "-t", "60", "start"]))?;
     // A watchdog stops the cluster and removes its files when this test process exits.
     let stop = if is_root {
-        format!("runuser -u {os_user} -- {}/pg_ctl -D {} -m immediate stop", bin.display(), data.display())
+        format!(
+            "runuser -u {os_user} -- {}/pg_ctl -D {} -m immediate stop",
+            bin.display(),
+            data.display()
+        )
     } else {
-        format!("{}/pg_ctl -D {} -m immediate stop", bin.display(), data.display())
+        format!(
+            "{}/pg_ctl -D {} -m immediate stop",
+            bin.display(),
+            data.display()
+        )
     };
     let watchdog = format!(
         "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {root}",
@@ -144,7 +205,11 @@ fn start_cluster() -> Result<PgCluster, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|error| error.to_string())?;
-    Ok(PgCluster { base_url: format!("postgres://postgres@127.0.0.1:{port}"), bin_dir: Some(bin), port })
+    Ok(PgCluster {
+        base_url: format!("postgres://postgres@127.0.0.1:{port}"),
+        bin_dir: Some(bin),
+        port,
+    })
 }
 
 impl PgCluster {
@@ -153,7 +218,9 @@ impl PgCluster {
     pub fn get() -> Option<&'static PgCluster> {
         match CLUSTER.get_or_init(start_cluster) {
             Ok(cluster) => Some(cluster),
-            Err(reason) if postgres_required() => panic!("PostgreSQL is required (AGORA_REQUIRE_POSTGRES=1) but unavailable: {reason}"),
+            Err(reason) if postgres_required() => panic!(
+                "PostgreSQL is required (AGORA_REQUIRE_POSTGRES=1) but unavailable: {reason}"
+            ),
             Err(reason) => {
                 eprintln!("skipping PostgreSQL: {reason}");
                 None
@@ -163,10 +230,30 @@ impl PgCluster {
 
     /// Creates an empty database and answers its URL.
     pub fn fresh_database_url(&self) -> String {
-        let name = format!("t_{}_{}", std::process::id(), DATABASE_COUNTER.fetch_add(1, Ordering::SeqCst));
-        let psql = self.bin_dir.as_ref().map(|bin| bin.join("psql")).unwrap_or_else(|| PathBuf::from("psql"));
-        run(Command::new(psql).args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres", "-qc"]).arg(format!("CREATE DATABASE {name}")))
-            .unwrap();
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            DATABASE_COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let psql = self
+            .bin_dir
+            .as_ref()
+            .map(|bin| bin.join("psql"))
+            .unwrap_or_else(|| PathBuf::from("psql"));
+        run(Command::new(psql)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+            ])
+            .arg(format!("CREATE DATABASE {name}")))
+        .unwrap();
         format!("{}/{name}", self.base_url)
     }
 }
@@ -184,7 +271,11 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.path().join("agora.db").display());
         let db = Db::connect(&url, ConnectOptions::default()).await.unwrap();
         db.migrate().await.unwrap();
-        TestDb { db, url, _dir: Some(dir) }
+        TestDb {
+            db,
+            url,
+            _dir: Some(dir),
+        }
     }
 
     /// `None` when PostgreSQL is unavailable and not required.
@@ -193,7 +284,11 @@ impl TestDb {
         let url = cluster.fresh_database_url();
         let db = Db::connect(&url, ConnectOptions::default()).await.unwrap();
         db.migrate().await.unwrap();
-        Some(TestDb { db, url, _dir: None })
+        Some(TestDb {
+            db,
+            url,
+            _dir: None,
+        })
     }
 
     pub async fn on(backend: Backend) -> Option<TestDb> {
@@ -240,10 +335,17 @@ impl SmtpSink {
             .expect("python3 with aiosmtpd (pip install aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start on port {port}; is it installed (pip install aiosmtpd)?");
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not start on port {port}; is it installed (pip install aiosmtpd)?"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        SmtpSink { port, maildir, child }
+        SmtpSink {
+            port,
+            maildir,
+            child,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -252,7 +354,9 @@ impl SmtpSink {
 
     /// Every message received so far, raw.
     pub fn messages(&self) -> Vec<String> {
-        let Ok(entries) = std::fs::read_dir(self.maildir.path().join("new")) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(self.maildir.path().join("new")) else {
+            return Vec::new();
+        };
         let mut messages: Vec<(std::time::SystemTime, String)> = entries
             .flatten()
             .filter_map(|entry| {
@@ -270,11 +374,16 @@ impl SmtpSink {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(message) = self.messages().into_iter().find(|message| {
-                message.lines().any(|line| line.to_ascii_lowercase().starts_with("to:") && line.contains(recipient))
+                message.lines().any(|line| {
+                    line.to_ascii_lowercase().starts_with("to:") && line.contains(recipient)
+                })
             }) {
                 return message;
             }
-            assert!(Instant::now() < deadline, "no e-mail to {recipient} within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "no e-mail to {recipient} within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -294,12 +403,13 @@ pub fn decode_quoted_printable(text: &str) -> String {
     let bytes = joined.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(value) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(value as char);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(value) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(value as char);
+            i += 3;
+            continue;
         }
         out.push(bytes[i] as char);
         i += 1;

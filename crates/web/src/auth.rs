@@ -75,15 +75,29 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value with Agora's attributes.
-pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, same_site: &str, secure: bool) -> HeaderValue {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+    same_site: &str,
+    secure: bool,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_seconds}{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_seconds}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
 /// A flash message shown once on the next page.
 pub fn flash_cookie(message: &str, secure: bool) -> HeaderValue {
-    set_cookie(FLASH_COOKIE, &urlencoding::encode(message), 60, "Lax", secure)
+    set_cookie(
+        FLASH_COOKIE,
+        &urlencoding::encode(message),
+        60,
+        "Lax",
+        secure,
+    )
 }
 
 /// Starts a session for `account` and answers its `Set-Cookie`.
@@ -91,8 +105,22 @@ pub async fn start_session(state: &AppState, account: &Account) -> Result<Header
     let token = random_token(32);
     let now = state.clock.now();
     let max_age_seconds = state.settings.session_days * 86_400;
-    state.db.create_session(&token_digest(&token), account.id, now, now.plus_seconds(max_age_seconds)).await?;
-    Ok(set_cookie(SESSION_COOKIE, &token, max_age_seconds, "Lax", state.settings.secure_cookies))
+    state
+        .db
+        .create_session(
+            &token_digest(&token),
+            account.id,
+            now,
+            now.plus_seconds(max_age_seconds),
+        )
+        .await?;
+    Ok(set_cookie(
+        SESSION_COOKIE,
+        &token,
+        max_age_seconds,
+        "Lax",
+        state.settings.secure_cookies,
+    ))
 }
 
 pub fn end_session_cookie(secure: bool) -> HeaderValue {
@@ -102,7 +130,12 @@ pub fn end_session_cookie(secure: bool) -> HeaderValue {
 /// Route table lookups: (method, route path) to access level.
 fn access_table() -> &'static HashMap<(Method, &'static str), Access> {
     static TABLE: OnceLock<HashMap<(Method, &'static str), Access>> = OnceLock::new();
-    TABLE.get_or_init(|| routes::specs().into_iter().map(|spec| ((spec.method.clone(), spec.path), spec.access)).collect())
+    TABLE.get_or_init(|| {
+        routes::specs()
+            .into_iter()
+            .map(|spec| ((spec.method.clone(), spec.path), spec.access))
+            .collect()
+    })
 }
 
 fn is_unsafe(method: &Method) -> bool {
@@ -110,7 +143,11 @@ fn is_unsafe(method: &Method) -> bool {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 enum Denial {
@@ -124,28 +161,53 @@ enum Denial {
 fn deny(denial: Denial, is_api: bool, path: &str) -> Response {
     match (denial, is_api) {
         (Denial::SignIn, true) => Problem::unauthenticated().into_response(),
-        (Denial::SignIn, false) => Redirect::to(&format!("/signin?next={}", urlencoding::encode(path))).into_response(),
+        (Denial::SignIn, false) => {
+            Redirect::to(&format!("/signin?next={}", urlencoding::encode(path))).into_response()
+        }
         (Denial::Forbidden(detail), true) => Problem::forbidden(detail).into_response(),
         (Denial::Forbidden(detail), false) => error_page(StatusCode::FORBIDDEN, &detail),
         (Denial::NotFound(detail), true) => Problem::not_found(detail).into_response(),
         (Denial::NotFound(detail), false) => error_page(StatusCode::NOT_FOUND, &detail),
-        (Denial::Csrf, true) => Problem::forbidden("missing or wrong CSRF token (send X-CSRF-Token, or use a bearer token)").into_response(),
+        (Denial::Csrf, true) => Problem::forbidden(
+            "missing or wrong CSRF token (send X-CSRF-Token, or use a bearer token)",
+        )
+        .into_response(),
         (Denial::Csrf, false) => error_page(
             StatusCode::FORBIDDEN,
             "This form expired or came from another site. Go back, reload the page and try again.",
         ),
         (Denial::Internal, true) => Problem::internal().into_response(),
-        (Denial::Internal, false) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again."),
+        (Denial::Internal, false) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on our side. Try again.",
+        ),
     }
 }
 
-async fn resolve_account(state: &AppState, headers: &HeaderMap, now: Timestamp) -> Result<(Option<Account>, bool), StoreError> {
-    if let Some(bearer) = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer ")) {
-        let account = state.db.api_token_account(&token_digest(bearer.trim()), now).await?;
+async fn resolve_account(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<(Option<Account>, bool), StoreError> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    {
+        let account = state
+            .db
+            .api_token_account(&token_digest(bearer.trim()), now)
+            .await?;
         return Ok((account, true));
     }
     match cookie(headers, SESSION_COOKIE) {
-        Some(session) if !session.is_empty() => Ok((state.db.session_account(&token_digest(&session), now).await?, false)),
+        Some(session) if !session.is_empty() => Ok((
+            state
+                .db
+                .session_account(&token_digest(&session), now)
+                .await?,
+            false,
+        )),
         _ => Ok((None, false)),
     }
 }
@@ -160,9 +222,15 @@ pub async fn authorize(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = matched.as_ref().map(MatchedPath::as_str).unwrap_or_default().to_owned();
+    let route = matched
+        .as_ref()
+        .map(MatchedPath::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let mut response = check_and_run(state, route.clone(), params, request, next).await;
-    response.extensions_mut().insert(crate::metrics::RouteLabel(route));
+    response
+        .extensions_mut()
+        .insert(crate::metrics::RouteLabel(route));
     response
 }
 
@@ -176,7 +244,11 @@ async fn check_and_run(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
-    let Some(access) = access_table().iter().find(|((m, p), _)| *m == method && *p == route).map(|(_, access)| *access) else {
+    let Some(access) = access_table()
+        .iter()
+        .find(|((m, p), _)| *m == method && *p == route)
+        .map(|(_, access)| *access)
+    else {
         return deny(Denial::NotFound("no such page".into()), is_api, &path);
     };
     let now = state.clock.now();
@@ -189,13 +261,19 @@ async fn check_and_run(
         }
     };
     if via_token && account.is_none() {
-        return Problem::new(StatusCode::UNAUTHORIZED, "bad-token", "This token is unknown or revoked").into_response();
+        return Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-token",
+            "This token is unknown or revoked",
+        )
+        .into_response();
     }
 
-    let (csrf_token, new_csrf_cookie) = match cookie(&headers, CSRF_COOKIE).filter(|token| token.len() >= 32) {
-        Some(token) => (token, false),
-        None => (random_token(32), true),
-    };
+    let (csrf_token, new_csrf_cookie) =
+        match cookie(&headers, CSRF_COOKIE).filter(|token| token.len() >= 32) {
+            Some(token) => (token, false),
+            None => (random_token(32), true),
+        };
 
     if access != Access::Public && account.is_none() {
         return deny(Denial::SignIn, is_api, &path);
@@ -204,7 +282,10 @@ async fn check_and_run(
     // Unsafe methods need the CSRF token unless a bearer token authenticates them.
     let mut request = request;
     if is_unsafe(&method) && !via_token {
-        let header_token = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let header_token = headers
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let (parts, body) = request.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
             return deny(Denial::Csrf, is_api, &path);
@@ -222,19 +303,40 @@ async fn check_and_run(
         workspace: None,
         role: None,
         csrf_token: csrf_token.clone(),
-        flash: cookie(&headers, FLASH_COOKIE).and_then(|raw| urlencoding::decode(&raw).ok().map(|text| text.into_owned())).filter(|text| !text.is_empty()),
+        flash: cookie(&headers, FLASH_COOKIE)
+            .and_then(|raw| urlencoding::decode(&raw).ok().map(|text| text.into_owned()))
+            .filter(|text| !text.is_empty()),
         via_token,
         path: path.clone(),
     };
 
     if access != Access::Public {
-        let Some(account) = &account else { return deny(Denial::SignIn, is_api, &path) };
+        let Some(account) = &account else {
+            return deny(Denial::SignIn, is_api, &path);
+        };
         if access.is_workspace_scoped() {
-            let slug = params.ok().and_then(|params| params.iter().find(|(name, _)| *name == "workspace").map(|(_, value)| value.to_owned()));
-            let Some(slug) = slug else { return deny(Denial::NotFound("no workspace in this route".into()), is_api, &path) };
+            let slug = params.ok().and_then(|params| {
+                params
+                    .iter()
+                    .find(|(name, _)| *name == "workspace")
+                    .map(|(_, value)| value.to_owned())
+            });
+            let Some(slug) = slug else {
+                return deny(
+                    Denial::NotFound("no workspace in this route".into()),
+                    is_api,
+                    &path,
+                );
+            };
             let workspace = match state.db.workspace_by_slug(&slug).await {
                 Ok(Some(workspace)) => workspace,
-                Ok(None) => return deny(Denial::NotFound(format!("there is no workspace `{slug}`")), is_api, &path),
+                Ok(None) => {
+                    return deny(
+                        Denial::NotFound(format!("there is no workspace `{slug}`")),
+                        is_api,
+                        &path,
+                    );
+                }
                 Err(error) => {
                     tracing::error!(%error, "could not load the workspace");
                     return deny(Denial::Internal, is_api, &path);
@@ -242,7 +344,13 @@ async fn check_and_run(
             };
             let role = match state.db.role_in(account.id, workspace.id).await {
                 Ok(Some(role)) => role,
-                Ok(None) => return deny(Denial::Forbidden(format!("you are not a member of {}", workspace.name)), is_api, &path),
+                Ok(None) => {
+                    return deny(
+                        Denial::Forbidden(format!("you are not a member of {}", workspace.name)),
+                        is_api,
+                        &path,
+                    );
+                }
                 Err(error) => {
                     tracing::error!(%error, "could not load the role");
                     return deny(Denial::Internal, is_api, &path);
@@ -250,7 +358,12 @@ async fn check_and_run(
             };
             if !access.allows(role) {
                 return deny(
-                    Denial::Forbidden(format!("this is for {} roles; your role in {} is {}", access.as_str(), workspace.name, role.label())),
+                    Denial::Forbidden(format!(
+                        "this is for {} roles; your role in {} is {}",
+                        access.as_str(),
+                        workspace.name,
+                        role.label()
+                    )),
                     is_api,
                     &path,
                 );
@@ -265,22 +378,37 @@ async fn check_and_run(
     let mut response = next.run(request).await;
     let secure = state.settings.secure_cookies;
     if new_csrf_cookie {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf_token, 365 * 86_400, "Strict", secure));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &csrf_token, 365 * 86_400, "Strict", secure),
+        );
     }
     let sets_flash = response
         .headers()
         .get_all(header::SET_COOKIE)
         .iter()
-        .any(|value| value.to_str().is_ok_and(|value| value.starts_with(&format!("{FLASH_COOKIE}="))));
+        .any(|value| {
+            value
+                .to_str()
+                .is_ok_and(|value| value.starts_with(&format!("{FLASH_COOKIE}=")))
+        });
     if had_flash && !sets_flash {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(FLASH_COOKIE, "", 0, "Lax", secure));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(FLASH_COOKIE, "", 0, "Lax", secure),
+        );
     }
     response
 }
 
 fn form_urlencoded_value(bytes: &[u8], name: &str) -> Option<String> {
     let text = std::str::from_utf8(bytes).ok()?;
-    text.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).and_then(|(_, value)| {
-        urlencoding::decode(&value.replace('+', " ")).ok().map(|value| value.into_owned())
-    })
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| {
+            urlencoding::decode(&value.replace('+', " "))
+                .ok()
+                .map(|value| value.into_owned())
+        })
 }

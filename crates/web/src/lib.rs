@@ -49,7 +49,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: WebSettings, clock: Arc<dyn Clock>, job_counters: Arc<JobOutcomeCounters>) -> Self {
-        Self { db, settings: Arc::new(settings), clock, metrics: Arc::new(metrics::Metrics::default()), job_counters }
+    pub fn new(
+        db: Db,
+        settings: WebSettings,
+        clock: Arc<dyn Clock>,
+        job_counters: Arc<JobOutcomeCounters>,
+    ) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            metrics: Arc::new(metrics::Metrics::default()),
+            job_counters,
+        }
     }
 }

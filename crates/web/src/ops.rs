@@ -20,10 +20,18 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let now = state.clock.now();
     let database_ok = state.db.ping().await.is_ok();
-    let heartbeat = if database_ok { state.db.latest_heartbeat().await.ok().flatten() } else { None };
+    let heartbeat = if database_ok {
+        state.db.latest_heartbeat().await.ok().flatten()
+    } else {
+        None
+    };
     let age_millis = heartbeat.map(|at| now.millis() - at.millis());
     let worker_ok = age_millis.is_some_and(|age| age <= state.settings.heartbeat_max_age_millis);
-    let status = if database_ok && worker_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if database_ok && worker_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if status == StatusCode::OK { "ready" } else { "not ready" },
         "database": if database_ok { "ok" } else { "unreachable" },
@@ -39,6 +47,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let counts = state.db.queue_counts(state.clock.now()).await.ok();
     let heartbeat = state.db.latest_heartbeat().await.ok().flatten();
-    let text = state.metrics.render(counts, heartbeat.map(|at| state.clock.now().millis() - at.millis()), &state.job_counters);
+    let text = state.metrics.render(
+        counts,
+        heartbeat.map(|at| state.clock.now().millis() - at.millis()),
+        &state.job_counters,
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

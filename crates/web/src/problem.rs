@@ -63,7 +63,10 @@ impl Problem {
     }
 
     pub fn field(mut self, field: &str, detail: impl Into<String>) -> Self {
-        self.errors.push(FieldProblem { pointer: format!("/{field}"), detail: detail.into() });
+        self.errors.push(FieldProblem {
+            pointer: format!("/{field}"),
+            detail: detail.into(),
+        });
         self
     }
 
@@ -73,7 +76,12 @@ impl Problem {
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this").detail(detail)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this",
+        )
+        .detail(detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -81,12 +89,21 @@ impl Problem {
     }
 
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", "The request is not valid").detail(detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            "The request is not valid",
+        )
+        .detail(detail)
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side")
-            .detail("the error was logged; try again, and tell the operator if it persists")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side",
+        )
+        .detail("the error was logged; try again, and tell the operator if it persists")
     }
 }
 
@@ -94,7 +111,12 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&self).unwrap_or_default();
-        (status, [(axum::http::header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }
 
@@ -102,7 +124,11 @@ impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Problem::not_found("no such resource"),
-            StoreError::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", "This conflicts with existing data"),
+            StoreError::Conflict(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "This conflicts with existing data",
+            ),
             StoreError::Backend(message) => {
                 tracing::error!(error = %message, "storage error");
                 Problem::internal()
@@ -138,9 +164,16 @@ where
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {
                 let (slug, title) = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => ("unsupported-media-type", "Send the body as application/json"),
-                    JsonRejection::JsonSyntaxError(_) => ("malformed-json", "The body is not valid JSON"),
-                    JsonRejection::JsonDataError(_) => ("invalid-body", "The JSON does not have the expected fields"),
+                    JsonRejection::MissingJsonContentType(_) => (
+                        "unsupported-media-type",
+                        "Send the body as application/json",
+                    ),
+                    JsonRejection::JsonSyntaxError(_) => {
+                        ("malformed-json", "The body is not valid JSON")
+                    }
+                    JsonRejection::JsonDataError(_) => {
+                        ("invalid-body", "The JSON does not have the expected fields")
+                    }
                     _ => ("invalid-body", "The body could not be read"),
                 };
                 Err(Problem::new(rejection.status(), slug, title).detail(rejection.body_text()))
@@ -162,7 +195,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(Problem::new(StatusCode::BAD_REQUEST, "invalid-query", "The query string is not valid").detail(rejection.body_text())),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                "The query string is not valid",
+            )
+            .detail(rejection.body_text())),
         }
     }
 }

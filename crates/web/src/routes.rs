@@ -49,8 +49,22 @@ impl RouteSpec {
     }
 }
 
-fn spec(method: Method, path: &'static str, access: Access, tag: &'static str, summary: &'static str) -> RouteSpec {
-    RouteSpec { method, path, access, tag, summary, request_schema: None, response_schema: None }
+fn spec(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    tag: &'static str,
+    summary: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        tag,
+        summary,
+        request_schema: None,
+        response_schema: None,
+    }
 }
 
 fn api_spec(
@@ -62,7 +76,15 @@ fn api_spec(
     request_schema: Option<&'static str>,
     response_schema: Option<&'static str>,
 ) -> RouteSpec {
-    RouteSpec { method, path, access, tag, summary, request_schema, response_schema }
+    RouteSpec {
+        method,
+        path,
+        access,
+        tag,
+        summary,
+        request_schema,
+        response_schema,
+    }
 }
 
 /// The table: each declaration with its handler.
@@ -71,58 +93,475 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Method as M;
     vec![
         // Operations and assets.
-        (spec(M::GET, "/healthz", Public, "operations", "The process is up"), get(ops::healthz)),
-        (spec(M::GET, "/readyz", Public, "operations", "The database answers and a worker's heartbeat is younger than 30 s"), get(ops::readyz)),
-        (spec(M::GET, "/metrics", Public, "operations", "Prometheus metrics"), get(ops::metrics)),
-        (spec(M::GET, "/assets/{file}", Public, "operations", "Static assets"), get(assets::serve)),
+        (
+            spec(
+                M::GET,
+                "/healthz",
+                Public,
+                "operations",
+                "The process is up",
+            ),
+            get(ops::healthz),
+        ),
+        (
+            spec(
+                M::GET,
+                "/readyz",
+                Public,
+                "operations",
+                "The database answers and a worker's heartbeat is younger than 30 s",
+            ),
+            get(ops::readyz),
+        ),
+        (
+            spec(
+                M::GET,
+                "/metrics",
+                Public,
+                "operations",
+                "Prometheus metrics",
+            ),
+            get(ops::metrics),
+        ),
+        (
+            spec(
+                M::GET,
+                "/assets/{file}",
+                Public,
+                "operations",
+                "Static assets",
+            ),
+            get(assets::serve),
+        ),
         // Accounts.
-        (spec(M::GET, "/", Public, "accounts", "Home: your workspaces"), get(pages::account::home)),
-        (spec(M::GET, "/signin", Public, "accounts", "Sign-in form"), get(pages::account::signin_form)),
-        (spec(M::POST, "/signin", Public, "accounts", "Sign in"), post(pages::account::signin)),
-        (spec(M::POST, "/signout", Public, "accounts", "Sign out"), post(pages::account::signout)),
-        (spec(M::GET, "/signup", Public, "accounts", "Sign-up form"), get(pages::account::signup_form)),
-        (spec(M::POST, "/signup", Public, "accounts", "Create an account"), post(pages::account::signup)),
-        (spec(M::GET, "/forgot", Public, "accounts", "Forgotten-password form"), get(pages::account::forgot_form)),
-        (spec(M::POST, "/forgot", Public, "accounts", "E-mail a password reset link"), post(pages::account::forgot)),
-        (spec(M::GET, "/reset", Public, "accounts", "New-password form"), get(pages::account::reset_form)),
-        (spec(M::POST, "/reset", Public, "accounts", "Set a new password with a reset token"), post(pages::account::reset)),
-        (spec(M::GET, "/invite/{token}", Public, "accounts", "An invitation"), get(pages::account::invite_show)),
-        (spec(M::POST, "/invite/{token}", Account, "accounts", "Accept an invitation"), post(pages::account::invite_accept)),
-        (spec(M::POST, "/w/{workspace}/join", Account, "accounts", "Join an open workspace"), post(pages::account::join_workspace)),
-        (spec(M::GET, "/account/tokens", Account, "accounts", "Personal access tokens"), get(pages::account::tokens_page)),
-        (spec(M::POST, "/account/tokens", Account, "accounts", "Create a personal access token"), post(pages::account::token_create)),
-        (spec(M::POST, "/account/tokens/{id}/revoke", Account, "accounts", "Revoke a personal access token"), post(pages::account::token_revoke)),
+        (
+            spec(M::GET, "/", Public, "accounts", "Home: your workspaces"),
+            get(pages::account::home),
+        ),
+        (
+            spec(M::GET, "/signin", Public, "accounts", "Sign-in form"),
+            get(pages::account::signin_form),
+        ),
+        (
+            spec(M::POST, "/signin", Public, "accounts", "Sign in"),
+            post(pages::account::signin),
+        ),
+        (
+            spec(M::POST, "/signout", Public, "accounts", "Sign out"),
+            post(pages::account::signout),
+        ),
+        (
+            spec(M::GET, "/signup", Public, "accounts", "Sign-up form"),
+            get(pages::account::signup_form),
+        ),
+        (
+            spec(M::POST, "/signup", Public, "accounts", "Create an account"),
+            post(pages::account::signup),
+        ),
+        (
+            spec(
+                M::GET,
+                "/forgot",
+                Public,
+                "accounts",
+                "Forgotten-password form",
+            ),
+            get(pages::account::forgot_form),
+        ),
+        (
+            spec(
+                M::POST,
+                "/forgot",
+                Public,
+                "accounts",
+                "E-mail a password reset link",
+            ),
+            post(pages::account::forgot),
+        ),
+        (
+            spec(M::GET, "/reset", Public, "accounts", "New-password form"),
+            get(pages::account::reset_form),
+        ),
+        (
+            spec(
+                M::POST,
+                "/reset",
+                Public,
+                "accounts",
+                "Set a new password with a reset token",
+            ),
+            post(pages::account::reset),
+        ),
+        (
+            spec(
+                M::GET,
+                "/invite/{token}",
+                Public,
+                "accounts",
+                "An invitation",
+            ),
+            get(pages::account::invite_show),
+        ),
+        (
+            spec(
+                M::POST,
+                "/invite/{token}",
+                Account,
+                "accounts",
+                "Accept an invitation",
+            ),
+            post(pages::account::invite_accept),
+        ),
+        (
+            spec(
+                M::POST,
+                "/w/{workspace}/join",
+                Account,
+                "accounts",
+                "Join an open workspace",
+            ),
+            post(pages::account::join_workspace),
+        ),
+        (
+            spec(
+                M::GET,
+                "/account/tokens",
+                Account,
+                "accounts",
+                "Personal access tokens",
+            ),
+            get(pages::account::tokens_page),
+        ),
+        (
+            spec(
+                M::POST,
+                "/account/tokens",
+                Account,
+                "accounts",
+                "Create a personal access token",
+            ),
+            post(pages::account::token_create),
+        ),
+        (
+            spec(
+                M::POST,
+                "/account/tokens/{id}/revoke",
+                Account,
+                "accounts",
+                "Revoke a personal access token",
+            ),
+            post(pages::account::token_revoke),
+        ),
         // Workspace pages.
-        (spec(M::GET, "/w/{workspace}", Member, "accounts", "Workspace dashboard"), get(pages::workspace::dashboard)),
-        (spec(M::GET, "/w/{workspace}/publish", Marketing, "publishing", "Scheduled and published posts"), get(pages::marketing::publish)),
-        (spec(M::GET, "/w/{workspace}/calendar", Marketing, "calendar", "Content calendar"), get(pages::marketing::calendar)),
-        (spec(M::GET, "/w/{workspace}/inbox", Marketing, "publishing", "Unified inbox"), get(pages::workspace::inbox)),
-        (spec(M::GET, "/w/{workspace}/community", Member, "community", "Groups"), get(pages::community::community)),
-        (spec(M::GET, "/w/{workspace}/groups/{group}", Member, "community", "A group's threads"), get(pages::community::group)),
-        (spec(M::GET, "/w/{workspace}/threads/{thread}", Member, "community", "A thread"), get(pages::community::thread)),
-        (spec(M::GET, "/w/{workspace}/events", Member, "events", "Events"), get(pages::workspace::events)),
-        (spec(M::GET, "/w/{workspace}/moderation", Moderation, "moderation", "Review queue"), get(pages::workspace::moderation)),
-        (spec(M::GET, "/w/{workspace}/members", Staff, "members", "Member directory"), get(pages::community::members)),
-        (spec(M::GET, "/w/{workspace}/analytics", Analytics, "analytics", "Activity by space"), get(pages::community::analytics)),
-        (spec(M::GET, "/w/{workspace}/settings", Admin, "accounts", "Workspace settings"), get(pages::settings::settings)),
-        (spec(M::POST, "/w/{workspace}/settings/signup", Admin, "accounts", "Open or close sign-up"), post(pages::settings::set_signup)),
-        (spec(M::POST, "/w/{workspace}/settings/invitations", Admin, "accounts", "Invite someone by e-mail"), post(pages::settings::invite)),
-        (spec(M::POST, "/w/{workspace}/settings/members/{account}/role", Admin, "accounts", "Change a role"), post(pages::settings::set_role)),
-        (spec(M::GET, "/w/{workspace}/settings/jobs", Admin, "jobs", "Failed and dead jobs"), get(pages::settings::jobs)),
-        (spec(M::POST, "/w/{workspace}/settings/jobs/{id}/retry", Admin, "jobs", "Retry a job"), post(pages::settings::retry_job)),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}",
+                Member,
+                "accounts",
+                "Workspace dashboard",
+            ),
+            get(pages::workspace::dashboard),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/publish",
+                Marketing,
+                "publishing",
+                "Scheduled and published posts",
+            ),
+            get(pages::marketing::publish),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/calendar",
+                Marketing,
+                "calendar",
+                "Content calendar",
+            ),
+            get(pages::marketing::calendar),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/inbox",
+                Marketing,
+                "publishing",
+                "Unified inbox",
+            ),
+            get(pages::workspace::inbox),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/community",
+                Member,
+                "community",
+                "Groups",
+            ),
+            get(pages::community::community),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/groups/{group}",
+                Member,
+                "community",
+                "A group's threads",
+            ),
+            get(pages::community::group),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/threads/{thread}",
+                Member,
+                "community",
+                "A thread",
+            ),
+            get(pages::community::thread),
+        ),
+        (
+            spec(M::GET, "/w/{workspace}/events", Member, "events", "Events"),
+            get(pages::workspace::events),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/moderation",
+                Moderation,
+                "moderation",
+                "Review queue",
+            ),
+            get(pages::workspace::moderation),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/members",
+                Staff,
+                "members",
+                "Member directory",
+            ),
+            get(pages::community::members),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/analytics",
+                Analytics,
+                "analytics",
+                "Activity by space",
+            ),
+            get(pages::community::analytics),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/settings",
+                Admin,
+                "accounts",
+                "Workspace settings",
+            ),
+            get(pages::settings::settings),
+        ),
+        (
+            spec(
+                M::POST,
+                "/w/{workspace}/settings/signup",
+                Admin,
+                "accounts",
+                "Open or close sign-up",
+            ),
+            post(pages::settings::set_signup),
+        ),
+        (
+            spec(
+                M::POST,
+                "/w/{workspace}/settings/invitations",
+                Admin,
+                "accounts",
+                "Invite someone by e-mail",
+            ),
+            post(pages::settings::invite),
+        ),
+        (
+            spec(
+                M::POST,
+                "/w/{workspace}/settings/members/{account}/role",
+                Admin,
+                "accounts",
+                "Change a role",
+            ),
+            post(pages::settings::set_role),
+        ),
+        (
+            spec(
+                M::GET,
+                "/w/{workspace}/settings/jobs",
+                Admin,
+                "jobs",
+                "Failed and dead jobs",
+            ),
+            get(pages::settings::jobs),
+        ),
+        (
+            spec(
+                M::POST,
+                "/w/{workspace}/settings/jobs/{id}/retry",
+                Admin,
+                "jobs",
+                "Retry a job",
+            ),
+            post(pages::settings::retry_job),
+        ),
         // API.
-        (api_spec(M::GET, "/api/v1/openapi.json", Public, "operations", "This OpenAPI document", None, None), get(api::openapi::document)),
-        (api_spec(M::GET, "/api/v1/me", Account, "accounts", "The caller's account and workspaces", None, Some("Me")), get(api::me)),
-        (api_spec(M::GET, "/api/v1/tokens", Account, "accounts", "The caller's personal access tokens", None, Some("ApiTokenList")), get(api::tokens_list)),
-        (api_spec(M::POST, "/api/v1/tokens", Account, "accounts", "Create a personal access token", Some("NewToken"), Some("CreatedToken")), post(api::tokens_create)),
-        (api_spec(M::DELETE, "/api/v1/tokens/{id}", Account, "accounts", "Revoke a personal access token", None, None), delete(api::tokens_revoke)),
-        (api_spec(M::GET, "/api/v1/w/{workspace}/spaces", Member, "community", "Spaces: groups (and pages, for staff)", None, Some("SpaceList")), get(api::spaces)),
-        (api_spec(M::GET, "/api/v1/w/{workspace}/members", Staff, "members", "Members, newest first, by cursor", None, Some("MemberPage")), get(api::members)),
-        (api_spec(M::GET, "/api/v1/w/{workspace}/posts", Marketing, "publishing", "Page posts between two times", None, Some("PagePostList")), get(api::posts)),
-        (api_spec(M::GET, "/api/v1/w/{workspace}/analytics/spaces", Analytics, "analytics", "Activity per space over 30 days", None, Some("SpaceActivityList")), get(api::analytics_spaces)),
-        (api_spec(M::POST, "/api/v1/w/{workspace}/invitations", Admin, "accounts", "Invite someone by e-mail", Some("NewInvitation"), Some("Invitation")), post(api::invitations_create)),
-        (api_spec(M::GET, "/api/v1/w/{workspace}/jobs", Admin, "jobs", "Jobs by state (dead by default)", None, Some("JobList")), get(api::jobs_list)),
-        (api_spec(M::POST, "/api/v1/w/{workspace}/jobs/{id}/retry", Admin, "jobs", "Retry a dead or retrying job", None, None), post(api::job_retry)),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/openapi.json",
+                Public,
+                "operations",
+                "This OpenAPI document",
+                None,
+                None,
+            ),
+            get(api::openapi::document),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/me",
+                Account,
+                "accounts",
+                "The caller's account and workspaces",
+                None,
+                Some("Me"),
+            ),
+            get(api::me),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/tokens",
+                Account,
+                "accounts",
+                "The caller's personal access tokens",
+                None,
+                Some("ApiTokenList"),
+            ),
+            get(api::tokens_list),
+        ),
+        (
+            api_spec(
+                M::POST,
+                "/api/v1/tokens",
+                Account,
+                "accounts",
+                "Create a personal access token",
+                Some("NewToken"),
+                Some("CreatedToken"),
+            ),
+            post(api::tokens_create),
+        ),
+        (
+            api_spec(
+                M::DELETE,
+                "/api/v1/tokens/{id}",
+                Account,
+                "accounts",
+                "Revoke a personal access token",
+                None,
+                None,
+            ),
+            delete(api::tokens_revoke),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/w/{workspace}/spaces",
+                Member,
+                "community",
+                "Spaces: groups (and pages, for staff)",
+                None,
+                Some("SpaceList"),
+            ),
+            get(api::spaces),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/w/{workspace}/members",
+                Staff,
+                "members",
+                "Members, newest first, by cursor",
+                None,
+                Some("MemberPage"),
+            ),
+            get(api::members),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/w/{workspace}/posts",
+                Marketing,
+                "publishing",
+                "Page posts between two times",
+                None,
+                Some("PagePostList"),
+            ),
+            get(api::posts),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/w/{workspace}/analytics/spaces",
+                Analytics,
+                "analytics",
+                "Activity per space over 30 days",
+                None,
+                Some("SpaceActivityList"),
+            ),
+            get(api::analytics_spaces),
+        ),
+        (
+            api_spec(
+                M::POST,
+                "/api/v1/w/{workspace}/invitations",
+                Admin,
+                "accounts",
+                "Invite someone by e-mail",
+                Some("NewInvitation"),
+                Some("Invitation"),
+            ),
+            post(api::invitations_create),
+        ),
+        (
+            api_spec(
+                M::GET,
+                "/api/v1/w/{workspace}/jobs",
+                Admin,
+                "jobs",
+                "Jobs by state (dead by default)",
+                None,
+                Some("JobList"),
+            ),
+            get(api::jobs_list),
+        ),
+        (
+            api_spec(
+                M::POST,
+                "/api/v1/w/{workspace}/jobs/{id}/retry",
+                Admin,
+                "jobs",
+                "Retry a dead or retrying job",
+                None,
+                None,
+            ),
+            post(api::job_retry),
+        ),
     ]
 }
 
@@ -156,6 +595,9 @@ async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         api::not_found().await.into_response()
     } else {
-        pages::error_page(axum::http::StatusCode::NOT_FOUND, "Check the address, or go back to your workspace.")
+        pages::error_page(
+            axum::http::StatusCode::NOT_FOUND,
+            "Check the address, or go back to your workspace.",
+        )
     }
 }

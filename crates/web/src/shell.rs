@@ -58,7 +58,10 @@ impl Shell {
                     switcher = memberships
                         .into_iter()
                         .map(|membership| SwitcherEntry {
-                            current: ctx.workspace.as_ref().is_some_and(|current| current.id == membership.workspace.id),
+                            current: ctx
+                                .workspace
+                                .as_ref()
+                                .is_some_and(|current| current.id == membership.workspace.id),
                             slug: membership.workspace.slug,
                             name: membership.workspace.name,
                         })
@@ -74,7 +77,12 @@ impl Shell {
                 pending_group |= *group_start;
                 if access.allows(role) {
                     let href = format!("/w/{}/{segment}", workspace.slug);
-                    nav.push(NavLink { label, active: ctx.path.starts_with(&href), href, group_start: pending_group && !nav.is_empty() });
+                    nav.push(NavLink {
+                        label,
+                        active: ctx.path.starts_with(&href),
+                        href,
+                        group_start: pending_group && !nav.is_empty(),
+                    });
                     pending_group = false;
                 }
             }
@@ -84,8 +92,14 @@ impl Shell {
             account_name: ctx.account.as_ref().map(|account| account.name.clone()),
             csrf: ctx.csrf_token.clone(),
             flash: ctx.flash.clone(),
-            workspace_slug: ctx.workspace.as_ref().map(|workspace| workspace.slug.clone()),
-            workspace_name: ctx.workspace.as_ref().map(|workspace| workspace.name.clone()),
+            workspace_slug: ctx
+                .workspace
+                .as_ref()
+                .map(|workspace| workspace.slug.clone()),
+            workspace_name: ctx
+                .workspace
+                .as_ref()
+                .map(|workspace| workspace.name.clone()),
             role_label: ctx.role.map(|role| role.label()),
             nav,
             switcher,

@@ -10,6 +10,13 @@ use agora_testkit::{SmtpSink, TempDir, find_link};
 
 use crate::harness::{Browser, Server, add_user, with_browser};
 
+/// A demo login, a label for screenshots, and (page, text it must show) pairs.
+type RoleTour = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 trait OrText<T> {
     fn or_text(self, what: &str) -> Result<T, String>;
 }
@@ -35,27 +42,51 @@ async fn text_of(browser: &Browser, selector: &str) -> Result<String, String> {
     element.text().await.or_text(selector)
 }
 
-async fn sign_in(browser: &Browser, server: &Server, email: &str, password: &str) -> Result<(), String> {
-    browser.client.goto(&server.url("/signin")).await.or_text("open sign-in")?;
+async fn sign_in(
+    browser: &Browser,
+    server: &Server,
+    email: &str,
+    password: &str,
+) -> Result<(), String> {
+    browser
+        .client
+        .goto(&server.url("/signin"))
+        .await
+        .or_text("open sign-in")?;
     sign_in_here(browser, email, password).await
 }
 
 /// Fills and submits the sign-in form already on the page.
 async fn sign_in_here(browser: &Browser, email: &str, password: &str) -> Result<(), String> {
     browser.fill("email", email).await.or_text("email")?;
-    browser.fill("password", password).await.or_text("password")?;
-    browser.click_css("main form button[type=submit]").await.or_text("submit sign-in")
+    browser
+        .fill("password", password)
+        .await
+        .or_text("password")?;
+    browser
+        .click_css("main form button[type=submit]")
+        .await
+        .or_text("submit sign-in")
 }
 
 async fn sign_out(browser: &Browser) -> Result<(), String> {
-    browser.click_css("header form[action='/signout'] button").await.or_text("sign out")
+    browser
+        .click_css("header form[action='/signout'] button")
+        .await
+        .or_text("sign out")
 }
 
 /// Starts the SMTP sink, or answers `None` when aiosmtpd is missing and not required.
 fn smtp_sink() -> Option<SmtpSink> {
-    let available = std::process::Command::new("python3").args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success());
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
     if !available {
-        assert!(std::env::var("AGORA_REQUIRE_BROWSER").as_deref() != Ok("1"), "aiosmtpd is required (pip install aiosmtpd)");
+        assert!(
+            std::env::var("AGORA_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "aiosmtpd is required (pip install aiosmtpd)"
+        );
         eprintln!("skipping: aiosmtpd is not installed");
         return None;
     }
@@ -67,34 +98,104 @@ async fn sign_up_sign_out_and_sign_in() {
     let data = TempDir::new("browser-signup");
     let server = Server::start(data.path(), &["serve"], &[]);
     with_browser("sign_up_sign_out_and_sign_in", async |browser| {
-        browser.client.goto(&server.url("/signup")).await.or_text("open sign-up")?;
+        browser
+            .client
+            .goto(&server.url("/signup"))
+            .await
+            .or_text("open sign-up")?;
         browser.fill("name", "Grace Hopper").await.or_text("name")?;
-        browser.fill("email", "grace-at-example").await.or_text("email")?;
-        browser.fill("password", "short").await.or_text("password")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
+        browser
+            .fill("email", "grace-at-example")
+            .await
+            .or_text("email")?;
+        browser
+            .fill("password", "short")
+            .await
+            .or_text("password")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
         let email_error = text_of(browser, "#email-error").await?;
-        check(email_error.contains("enter an e-mail address"), format!("email error shown next to the field: {email_error}"))?;
-        check(text_of(browser, "#password-error").await?.contains("at least 10 characters"), "password error")?;
-        let kept = browser.client.find(Locator::Id("name")).await.or_text("name field")?.prop("value").await.or_text("value")?;
+        check(
+            email_error.contains("enter an e-mail address"),
+            format!("email error shown next to the field: {email_error}"),
+        )?;
+        check(
+            text_of(browser, "#password-error")
+                .await?
+                .contains("at least 10 characters"),
+            "password error",
+        )?;
+        let kept = browser
+            .client
+            .find(Locator::Id("name"))
+            .await
+            .or_text("name field")?
+            .prop("value")
+            .await
+            .or_text("value")?;
         check(kept.as_deref() == Some("Grace Hopper"), "the name is kept")?;
 
-        browser.fill("email", "grace@example.org").await.or_text("email")?;
-        browser.fill("password", "a long enough password").await.or_text("password")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
+        browser
+            .fill("email", "grace@example.org")
+            .await
+            .or_text("email")?;
+        browser
+            .fill("password", "a long enough password")
+            .await
+            .or_text("password")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
         let flash = text_of(browser, ".flash").await?;
-        check(flash.contains("Welcome to Agora, Grace Hopper."), format!("welcome flash: {flash}"))?;
-        check(text_of(browser, ".account-name").await? == "Grace Hopper", "signed in as Grace")?;
+        check(
+            flash.contains("Welcome to Agora, Grace Hopper."),
+            format!("welcome flash: {flash}"),
+        )?;
+        check(
+            text_of(browser, ".account-name").await? == "Grace Hopper",
+            "signed in as Grace",
+        )?;
 
         sign_out(browser).await?;
-        check(text_of(browser, ".flash").await?.contains("You are signed out."), "signed out")?;
-        browser.client.goto(&server.url("/account/tokens")).await.or_text("open a private page")?;
-        check(browser.path().await.or_text("url")?.starts_with("/signin?next="), "a private page asks to sign in")?;
+        check(
+            text_of(browser, ".flash")
+                .await?
+                .contains("You are signed out."),
+            "signed out",
+        )?;
+        browser
+            .client
+            .goto(&server.url("/account/tokens"))
+            .await
+            .or_text("open a private page")?;
+        check(
+            browser
+                .path()
+                .await
+                .or_text("url")?
+                .starts_with("/signin?next="),
+            "a private page asks to sign in",
+        )?;
 
         sign_in_here(browser, "grace@example.org", "a wrong password").await?;
-        check(text_of(browser, ".form-error").await?.contains("e-mail or password is wrong"), "wrong password refused")?;
+        check(
+            text_of(browser, ".form-error")
+                .await?
+                .contains("e-mail or password is wrong"),
+            "wrong password refused",
+        )?;
         sign_in_here(browser, "grace@example.org", "a long enough password").await?;
-        check(browser.path().await.or_text("url")? == "/account/tokens", "back to the page asked for")?;
-        check(text_of(browser, "h1").await? == "Personal access tokens", "tokens page")?;
+        check(
+            browser.path().await.or_text("url")? == "/account/tokens",
+            "back to the page asked for",
+        )?;
+        check(
+            text_of(browser, "h1").await? == "Personal access tokens",
+            "tokens page",
+        )?;
         browser.screenshot("signed-in-tokens").await;
         Ok(())
     })
@@ -105,36 +206,107 @@ async fn sign_up_sign_out_and_sign_in() {
 async fn password_reset_through_the_smtp_server() {
     let Some(sink) = smtp_sink() else { return };
     let data = TempDir::new("browser-reset");
-    add_user(data.path(), None, "ada@example.org", "Ada Lovelace", "acme", "member", "the old password");
+    add_user(
+        data.path(),
+        None,
+        "ada@example.org",
+        "Ada Lovelace",
+        "acme",
+        "member",
+        "the old password",
+    );
     let server = Server::start(data.path(), &["serve"], &[("AGORA_SMTP_URL", &sink.url())]);
     with_browser("password_reset_through_the_smtp_server", async |browser| {
-        browser.client.goto(&server.url("/forgot")).await.or_text("open forgot")?;
-        browser.fill("email", "Ada@Example.org").await.or_text("email")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
-        check(text_of(browser, ".notice").await?.contains("we sent it a link"), "confirmation shown")?;
+        browser
+            .client
+            .goto(&server.url("/forgot"))
+            .await
+            .or_text("open forgot")?;
+        browser
+            .fill("email", "Ada@Example.org")
+            .await
+            .or_text("email")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
+        check(
+            text_of(browser, ".notice")
+                .await?
+                .contains("we sent it a link"),
+            "confirmation shown",
+        )?;
 
-        let message = tokio::task::spawn_blocking(move || sink.wait_for_message_to("ada@example.org")).await.or_text("mail")?;
-        check(message.contains("Subject: Reset your Agora password"), "subject")?;
+        let message =
+            tokio::task::spawn_blocking(move || sink.wait_for_message_to("ada@example.org"))
+                .await
+                .or_text("mail")?;
+        check(
+            message.contains("Subject: Reset your Agora password"),
+            "subject",
+        )?;
         let link = find_link(&message, "/reset?token=").ok_or("no reset link in the e-mail")?;
-        check(link.starts_with(&server.base), format!("the link points at this server: {link}"))?;
+        check(
+            link.starts_with(&server.base),
+            format!("the link points at this server: {link}"),
+        )?;
 
         browser.client.goto(&link).await.or_text("open the link")?;
-        browser.fill("password", "short").await.or_text("password")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
-        check(text_of(browser, "#password-error").await?.contains("at least 10"), "weak password refused, link still usable")?;
-        browser.fill("password", "a brand new password").await.or_text("password")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
-        check(text_of(browser, ".flash").await?.contains("Your password is changed"), "password changed")?;
+        browser
+            .fill("password", "short")
+            .await
+            .or_text("password")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
+        check(
+            text_of(browser, "#password-error")
+                .await?
+                .contains("at least 10"),
+            "weak password refused, link still usable",
+        )?;
+        browser
+            .fill("password", "a brand new password")
+            .await
+            .or_text("password")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
+        check(
+            text_of(browser, ".flash")
+                .await?
+                .contains("Your password is changed"),
+            "password changed",
+        )?;
 
         sign_in(browser, &server, "ada@example.org", "the old password").await?;
-        check(text_of(browser, ".form-error").await?.contains("wrong"), "the old password no longer works")?;
+        check(
+            text_of(browser, ".form-error").await?.contains("wrong"),
+            "the old password no longer works",
+        )?;
         sign_in(browser, &server, "ada@example.org", "a brand new password").await?;
-        check(text_of(browser, "h1").await? == "Community", "signed in and taken to the community")?;
+        check(
+            text_of(browser, "h1").await? == "Community",
+            "signed in and taken to the community",
+        )?;
 
         browser.client.goto(&link).await.or_text("reuse the link")?;
-        browser.fill("password", "yet another password").await.or_text("password")?;
-        browser.click_css("main form button[type=submit]").await.or_text("submit")?;
-        check(text_of(browser, ".form-error").await?.contains("expired or was already used"), "a reset link works once")?;
+        browser
+            .fill("password", "yet another password")
+            .await
+            .or_text("password")?;
+        browser
+            .click_css("main form button[type=submit]")
+            .await
+            .or_text("submit")?;
+        check(
+            text_of(browser, ".form-error")
+                .await?
+                .contains("expired or was already used"),
+            "a reset link works once",
+        )?;
         Ok(())
     })
     .await;
@@ -143,18 +315,52 @@ async fn password_reset_through_the_smtp_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_is_refused_a_staff_page() {
     let data = TempDir::new("browser-member");
-    add_user(data.path(), None, "admin@acme.test", "Ann Admin", "acme", "admin", "admin password 1");
-    add_user(data.path(), None, "mo@acme.test", "Mo Member", "acme", "member", "member password 1");
+    add_user(
+        data.path(),
+        None,
+        "admin@acme.test",
+        "Ann Admin",
+        "acme",
+        "admin",
+        "admin password 1",
+    );
+    add_user(
+        data.path(),
+        None,
+        "mo@acme.test",
+        "Mo Member",
+        "acme",
+        "member",
+        "member password 1",
+    );
     let server = Server::start(data.path(), &["serve"], &[]);
     with_browser("a_member_is_refused_a_staff_page", async |browser| {
         sign_in(browser, &server, "mo@acme.test", "member password 1").await?;
         let nav = text_of(browser, "nav.mainnav").await?;
-        check(nav.contains("Community") && nav.contains("Events"), format!("community side in the navigation: {nav}"))?;
-        check(!nav.contains("Settings") && !nav.contains("Publish") && !nav.contains("Analytics"), format!("no staff links: {nav}"))?;
-        for staff_page in ["/w/acme/settings", "/w/acme/publish", "/w/acme/members", "/w/acme/moderation"] {
-            browser.client.goto(&server.url(staff_page)).await.or_text("open a staff page")?;
+        check(
+            nav.contains("Community") && nav.contains("Events"),
+            format!("community side in the navigation: {nav}"),
+        )?;
+        check(
+            !nav.contains("Settings") && !nav.contains("Publish") && !nav.contains("Analytics"),
+            format!("no staff links: {nav}"),
+        )?;
+        for staff_page in [
+            "/w/acme/settings",
+            "/w/acme/publish",
+            "/w/acme/members",
+            "/w/acme/moderation",
+        ] {
+            browser
+                .client
+                .goto(&server.url(staff_page))
+                .await
+                .or_text("open a staff page")?;
             let heading = text_of(browser, "h1").await?;
-            check(heading.contains("open this page"), format!("{staff_page} refused: {heading}"))?;
+            check(
+                heading.contains("open this page"),
+                format!("{staff_page} refused: {heading}"),
+            )?;
         }
         browser.screenshot("member-refused").await;
         Ok(())
@@ -165,31 +371,93 @@ async fn a_member_is_refused_a_staff_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_shows_populated_pages_for_every_role() {
     let data = TempDir::new("browser-demo");
-    let seeded = crate::harness::agora(data.path()).args(["demo", "--no-serve"]).output().unwrap();
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let seeded = crate::harness::agora(data.path())
+        .args(["demo", "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
     let printed = String::from_utf8_lossy(&seeded.stdout).into_owned();
-    assert!(printed.contains("member@demo.agora") && printed.contains("agora-demo-pass"), "logins printed: {printed}");
+    assert!(
+        printed.contains("member@demo.agora") && printed.contains("agora-demo-pass"),
+        "logins printed: {printed}"
+    );
     let server = Server::start(data.path(), &["serve"], &[]);
-    with_browser("the_demo_shows_populated_pages_for_every_role", async |browser| {
-        let expectations: [(&str, &str, &[(&str, &str)]); 5] = [
-            ("admin@demo.agora", "admin", &[("/w/northwind", "members"), ("/w/northwind/settings", "Mina Member"), ("/w/northwind/settings/jobs", "bad recipient address")]),
-            ("marketer@demo.agora", "marketer", &[("/w/northwind/publish", "The Northwind Letter"), ("/w/northwind/calendar", "@northwind"), ("/w/northwind/analytics", "Sunday Riders")]),
-            ("cm@demo.agora", "community-manager", &[("/w/northwind/members", "Load more members"), ("/w/northwind/analytics", "Product Announcements"), ("/w/northwind/moderation", "review queue")]),
-            ("moderator@demo.agora", "moderator", &[("/w/northwind/moderation", "review queue"), ("/w/northwind/members", "Members")]),
-            ("member@demo.agora", "member", &[("/w/northwind/community", "Sunday Riders"), ("/w/northwind/groups/repair-qa", "Repair Q&A")]),
-        ];
-        for (email, label, pages) in expectations {
-            sign_in(browser, &server, email, "agora-demo-pass").await?;
-            for (path, expected) in pages {
-                browser.client.goto(&server.url(path)).await.or_text("open page")?;
-                let text = browser.main_text().await.or_text("main")?;
-                check(text.contains(expected), format!("{label} on {path}: expected {expected:?} in {text:.300}"))?;
+    with_browser(
+        "the_demo_shows_populated_pages_for_every_role",
+        async |browser| {
+            let expectations: [RoleTour; 5] = [
+                (
+                    "admin@demo.agora",
+                    "admin",
+                    &[
+                        ("/w/northwind", "members"),
+                        ("/w/northwind/settings", "Mina Member"),
+                        ("/w/northwind/settings/jobs", "bad recipient address"),
+                    ],
+                ),
+                (
+                    "marketer@demo.agora",
+                    "marketer",
+                    &[
+                        ("/w/northwind/publish", "The Northwind Letter"),
+                        ("/w/northwind/calendar", "@northwind"),
+                        ("/w/northwind/analytics", "Sunday Riders"),
+                    ],
+                ),
+                (
+                    "cm@demo.agora",
+                    "community-manager",
+                    &[
+                        ("/w/northwind/members", "Load more members"),
+                        ("/w/northwind/analytics", "Product Announcements"),
+                        ("/w/northwind/moderation", "review queue"),
+                    ],
+                ),
+                (
+                    "moderator@demo.agora",
+                    "moderator",
+                    &[
+                        ("/w/northwind/moderation", "review queue"),
+                        ("/w/northwind/members", "Members"),
+                    ],
+                ),
+                (
+                    "member@demo.agora",
+                    "member",
+                    &[
+                        ("/w/northwind/community", "Sunday Riders"),
+                        ("/w/northwind/groups/repair-qa", "Repair Q&A"),
+                    ],
+                ),
+            ];
+            for (email, label, pages) in expectations {
+                sign_in(browser, &server, email, "agora-demo-pass").await?;
+                for (path, expected) in pages {
+                    browser
+                        .client
+                        .goto(&server.url(path))
+                        .await
+                        .or_text("open page")?;
+                    let text = browser.main_text().await.or_text("main")?;
+                    check(
+                        text.contains(expected),
+                        format!("{label} on {path}: expected {expected:?} in {text:.300}"),
+                    )?;
+                }
+                browser
+                    .client
+                    .goto(&server.url(pages[0].0))
+                    .await
+                    .or_text("open first page")?;
+                browser.screenshot(&format!("demo-{label}")).await;
+                sign_out(browser).await?;
             }
-            browser.client.goto(&server.url(pages[0].0)).await.or_text("open first page")?;
-            browser.screenshot(&format!("demo-{label}")).await;
-            sign_out(browser).await?;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await;
 }

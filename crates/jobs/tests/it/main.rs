@@ -31,13 +31,34 @@ async fn rig(backend: Backend) -> Option<Rig> {
     // Fails on its first two attempts, then succeeds.
     registry.register("test.flaky", move |_job| {
         let n_call = flaky_calls.fetch_add(1, Ordering::SeqCst);
-        async move { if n_call < 2 { Err(JobError::Retry(format!("transient failure {n_call}"))) } else { Ok(()) } }
+        async move {
+            if n_call < 2 {
+                Err(JobError::Retry(format!("transient failure {n_call}")))
+            } else {
+                Ok(())
+            }
+        }
     });
-    registry.register("test.permanent", |_job| async { Err(JobError::Permanent("the network refused the token".into())) });
+    registry.register("test.permanent", |_job| async {
+        Err(JobError::Permanent("the network refused the token".into()))
+    });
     registry.register("test.panics", |_job| async { panic!("handler bug") });
     let counters = Arc::new(JobOutcomeCounters::default());
-    let worker = Worker::new(test_db.db.clone(), registry, Arc::new(clock.clone()), WorkerSettings::default(), counters.clone());
-    Some(Rig { db: test_db.db.clone(), clock, worker, calls, counters, _test_db: test_db })
+    let worker = Worker::new(
+        test_db.db.clone(),
+        registry,
+        Arc::new(clock.clone()),
+        WorkerSettings::default(),
+        counters.clone(),
+    );
+    Some(Rig {
+        db: test_db.db.clone(),
+        clock,
+        worker,
+        calls,
+        counters,
+        _test_db: test_db,
+    })
 }
 
 macro_rules! both_backends {
@@ -57,63 +78,161 @@ macro_rules! both_backends {
 
 both_backends!(runs_due_jobs_only);
 async fn runs_due_jobs_only(backend: Backend) {
-    let Some(rig) = rig(backend).await else { return };
-    rig.db.enqueue(&NewJob::new(NOOP_KIND, serde_json::json!({}), T0.plus_seconds(60)), T0).await.unwrap();
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    rig.db
+        .enqueue(
+            &NewJob::new(NOOP_KIND, serde_json::json!({}), T0.plus_seconds(60)),
+            T0,
+        )
+        .await
+        .unwrap();
     assert_eq!(rig.worker.run_once().await.unwrap(), 0, "not due yet");
     rig.clock.advance_seconds(60);
     assert_eq!(rig.worker.run_once().await.unwrap(), 1);
-    assert_eq!(rig.db.queue_counts(rig.clock.now()).await.unwrap().succeeded, 1);
+    assert_eq!(
+        rig.db
+            .queue_counts(rig.clock.now())
+            .await
+            .unwrap()
+            .succeeded,
+        1
+    );
     assert_eq!(rig.counters.succeeded.load(Ordering::Relaxed), 1);
 }
 
 both_backends!(retries_back_off_then_succeed);
 async fn retries_back_off_then_succeed(backend: Backend) {
-    let Some(rig) = rig(backend).await else { return };
-    let id = rig.db.enqueue(&NewJob::new("test.flaky", serde_json::json!({}), T0), T0).await.unwrap().unwrap();
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    let id = rig
+        .db
+        .enqueue(&NewJob::new("test.flaky", serde_json::json!({}), T0), T0)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rig.worker.run_once().await.unwrap(), 1);
-    assert_eq!(rig.worker.run_once().await.unwrap(), 0, "waiting for backoff");
-    let retrying = rig.db.list_jobs(None, JobState::Queued, true, 10).await.unwrap();
-    assert_eq!(retrying[0].last_error.as_deref(), Some("transient failure 0"));
+    assert_eq!(
+        rig.worker.run_once().await.unwrap(),
+        0,
+        "waiting for backoff"
+    );
+    let retrying = rig
+        .db
+        .list_jobs(None, JobState::Queued, true, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retrying[0].last_error.as_deref(),
+        Some("transient failure 0")
+    );
     let first_retry_at = retrying[0].run_at;
-    assert!(first_retry_at > T0.plus_seconds(1), "backoff of at least 2 s");
+    assert!(
+        first_retry_at > T0.plus_seconds(1),
+        "backoff of at least 2 s"
+    );
     rig.clock.set(first_retry_at);
     assert_eq!(rig.worker.run_once().await.unwrap(), 1);
-    let second_retry_at = rig.db.list_jobs(None, JobState::Queued, true, 10).await.unwrap()[0].run_at;
-    assert!(second_retry_at.millis() - first_retry_at.millis() > first_retry_at.millis() - T0.millis(), "backoff grows");
+    let second_retry_at = rig
+        .db
+        .list_jobs(None, JobState::Queued, true, 10)
+        .await
+        .unwrap()[0]
+        .run_at;
+    assert!(
+        second_retry_at.millis() - first_retry_at.millis() > first_retry_at.millis() - T0.millis(),
+        "backoff grows"
+    );
     rig.clock.set(second_retry_at);
     assert_eq!(rig.worker.run_once().await.unwrap(), 1);
     assert_eq!(rig.calls.load(Ordering::SeqCst), 3);
-    let outcomes: Vec<String> = rig.db.job_attempts(id).await.unwrap().into_iter().map(|attempt| attempt.outcome).collect();
+    let outcomes: Vec<String> = rig
+        .db
+        .job_attempts(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|attempt| attempt.outcome)
+        .collect();
     assert_eq!(outcomes, ["retrying", "retrying", "succeeded"]);
 }
 
 both_backends!(permanent_failures_unknown_kinds_and_exhausted_jobs_are_dead);
 async fn permanent_failures_unknown_kinds_and_exhausted_jobs_are_dead(backend: Backend) {
-    let Some(rig) = rig(backend).await else { return };
-    rig.db.enqueue(&NewJob::new("test.permanent", serde_json::json!({}), T0), T0).await.unwrap();
-    rig.db.enqueue(&NewJob::new("no.such.kind", serde_json::json!({}), T0), T0).await.unwrap();
-    rig.db.enqueue(&NewJob::new("test.flaky", serde_json::json!({}), T0).max_attempts(1), T0).await.unwrap();
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    rig.db
+        .enqueue(
+            &NewJob::new("test.permanent", serde_json::json!({}), T0),
+            T0,
+        )
+        .await
+        .unwrap();
+    rig.db
+        .enqueue(&NewJob::new("no.such.kind", serde_json::json!({}), T0), T0)
+        .await
+        .unwrap();
+    rig.db
+        .enqueue(
+            &NewJob::new("test.flaky", serde_json::json!({}), T0).max_attempts(1),
+            T0,
+        )
+        .await
+        .unwrap();
     assert_eq!(rig.worker.run_once().await.unwrap(), 3);
-    let dead = rig.db.list_jobs(None, JobState::Dead, false, 10).await.unwrap();
+    let dead = rig
+        .db
+        .list_jobs(None, JobState::Dead, false, 10)
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 3);
-    let errors: Vec<String> = dead.iter().filter_map(|job| job.last_error.clone()).collect();
-    assert!(errors.iter().any(|e| e.contains("refused the token")), "{errors:?}");
-    assert!(errors.iter().any(|e| e.contains("no handler for job kind")), "{errors:?}");
+    let errors: Vec<String> = dead
+        .iter()
+        .filter_map(|job| job.last_error.clone())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("refused the token")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("no handler for job kind")),
+        "{errors:?}"
+    );
     assert_eq!(rig.counters.dead.load(Ordering::Relaxed), 3);
 }
 
 both_backends!(a_panicking_handler_is_a_failed_attempt);
 async fn a_panicking_handler_is_a_failed_attempt(backend: Backend) {
-    let Some(rig) = rig(backend).await else { return };
-    rig.db.enqueue(&NewJob::new("test.panics", serde_json::json!({}), T0), T0).await.unwrap();
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    rig.db
+        .enqueue(&NewJob::new("test.panics", serde_json::json!({}), T0), T0)
+        .await
+        .unwrap();
     assert_eq!(rig.worker.run_once().await.unwrap(), 1);
-    let retrying = rig.db.list_jobs(None, JobState::Queued, true, 10).await.unwrap();
-    assert!(retrying[0].last_error.as_deref().unwrap_or_default().contains("panicked"));
+    let retrying = rig
+        .db
+        .list_jobs(None, JobState::Queued, true, 10)
+        .await
+        .unwrap();
+    assert!(
+        retrying[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("panicked")
+    );
 }
 
 both_backends!(heartbeat_is_recorded_with_the_clock);
 async fn heartbeat_is_recorded_with_the_clock(backend: Backend) {
-    let Some(rig) = rig(backend).await else { return };
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
     rig.worker.heartbeat().await.unwrap();
     assert_eq!(rig.db.latest_heartbeat().await.unwrap(), Some(T0));
 }

@@ -42,19 +42,34 @@ pub struct Me {
     pub workspaces: Vec<MeWorkspace>,
 }
 
-pub async fn me(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> ApiResult<Json<Me>> {
+pub async fn me(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> ApiResult<Json<Me>> {
     let account = ctx.account()?;
     let workspaces = state
         .db
         .memberships_of(account.id)
         .await?
         .into_iter()
-        .map(|membership| MeWorkspace { slug: membership.workspace.slug, name: membership.workspace.name, role: membership.role })
+        .map(|membership| MeWorkspace {
+            slug: membership.workspace.slug,
+            name: membership.workspace.name,
+            role: membership.role,
+        })
         .collect();
-    Ok(Json(Me { id: account.id, email: account.email.clone(), name: account.name.clone(), workspaces }))
+    Ok(Json(Me {
+        id: account.id,
+        email: account.email.clone(),
+        name: account.name.clone(),
+        workspaces,
+    }))
 }
 
-pub async fn tokens_list(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> ApiResult<Json<Vec<ApiToken>>> {
+pub async fn tokens_list(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     Ok(Json(state.db.list_api_tokens(ctx.account()?.id).await?))
 }
 
@@ -79,9 +94,12 @@ pub async fn tokens_create(
 ) -> ApiResult<Response> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        return Err(Problem::invalid("the token needs a name").field("name", "use 1 to 80 characters"));
+        return Err(
+            Problem::invalid("the token needs a name").field("name", "use 1 to 80 characters")
+        );
     }
-    let (token, secret) = crate::pages::account::create_token(&state, ctx.account()?.id, name).await?;
+    let (token, secret) =
+        crate::pages::account::create_token(&state, ctx.account()?.id, name).await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, secret })).into_response())
 }
 
@@ -90,8 +108,16 @@ pub struct IdPath {
     pub id: i64,
 }
 
-pub async fn tokens_revoke(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<IdPath>) -> ApiResult<StatusCode> {
-    if state.db.revoke_api_token(ctx.account()?.id, path.id, state.clock.now()).await? {
+pub async fn tokens_revoke(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+) -> ApiResult<StatusCode> {
+    if state
+        .db
+        .revoke_api_token(ctx.account()?.id, path.id, state.clock.now())
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found("no active token with this id"))
@@ -108,15 +134,29 @@ pub struct SpaceBody {
     pub network: String,
 }
 
-pub async fn spaces(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> ApiResult<Json<Vec<SpaceBody>>> {
+pub async fn spaces(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> ApiResult<Json<Vec<SpaceBody>>> {
     let (workspace, role) = ctx.workspace()?;
     // Members see the community side only: groups, not the brand's pages.
-    let kind = if role.is_staff() { None } else { Some(SpaceKind::Group) };
+    let kind = if role.is_staff() {
+        None
+    } else {
+        Some(SpaceKind::Group)
+    };
     let spaces = state.db.list_spaces(workspace.id, kind).await?;
     Ok(Json(
         spaces
             .into_iter()
-            .map(|space| SpaceBody { id: space.id, kind: space.kind, slug: space.slug, name: space.name, description: space.description, network: space.network })
+            .map(|space| SpaceBody {
+                id: space.id,
+                kind: space.kind,
+                slug: space.slug,
+                name: space.name,
+                description: space.description,
+                network: space.network,
+            })
             .collect(),
     ))
 }
@@ -133,11 +173,21 @@ pub async fn members(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<MemberSummary>>> {
     let (workspace, _) = ctx.workspace()?;
-    let cursor = query.cursor.as_deref().map(Cursor::parse).transpose().map_err(|message| Problem::invalid(message.clone()).field("cursor", message))?;
+    let cursor = query
+        .cursor
+        .as_deref()
+        .map(Cursor::parse)
+        .transpose()
+        .map_err(|message| Problem::invalid(message.clone()).field("cursor", message))?;
     if query.limit.is_some_and(|limit| !(1..=200).contains(&limit)) {
         return Err(Problem::invalid("limit is out of range").field("limit", "use 1 to 200"));
     }
-    Ok(Json(state.db.list_members(workspace.id, cursor, page_size(query.limit)).await?))
+    Ok(Json(
+        state
+            .db
+            .list_members(workspace.id, cursor, page_size(query.limit))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,7 +203,10 @@ fn parse_instant(field: &str, raw: Option<&str>, default: Timestamp) -> ApiResul
         None => Ok(default),
         Some(text) => chrono::DateTime::parse_from_rfc3339(text)
             .map(|instant| Timestamp::from(instant.with_timezone(&chrono::Utc)))
-            .map_err(|_| Problem::invalid(format!("`{field}` is not an RFC 3339 time")).field(field, "use a time like 2026-11-22T09:00:00Z")),
+            .map_err(|_| {
+                Problem::invalid(format!("`{field}` is not an RFC 3339 time"))
+                    .field(field, "use a time like 2026-11-22T09:00:00Z")
+            }),
     }
 }
 
@@ -164,12 +217,18 @@ pub async fn posts(
 ) -> ApiResult<Json<Vec<agora_core::publishing::PagePost>>> {
     let (workspace, _) = ctx.workspace()?;
     let now = state.clock.now();
-    let from = parse_instant("from", query.from.as_deref(), now.plus_seconds(-30 * 86_400))?;
+    let from = parse_instant(
+        "from",
+        query.from.as_deref(),
+        now.plus_seconds(-30 * 86_400),
+    )?;
     let to = parse_instant("to", query.to.as_deref(), now.plus_seconds(30 * 86_400))?;
     if to <= from {
         return Err(Problem::invalid("`to` must be after `from`").field("to", "must be after from"));
     }
-    Ok(Json(state.db.page_posts_between(workspace.id, from, to).await?))
+    Ok(Json(
+        state.db.page_posts_between(workspace.id, from, to).await?,
+    ))
 }
 
 #[derive(Debug, Serialize)]
@@ -180,14 +239,20 @@ pub struct SpaceActivityBody {
     pub member_to_member_share: Option<f64>,
 }
 
-pub async fn analytics_spaces(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> ApiResult<Json<Vec<SpaceActivityBody>>> {
+pub async fn analytics_spaces(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> ApiResult<Json<Vec<SpaceActivityBody>>> {
     let (workspace, _) = ctx.workspace()?;
     let since = state.clock.now().plus_seconds(-30 * 86_400);
     let activity = state.db.space_activity(workspace.id, since).await?;
     Ok(Json(
         activity
             .into_iter()
-            .map(|activity| SpaceActivityBody { member_to_member_share: activity.member_to_member_share(), activity })
+            .map(|activity| SpaceActivityBody {
+                member_to_member_share: activity.member_to_member_share(),
+                activity,
+            })
             .collect(),
     ))
 }
@@ -205,10 +270,29 @@ pub async fn invitations_create(
     ApiJson(body): ApiJson<InvitationBody>,
 ) -> ApiResult<Response> {
     let mut problem = Problem::invalid("the invitation is not valid");
-    let email = Email::parse(&body.email).map_err(|error| problem.errors.push(crate::problem::FieldProblem { pointer: "/email".into(), detail: error.to_string() })).ok();
-    let role = body.role.parse::<Role>().map_err(|error| problem.errors.push(crate::problem::FieldProblem { pointer: "/role".into(), detail: error.to_string() })).ok();
-    let (Some(email), Some(role)) = (email, role) else { return Err(problem) };
-    let invitation: Invitation = crate::pages::settings::send_invitation(&state, &ctx, &email, role).await?;
+    let email = Email::parse(&body.email)
+        .map_err(|error| {
+            problem.errors.push(crate::problem::FieldProblem {
+                pointer: "/email".into(),
+                detail: error.to_string(),
+            })
+        })
+        .ok();
+    let role = body
+        .role
+        .parse::<Role>()
+        .map_err(|error| {
+            problem.errors.push(crate::problem::FieldProblem {
+                pointer: "/role".into(),
+                detail: error.to_string(),
+            })
+        })
+        .ok();
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(problem);
+    };
+    let invitation: Invitation =
+        crate::pages::settings::send_invitation(&state, &ctx, &email, role).await?;
     Ok((StatusCode::CREATED, Json(invitation)).into_response())
 }
 
@@ -228,11 +312,19 @@ pub async fn jobs_list(
     let (job_state, retrying_only) = match raw {
         "retrying" => (JobState::Queued, true),
         other => (
-            JobState::parse(other).ok_or_else(|| Problem::invalid(format!("unknown state `{other}`")).field("state", "use dead, retrying, queued, running or succeeded"))?,
+            JobState::parse(other).ok_or_else(|| {
+                Problem::invalid(format!("unknown state `{other}`"))
+                    .field("state", "use dead, retrying, queued, running or succeeded")
+            })?,
             false,
         ),
     };
-    Ok(Json(state.db.list_jobs(Some(workspace.id), job_state, retrying_only, 200).await?))
+    Ok(Json(
+        state
+            .db
+            .list_jobs(Some(workspace.id), job_state, retrying_only, 200)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,12 +333,24 @@ pub struct WorkspaceIdPath {
     pub id: i64,
 }
 
-pub async fn job_retry(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<WorkspaceIdPath>) -> ApiResult<StatusCode> {
+pub async fn job_retry(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<WorkspaceIdPath>,
+) -> ApiResult<StatusCode> {
     let (workspace, _) = ctx.workspace()?;
-    if state.db.retry_job(Some(workspace.id), path.id, state.clock.now()).await? {
+    if state
+        .db
+        .retry_job(Some(workspace.id), path.id, state.clock.now())
+        .await?
+    {
         Ok(StatusCode::ACCEPTED)
     } else {
-        Err(Problem::new(StatusCode::CONFLICT, "not-retryable", "Only dead or retrying jobs can be retried"))
+        Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not-retryable",
+            "Only dead or retrying jobs can be retried",
+        ))
     }
 }
 

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::routes::specs;
 
 fn schemas() -> Value {
-    let timestamp = json!({"type": "integer", "description": "milliseconds since the Unix epoch, UTC"});
+    let timestamp =
+        json!({"type": "integer", "description": "milliseconds since the Unix epoch, UTC"});
     let role = json!({"type": "string", "enum": ["admin", "marketer", "community_manager", "moderator", "member"]});
     let token = json!({"type": "object", "required": ["id", "name", "prefix", "created_at"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"},
@@ -64,9 +65,18 @@ fn schemas() -> Value {
 fn query_parameters(path: &str) -> Vec<Value> {
     let query = |name: &str, description: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description});
     match path {
-        "/api/v1/w/{workspace}/members" => vec![query("cursor", "next_cursor of the previous page"), query("limit", "1 to 200, default 50")],
-        "/api/v1/w/{workspace}/posts" => vec![query("from", "RFC 3339, inclusive"), query("to", "RFC 3339, exclusive")],
-        "/api/v1/w/{workspace}/jobs" => vec![query("state", "dead (default), retrying, queued, running or succeeded")],
+        "/api/v1/w/{workspace}/members" => vec![
+            query("cursor", "next_cursor of the previous page"),
+            query("limit", "1 to 200, default 50"),
+        ],
+        "/api/v1/w/{workspace}/posts" => vec![
+            query("from", "RFC 3339, inclusive"),
+            query("to", "RFC 3339, exclusive"),
+        ],
+        "/api/v1/w/{workspace}/jobs" => vec![query(
+            "state",
+            "dead (default), retrying, queued, running or succeeded",
+        )],
         _ => Vec::new(),
     }
 }
@@ -80,14 +90,22 @@ pub fn build() -> Value {
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
-                let schema = if name == "workspace" { json!({"type": "string"}) } else { json!({"type": "integer"}) };
+                let schema = if name == "workspace" {
+                    json!({"type": "string"})
+                } else {
+                    json!({"type": "integer"})
+                };
                 json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();
         parameters.extend(query_parameters(spec.path));
         let success = match spec.response_schema {
-            Some(schema) => json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}}),
-            None if spec.path.ends_with("openapi.json") => json!({"description": "This document", "content": {"application/json": {}}}),
+            Some(schema) => {
+                json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+            }
+            None if spec.path.ends_with("openapi.json") => {
+                json!({"description": "This document", "content": {"application/json": {}}})
+            }
             None => json!({"description": "Done, no body"}),
         };
         let success_status = match (spec.method.as_str(), spec.response_schema) {
@@ -113,13 +131,24 @@ pub fn build() -> Value {
         if let Some(schema) = spec.request_schema {
             operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
         }
-        let entry = paths.entry(spec.path.to_owned()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(spec.path.to_owned())
+            .or_insert_with(|| json!({}));
         entry[spec.method.as_str().to_lowercase()] = operation;
     }
-    let tags: Vec<Value> = ["accounts", "community", "members", "publishing", "calendar", "analytics", "jobs", "operations"]
-        .iter()
-        .map(|tag| json!({"name": tag}))
-        .collect();
+    let tags: Vec<Value> = [
+        "accounts",
+        "community",
+        "members",
+        "publishing",
+        "calendar",
+        "analytics",
+        "jobs",
+        "operations",
+    ]
+    .iter()
+    .map(|tag| json!({"name": tag}))
+    .collect();
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Agora API", "version": env!("CARGO_PKG_VERSION"),

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use agora_core::accounts::{
-    AccountError, AccountStore, ApiToken, DisplayName, Email, INVITATION_TTL_MILLIS, Invitation, NewPassword, PASSWORD_RESET_TTL_MILLIS,
-    Role, SIGNIN_MAX_FAILURES, SIGNIN_WINDOW_MILLIS, Workspace, WorkspaceMembership,
+    AccountError, AccountStore, ApiToken, DisplayName, Email, INVITATION_TTL_MILLIS, Invitation,
+    NewPassword, PASSWORD_RESET_TTL_MILLIS, Role, SIGNIN_MAX_FAILURES, SIGNIN_WINDOW_MILLIS,
+    Workspace, WorkspaceMembership,
 };
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -25,7 +26,10 @@ use crate::shell::Shell;
 
 fn redirect_with_flash(state: &AppState, to: &str, message: &str) -> axum::response::Response {
     let mut response = Redirect::to(to).into_response();
-    response.headers_mut().append(header::SET_COOKIE, flash_cookie(message, state.settings.secure_cookies));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        flash_cookie(message, state.settings.secure_cookies),
+    );
     response
 }
 
@@ -37,10 +41,17 @@ struct HomePage {
     open_workspaces: Vec<Workspace>,
 }
 
-pub async fn home(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn home(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let Some(account) = &ctx.account else {
         let shell = Shell::build(&state, &ctx, "Agora").await;
-        return Ok(render(&HomePage { shell, memberships: Vec::new(), open_workspaces: Vec::new() }));
+        return Ok(render(&HomePage {
+            shell,
+            memberships: Vec::new(),
+            open_workspaces: Vec::new(),
+        }));
     };
     let memberships = state.db.memberships_of(account.id).await?;
     if memberships.len() == 1 {
@@ -51,10 +62,16 @@ pub async fn home(State(state): State<AppState>, Extension(ctx): Extension<Arc<C
         .list_workspaces()
         .await?
         .into_iter()
-        .filter(|workspace| workspace.signup_open && !memberships.iter().any(|m| m.workspace.id == workspace.id))
+        .filter(|workspace| {
+            workspace.signup_open && !memberships.iter().any(|m| m.workspace.id == workspace.id)
+        })
         .collect();
     let shell = Shell::build(&state, &ctx, "Your workspaces").await;
-    Ok(render(&HomePage { shell, memberships, open_workspaces }))
+    Ok(render(&HomePage {
+        shell,
+        memberships,
+        open_workspaces,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,9 +90,18 @@ struct SigninPage {
     errors: FieldErrors,
 }
 
-pub async fn signin_form(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Query(query): Query<NextQuery>) -> PageResult {
+pub async fn signin_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<NextQuery>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Sign in").await;
-    Ok(render(&SigninPage { shell, email: String::new(), next: safe_next(query.next.as_deref()), errors: FieldErrors::default() }))
+    Ok(render(&SigninPage {
+        shell,
+        email: String::new(),
+        next: safe_next(query.next.as_deref()),
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,7 +114,11 @@ pub struct SigninForm {
     next: Option<String>,
 }
 
-pub async fn signin(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<SigninForm>) -> PageResult {
+pub async fn signin(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<SigninForm>,
+) -> PageResult {
     let next = safe_next(form.next.as_deref());
     let now = state.clock.now();
     let mut errors = FieldErrors::default();
@@ -99,7 +129,15 @@ pub async fn signin(State(state): State<AppState>, Extension(ctx): Extension<Arc
         let next = next.clone();
         async move {
             let shell = Shell::build(&state, &ctx, "Sign in").await;
-            Ok(render_with_status(status, &SigninPage { shell, email, next, errors }))
+            Ok(render_with_status(
+                status,
+                &SigninPage {
+                    shell,
+                    email,
+                    next,
+                    errors,
+                },
+            ))
         }
     };
     let email = match Email::parse(&form.email) {
@@ -113,7 +151,10 @@ pub async fn signin(State(state): State<AppState>, Extension(ctx): Extension<Arc
         errors.add("password", "enter your password");
         return refuse(errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let n_failures = state.db.failed_signins_since(email.as_str(), now.plus_millis(-SIGNIN_WINDOW_MILLIS)).await?;
+    let n_failures = state
+        .db
+        .failed_signins_since(email.as_str(), now.plus_millis(-SIGNIN_WINDOW_MILLIS))
+        .await?;
     if n_failures >= SIGNIN_MAX_FAILURES {
         errors.add("_", AccountError::RateLimited.to_string());
         return refuse(errors, StatusCode::TOO_MANY_REQUESTS).await;
@@ -121,18 +162,29 @@ pub async fn signin(State(state): State<AppState>, Extension(ctx): Extension<Arc
     let credentials = state.db.credentials_by_email(&email).await?;
     let password = form.password.clone();
     // A dummy hash keeps the timing the same whether or not the account exists.
-    let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| dummy_hash(state.settings.password_cost));
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash)).await.unwrap_or(false);
+    let stored_hash = credentials
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash(state.settings.password_cost));
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        .await
+        .unwrap_or(false);
     match credentials {
         Some(credentials) if verified => {
-            state.db.record_signin_attempt(email.as_str(), true, now).await?;
+            state
+                .db
+                .record_signin_attempt(email.as_str(), true, now)
+                .await?;
             let cookie = start_session(&state, &credentials.account).await?;
             let mut response = Redirect::to(&next).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(response)
         }
         _ => {
-            state.db.record_signin_attempt(email.as_str(), false, now).await?;
+            state
+                .db
+                .record_signin_attempt(email.as_str(), false, now)
+                .await?;
             errors.add("_", AccountError::BadCredentials.to_string());
             refuse(errors, StatusCode::UNAUTHORIZED).await
         }
@@ -143,7 +195,8 @@ pub async fn signin(State(state): State<AppState>, Extension(ctx): Extension<Arc
 /// unknown, so that timing does not tell which e-mails have accounts.
 fn dummy_hash(cost: agora_core::secrets::HashCost) -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&random_token(16), cost)).clone()
+    HASH.get_or_init(|| hash_password(&random_token(16), cost))
+        .clone()
 }
 
 pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
@@ -151,7 +204,10 @@ pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageR
         state.db.delete_session(&token_digest(&session)).await?;
     }
     let mut response = redirect_with_flash(&state, "/signin", "You are signed out.");
-    response.headers_mut().append(header::SET_COOKIE, end_session_cookie(state.settings.secure_cookies));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        end_session_cookie(state.settings.secure_cookies),
+    );
     Ok(response)
 }
 
@@ -166,12 +222,33 @@ struct SignupPage {
     errors: FieldErrors,
 }
 
-pub async fn signup_form(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Query(query): Query<NextQuery>) -> PageResult {
+pub async fn signup_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<NextQuery>,
+) -> PageResult {
     let invite = query.invite.unwrap_or_default();
-    let invitation = if invite.is_empty() { None } else { state.db.invitation_by_digest(&token_digest(&invite), state.clock.now()).await? };
+    let invitation = if invite.is_empty() {
+        None
+    } else {
+        state
+            .db
+            .invitation_by_digest(&token_digest(&invite), state.clock.now())
+            .await?
+    };
     let shell = Shell::build(&state, &ctx, "Create your account").await;
-    let email = invitation.as_ref().map(|i| i.email.clone()).unwrap_or_default();
-    Ok(render(&SignupPage { shell, name: String::new(), email, invite, invitation, errors: FieldErrors::default() }))
+    let email = invitation
+        .as_ref()
+        .map(|i| i.email.clone())
+        .unwrap_or_default();
+    Ok(render(&SignupPage {
+        shell,
+        name: String::new(),
+        email,
+        invite,
+        invitation,
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,20 +263,39 @@ pub struct SignupForm {
     invite: String,
 }
 
-pub async fn signup(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<SignupForm>) -> PageResult {
+pub async fn signup(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<SignupForm>,
+) -> PageResult {
     let now = state.clock.now();
     let mut errors = FieldErrors::default();
-    let name = DisplayName::parse(&form.name).map_err(|error| errors.add("name", error.to_string())).ok();
-    let email = Email::parse(&form.email).map_err(|error| errors.add("email", error.to_string())).ok();
-    let password = NewPassword::parse(&form.password).map_err(|error| errors.add("password", error.to_string())).ok();
-    let invitation = if form.invite.is_empty() { None } else { state.db.invitation_by_digest(&token_digest(&form.invite), now).await? };
+    let name = DisplayName::parse(&form.name)
+        .map_err(|error| errors.add("name", error.to_string()))
+        .ok();
+    let email = Email::parse(&form.email)
+        .map_err(|error| errors.add("email", error.to_string()))
+        .ok();
+    let password = NewPassword::parse(&form.password)
+        .map_err(|error| errors.add("password", error.to_string()))
+        .ok();
+    let invitation = if form.invite.is_empty() {
+        None
+    } else {
+        state
+            .db
+            .invitation_by_digest(&token_digest(&form.invite), now)
+            .await?
+    };
     if !form.invite.is_empty() && invitation.is_none() {
         errors.add("_", AccountError::ExpiredToken.to_string());
     }
     let created = match (name, email, password, errors.is_empty()) {
         (Some(name), Some(email), Some(password), true) => {
             let cost = state.settings.password_cost;
-            let hash = tokio::task::spawn_blocking(move || hash_password(password.expose(), cost)).await.unwrap_or_default();
+            let hash = tokio::task::spawn_blocking(move || hash_password(password.expose(), cost))
+                .await
+                .unwrap_or_default();
             match state.db.create_account(&email, &name, &hash, now).await {
                 Ok(account) => Some(account),
                 Err(agora_core::StoreError::Conflict(_)) => {
@@ -213,15 +309,30 @@ pub async fn signup(State(state): State<AppState>, Extension(ctx): Extension<Arc
     };
     let Some(account) = created else {
         let shell = Shell::build(&state, &ctx, "Create your account").await;
-        let page = SignupPage { shell, name: form.name, email: form.email, invite: form.invite, invitation, errors };
+        let page = SignupPage {
+            shell,
+            name: form.name,
+            email: form.email,
+            invite: form.invite,
+            invitation,
+            errors,
+        };
         return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
     };
-    let destination = match state.db.accept_invitation(&token_digest(&form.invite), account.id, now).await? {
+    let destination = match state
+        .db
+        .accept_invitation(&token_digest(&form.invite), account.id, now)
+        .await?
+    {
         Some(invitation) if !form.invite.is_empty() => format!("/w/{}", invitation.workspace_slug),
         _ => "/".to_owned(),
     };
     let cookie = start_session(&state, &account).await?;
-    let mut response = redirect_with_flash(&state, &destination, &format!("Welcome to Agora, {}.", account.name));
+    let mut response = redirect_with_flash(
+        &state,
+        &destination,
+        &format!("Welcome to Agora, {}.", account.name),
+    );
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
 }
@@ -235,9 +346,17 @@ struct ForgotPage {
     errors: FieldErrors,
 }
 
-pub async fn forgot_form(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn forgot_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Reset your password").await;
-    Ok(render(&ForgotPage { shell, email: String::new(), sent: false, errors: FieldErrors::default() }))
+    Ok(render(&ForgotPage {
+        shell,
+        email: String::new(),
+        sent: false,
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,14 +365,26 @@ pub struct ForgotForm {
     email: String,
 }
 
-pub async fn forgot(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<ForgotForm>) -> PageResult {
+pub async fn forgot(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<ForgotForm>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Reset your password").await;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(error) => {
             let mut errors = FieldErrors::default();
             errors.add("email", error.to_string());
-            return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &ForgotPage { shell, email: form.email, sent: false, errors }));
+            return Ok(render_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ForgotPage {
+                    shell,
+                    email: form.email,
+                    sent: false,
+                    errors,
+                },
+            ));
         }
     };
     // The answer is the same whether or not the account exists.
@@ -261,7 +392,15 @@ pub async fn forgot(State(state): State<AppState>, Extension(ctx): Extension<Arc
         let now = state.clock.now();
         let token = random_token(32);
         let digest = token_digest(&token);
-        state.db.create_password_reset(&digest, credentials.account.id, now, now.plus_millis(PASSWORD_RESET_TTL_MILLIS)).await?;
+        state
+            .db
+            .create_password_reset(
+                &digest,
+                credentials.account.id,
+                now,
+                now.plus_millis(PASSWORD_RESET_TTL_MILLIS),
+            )
+            .await?;
         let link = format!("{}/reset?token={token}", state.settings.public_url);
         let email = OutgoingEmail {
             to: credentials.account.email.clone(),
@@ -273,12 +412,21 @@ pub async fn forgot(State(state): State<AppState>, Extension(ctx): Extension<Arc
                 credentials.account.name
             ),
             html: None,
-            message_key: format!("password-reset.{}.{}", credentials.account.id, &digest[..16]),
+            message_key: format!(
+                "password-reset.{}.{}",
+                credentials.account.id,
+                &digest[..16]
+            ),
             unsubscribe_url: None,
         };
         state.db.enqueue(&email.into_job(now), now).await?;
     }
-    Ok(render(&ForgotPage { shell, email: email.as_str().to_owned(), sent: true, errors: FieldErrors::default() }))
+    Ok(render(&ForgotPage {
+        shell,
+        email: email.as_str().to_owned(),
+        sent: true,
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Template)]
@@ -289,9 +437,17 @@ struct ResetPage {
     errors: FieldErrors,
 }
 
-pub async fn reset_form(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Query(query): Query<NextQuery>) -> PageResult {
+pub async fn reset_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<NextQuery>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Choose a new password").await;
-    Ok(render(&ResetPage { shell, token: query.token.unwrap_or_default(), errors: FieldErrors::default() }))
+    Ok(render(&ResetPage {
+        shell,
+        token: query.token.unwrap_or_default(),
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -302,7 +458,11 @@ pub struct ResetForm {
     password: String,
 }
 
-pub async fn reset(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<ResetForm>) -> PageResult {
+pub async fn reset(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
     let mut errors = FieldErrors::default();
     let password = match NewPassword::parse(&form.password) {
         Ok(password) => Some(password),
@@ -312,7 +472,12 @@ pub async fn reset(State(state): State<AppState>, Extension(ctx): Extension<Arc<
         }
     };
     let account_id = match password {
-        Some(_) => state.db.consume_password_reset(&token_digest(&form.token), state.clock.now()).await?,
+        Some(_) => {
+            state
+                .db
+                .consume_password_reset(&token_digest(&form.token), state.clock.now())
+                .await?
+        }
         None => None,
     };
     let (Some(password), Some(account_id)) = (password, account_id) else {
@@ -320,14 +485,27 @@ pub async fn reset(State(state): State<AppState>, Extension(ctx): Extension<Arc<
             errors.add("_", AccountError::ExpiredToken.to_string());
         }
         let shell = Shell::build(&state, &ctx, "Choose a new password").await;
-        return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { shell, token: form.token, errors }));
+        return Ok(render_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetPage {
+                shell,
+                token: form.token,
+                errors,
+            },
+        ));
     };
     let cost = state.settings.password_cost;
-    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose(), cost)).await.unwrap_or_default();
+    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose(), cost))
+        .await
+        .unwrap_or_default();
     state.db.set_password_hash(account_id, &hash).await?;
     // A new password ends every existing session.
     state.db.delete_sessions_of(account_id).await?;
-    Ok(redirect_with_flash(&state, "/signin", "Your password is changed. Sign in with the new one."))
+    Ok(redirect_with_flash(
+        &state,
+        "/signin",
+        "Your password is changed. Sign in with the new one.",
+    ))
 }
 
 #[derive(Template)]
@@ -338,20 +516,50 @@ struct InvitePage {
     invitation: Option<Invitation>,
 }
 
-pub async fn invite_show(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(token): Path<String>) -> PageResult {
-    let invitation = state.db.invitation_by_digest(&token_digest(&token), state.clock.now()).await?;
+pub async fn invite_show(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(token): Path<String>,
+) -> PageResult {
+    let invitation = state
+        .db
+        .invitation_by_digest(&token_digest(&token), state.clock.now())
+        .await?;
     let shell = Shell::build(&state, &ctx, "Invitation").await;
-    let status = if invitation.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
-    Ok(render_with_status(status, &InvitePage { shell, token, invitation }))
+    let status = if invitation.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(render_with_status(
+        status,
+        &InvitePage {
+            shell,
+            token,
+            invitation,
+        },
+    ))
 }
 
-pub async fn invite_accept(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(token): Path<String>) -> PageResult {
+pub async fn invite_accept(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(token): Path<String>,
+) -> PageResult {
     let account = ctx.account()?;
-    match state.db.accept_invitation(&token_digest(&token), account.id, state.clock.now()).await? {
+    match state
+        .db
+        .accept_invitation(&token_digest(&token), account.id, state.clock.now())
+        .await?
+    {
         Some(invitation) => Ok(redirect_with_flash(
             &state,
             &format!("/w/{}", invitation.workspace_slug),
-            &format!("You joined {} as {}.", invitation.workspace_name, invitation.role.label()),
+            &format!(
+                "You joined {} as {}.",
+                invitation.workspace_name,
+                invitation.role.label()
+            ),
         )),
         None => Err(PageError::not_found(AccountError::ExpiredToken.to_string())),
     }
@@ -362,16 +570,34 @@ pub struct WorkspacePath {
     pub workspace: String,
 }
 
-pub async fn join_workspace(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<WorkspacePath>) -> PageResult {
+pub async fn join_workspace(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<WorkspacePath>,
+) -> PageResult {
     let account = ctx.account()?;
-    let workspace = state.db.workspace_by_slug(&path.workspace).await?.ok_or_else(|| PageError::not_found("There is no such workspace."))?;
+    let workspace = state
+        .db
+        .workspace_by_slug(&path.workspace)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no such workspace."))?;
     if state.db.role_in(account.id, workspace.id).await?.is_none() {
         if !workspace.signup_open {
-            return Err(PageError { status: StatusCode::FORBIDDEN, message: AccountError::InviteOnly.to_string() });
+            return Err(PageError {
+                status: StatusCode::FORBIDDEN,
+                message: AccountError::InviteOnly.to_string(),
+            });
         }
-        state.db.upsert_membership(account.id, workspace.id, Role::Member, state.clock.now()).await?;
+        state
+            .db
+            .upsert_membership(account.id, workspace.id, Role::Member, state.clock.now())
+            .await?;
     }
-    Ok(redirect_with_flash(&state, &format!("/w/{}/community", workspace.slug), &format!("Welcome to {}.", workspace.name)))
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/community", workspace.slug),
+        &format!("Welcome to {}.", workspace.name),
+    ))
 }
 
 #[derive(Template)]
@@ -383,11 +609,19 @@ struct TokensPage {
     errors: FieldErrors,
 }
 
-pub async fn tokens_page(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn tokens_page(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let account = ctx.account()?;
     let tokens = state.db.list_api_tokens(account.id).await?;
     let shell = Shell::build(&state, &ctx, "Personal access tokens").await;
-    Ok(render(&TokensPage { shell, tokens, new_token: None, errors: FieldErrors::default() }))
+    Ok(render(&TokensPage {
+        shell,
+        tokens,
+        new_token: None,
+        errors: FieldErrors::default(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -397,27 +631,59 @@ pub struct TokenForm {
 }
 
 /// Creates a personal access token; the secret is shown on this response only.
-pub async fn create_token(state: &AppState, account_id: i64, name: &str) -> Result<(ApiToken, String), agora_core::StoreError> {
+pub async fn create_token(
+    state: &AppState,
+    account_id: i64,
+    name: &str,
+) -> Result<(ApiToken, String), agora_core::StoreError> {
     let secret = format!("{TOKEN_PREFIX}{}", random_token(32));
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-    let token = state.db.create_api_token(account_id, name, &token_digest(&secret), &prefix, state.clock.now()).await?;
+    let token = state
+        .db
+        .create_api_token(
+            account_id,
+            name,
+            &token_digest(&secret),
+            &prefix,
+            state.clock.now(),
+        )
+        .await?;
     Ok((token, secret))
 }
 
-pub async fn token_create(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<TokenForm>) -> PageResult {
+pub async fn token_create(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
     let account = ctx.account()?;
     let mut errors = FieldErrors::default();
     let name = form.name.trim();
     let new_token = if name.is_empty() || name.chars().count() > 80 {
-        errors.add("name", "give the token a name of 1 to 80 characters, e.g. the script that uses it");
+        errors.add(
+            "name",
+            "give the token a name of 1 to 80 characters, e.g. the script that uses it",
+        );
         None
     } else {
         Some(create_token(&state, account.id, name).await?.1)
     };
     let tokens = state.db.list_api_tokens(account.id).await?;
     let shell = Shell::build(&state, &ctx, "Personal access tokens").await;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok(render_with_status(status, &TokensPage { shell, tokens, new_token, errors }))
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_with_status(
+        status,
+        &TokensPage {
+            shell,
+            tokens,
+            new_token,
+            errors,
+        },
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -425,10 +691,21 @@ pub struct TokenPath {
     pub id: i64,
 }
 
-pub async fn token_revoke(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<TokenPath>) -> PageResult {
+pub async fn token_revoke(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<TokenPath>,
+) -> PageResult {
     let account = ctx.account()?;
-    let revoked = state.db.revoke_api_token(account.id, path.id, state.clock.now()).await?;
-    let message = if revoked { "Token revoked." } else { "That token was already revoked." };
+    let revoked = state
+        .db
+        .revoke_api_token(account.id, path.id, state.clock.now())
+        .await?;
+    let message = if revoked {
+        "Token revoked."
+    } else {
+        "That token was already revoked."
+    };
     Ok(redirect_with_flash(&state, "/account/tokens", message))
 }
 

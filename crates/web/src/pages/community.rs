@@ -31,10 +31,17 @@ struct CommunityPage {
     groups: Vec<GroupCard>,
 }
 
-pub async fn community(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn community(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let mut groups = Vec::new();
-    for space in state.db.list_spaces(workspace.id, Some(SpaceKind::Group)).await? {
+    for space in state
+        .db
+        .list_spaces(workspace.id, Some(SpaceKind::Group))
+        .await?
+    {
         let threads = state.db.list_threads(space.id, 3).await?;
         groups.push(GroupCard { space, threads });
     }
@@ -56,7 +63,11 @@ struct GroupPage {
     threads: Vec<ThreadSummary>,
 }
 
-pub async fn group(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<GroupPath>) -> PageResult {
+pub async fn group(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<GroupPath>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let space = state
         .db
@@ -66,7 +77,11 @@ pub async fn group(State(state): State<AppState>, Extension(ctx): Extension<Arc<
         .ok_or_else(|| PageError::not_found("There is no such group in this workspace."))?;
     let threads = state.db.list_threads(space.id, 100).await?;
     let shell = Shell::build(&state, &ctx, space.name.clone()).await;
-    Ok(render(&GroupPage { shell, space, threads }))
+    Ok(render(&GroupPage {
+        shell,
+        space,
+        threads,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +98,11 @@ struct ThreadPage {
     thread: ThreadView,
 }
 
-pub async fn thread(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<ThreadPath>) -> PageResult {
+pub async fn thread(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let thread = state.db.thread(workspace.id, path.thread).await?;
     let space = state
@@ -94,7 +113,11 @@ pub async fn thread(State(state): State<AppState>, Extension(ctx): Extension<Arc
         .find(|space| space.id == thread.space_id)
         .ok_or_else(|| PageError::not_found("This thread is not in a group you can see."))?;
     let shell = Shell::build(&state, &ctx, thread.title.clone()).await;
-    Ok(render(&ThreadPage { shell, space, thread }))
+    Ok(render(&ThreadPage {
+        shell,
+        space,
+        thread,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,15 +151,31 @@ pub async fn members(
     let (workspace, _) = ctx.workspace()?;
     let cursor = match query.cursor.as_deref().map(Cursor::parse).transpose() {
         Ok(cursor) => cursor,
-        Err(message) => return Err(PageError { status: axum::http::StatusCode::BAD_REQUEST, message }),
+        Err(message) => {
+            return Err(PageError {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                message,
+            });
+        }
     };
-    let page = state.db.list_members(workspace.id, cursor, page_size(Some(50))).await?;
-    let rows = MemberRows { workspace_slug: workspace.slug.clone(), members: page.items, next_cursor: page.next_cursor };
+    let page = state
+        .db
+        .list_members(workspace.id, cursor, page_size(Some(50)))
+        .await?;
+    let rows = MemberRows {
+        workspace_slug: workspace.slug.clone(),
+        members: page.items,
+        next_cursor: page.next_cursor,
+    };
     if headers.contains_key("hx-request") {
         return Ok(render(&rows));
     }
     let shell = Shell::build(&state, &ctx, "Members").await;
-    Ok(render(&MembersPage { shell, n_members: state.db.count_members(workspace.id).await?, rows }))
+    Ok(render(&MembersPage {
+        shell,
+        n_members: state.db.count_members(workspace.id).await?,
+        rows,
+    }))
 }
 
 /// One bar of the daily activity chart, pre-scaled for the SVG.
@@ -155,12 +194,18 @@ struct AnalyticsPage {
     max_per_day: i64,
 }
 
-pub async fn analytics(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn analytics(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let now = state.clock.now();
     let since = now.plus_seconds(-30 * 86_400);
     let spaces = state.db.space_activity(workspace.id, since).await?;
-    let daily = state.db.daily_interactions(workspace.id, now.plus_seconds(-90 * 86_400), now).await?;
+    let daily = state
+        .db
+        .daily_interactions(workspace.id, now.plus_seconds(-90 * 86_400), now)
+        .await?;
     let max_per_day = daily.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let first_day = now.plus_seconds(-90 * 86_400).day();
     let bars = daily
@@ -168,11 +213,19 @@ pub async fn analytics(State(state): State<AppState>, Extension(ctx): Extension<
         .map(|(day, n)| Bar {
             x: (day - first_day) * 8,
             height: n * 120 / max_per_day,
-            label: format!("{}: {n}", agora_core::Timestamp(day * 86_400_000).display_date()),
+            label: format!(
+                "{}: {n}",
+                agora_core::Timestamp(day * 86_400_000).display_date()
+            ),
         })
         .collect();
     let shell = Shell::build(&state, &ctx, "Analytics").await;
-    Ok(render(&AnalyticsPage { shell, spaces, bars, max_per_day }))
+    Ok(render(&AnalyticsPage {
+        shell,
+        spaces,
+        bars,
+        max_per_day,
+    }))
 }
 
 /// How a space's member-to-member share reads, for the analytics table.

@@ -24,14 +24,23 @@ struct PublishPage {
     published: Vec<PagePost>,
 }
 
-pub async fn publish(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn publish(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let posts = state.db.recent_page_posts(workspace.id, 200).await?;
-    let (mut scheduled, published): (Vec<PagePost>, Vec<PagePost>) = posts.into_iter().partition(|post| post.status != PostStatus::Published);
+    let (mut scheduled, published): (Vec<PagePost>, Vec<PagePost>) = posts
+        .into_iter()
+        .partition(|post| post.status != PostStatus::Published);
     scheduled.sort_by_key(|post| post.at);
     let published = published.into_iter().take(40).collect();
     let shell = Shell::build(&state, &ctx, "Publish").await;
-    Ok(render(&PublishPage { shell, scheduled, published }))
+    Ok(render(&PublishPage {
+        shell,
+        scheduled,
+        published,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,11 +70,16 @@ struct CalendarPage {
 fn month_start(raw: Option<&str>, today: NaiveDate) -> Result<NaiveDate, String> {
     match raw {
         None | Some("") => Ok(today.with_day(1).unwrap_or(today)),
-        Some(text) => NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| format!("`{text}` is not a month like 2026-11")),
+        Some(text) => NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+            .map_err(|_| format!("`{text}` is not a month like 2026-11")),
     }
 }
 
-pub async fn calendar(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Query(query): Query<MonthQuery>) -> PageResult {
+pub async fn calendar(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<MonthQuery>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let today = state.clock.now().to_datetime().date_naive();
     let (first, month_error) = match month_start(query.month.as_deref(), today) {
@@ -74,15 +88,33 @@ pub async fn calendar(State(state): State<AppState>, Extension(ctx): Extension<A
     };
     let grid_start = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));
     let grid_end = grid_start + Duration::days(42);
-    let to_timestamp = |date: NaiveDate| Timestamp::from(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    let posts = state.db.page_posts_between(workspace.id, to_timestamp(grid_start), to_timestamp(grid_end)).await?;
+    let to_timestamp = |date: NaiveDate| {
+        Timestamp::from(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default()))
+    };
+    let posts = state
+        .db
+        .page_posts_between(
+            workspace.id,
+            to_timestamp(grid_start),
+            to_timestamp(grid_end),
+        )
+        .await?;
     let mut weeks = Vec::new();
     for week in 0..6 {
         let mut days = Vec::new();
         for weekday in 0..7 {
             let date = grid_start + Duration::days(week * 7 + weekday);
-            let day_posts = posts.iter().filter(|post| post.at.to_datetime().date_naive() == date).cloned().collect();
-            days.push(CalendarDay { date, in_month: date.month() == first.month(), is_today: date == today, posts: day_posts });
+            let day_posts = posts
+                .iter()
+                .filter(|post| post.at.to_datetime().date_naive() == date)
+                .cloned()
+                .collect();
+            days.push(CalendarDay {
+                date,
+                in_month: date.month() == first.month(),
+                is_today: date == today,
+                posts: day_posts,
+            });
         }
         weeks.push(days);
     }

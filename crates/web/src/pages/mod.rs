@@ -25,7 +25,10 @@ pub fn render_with_status(status: StatusCode, template: &impl Template) -> Respo
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
             tracing::error!(%error, "template rendering failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Try again.",
+            )
         }
     }
 }
@@ -46,7 +49,11 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         StatusCode::UNAUTHORIZED => "Please sign in",
         _ => "Something went wrong",
     };
-    let page = ErrorPage { status: status.as_u16(), heading, message };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        heading,
+        message,
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, message.to_owned()).into_response(),
@@ -62,7 +69,10 @@ pub struct PageError {
 
 impl PageError {
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, message: message.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+        }
     }
 }
 
@@ -75,10 +85,15 @@ impl IntoResponse for PageError {
 impl From<StoreError> for PageError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => PageError::not_found("It may have been removed, or the link is wrong."),
+            StoreError::NotFound => {
+                PageError::not_found("It may have been removed, or the link is wrong.")
+            }
             other => {
                 tracing::error!(error = %other, "storage error on a page");
-                PageError { status: StatusCode::INTERNAL_SERVER_ERROR, message: "Something went wrong on our side. Try again.".into() }
+                PageError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    message: "Something went wrong on our side. Try again.".into(),
+                }
             }
         }
     }
@@ -87,7 +102,8 @@ impl From<StoreError> for PageError {
 impl From<Problem> for PageError {
     fn from(problem: Problem) -> Self {
         PageError {
-            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            status: StatusCode::from_u16(problem.status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             message: problem.detail.unwrap_or(problem.title),
         }
     }
@@ -107,7 +123,10 @@ impl FieldErrors {
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|(name, _)| *name == field).map(|(_, message)| message.as_str())
+        self.0
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -123,7 +142,9 @@ impl FieldErrors {
 /// A same-site path to return to after signing in, or `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }

@@ -10,7 +10,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use agora_core::accounts::{AccountMembership, AccountStore, Email, INVITATION_TTL_MILLIS, Invitation, Role};
+use agora_core::accounts::{
+    AccountMembership, AccountStore, Email, INVITATION_TTL_MILLIS, Invitation, NewInvitation, Role,
+};
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::{JobState, JobStore, JobSummary, QueueCounts};
 use agora_core::secrets::{random_token, token_digest};
@@ -22,7 +24,10 @@ use crate::shell::Shell;
 
 fn back(state: &AppState, to: String, message: &str) -> Response {
     let mut response = Redirect::to(&to).into_response();
-    response.headers_mut().append(header::SET_COOKIE, flash_cookie(message, state.settings.secure_cookies));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        flash_cookie(message, state.settings.secure_cookies),
+    );
     response
 }
 
@@ -39,9 +44,19 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
-async fn settings_page(state: &AppState, ctx: &Ctx, invite_email: String, invite_role: String, errors: FieldErrors) -> PageResult {
+async fn settings_page(
+    state: &AppState,
+    ctx: &Ctx,
+    invite_email: String,
+    invite_role: String,
+    errors: FieldErrors,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = SettingsPage {
         shell: Shell::build(state, ctx, "Settings").await,
         signup_open: workspace.signup_open,
@@ -55,8 +70,18 @@ async fn settings_page(state: &AppState, ctx: &Ctx, invite_email: String, invite
     Ok(render_with_status(status, &page))
 }
 
-pub async fn settings(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
-    settings_page(&state, &ctx, String::new(), "member".into(), FieldErrors::default()).await
+pub async fn settings(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
+    settings_page(
+        &state,
+        &ctx,
+        String::new(),
+        "member".into(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,12 +90,24 @@ pub struct SignupForm {
     signup_open: Option<String>,
 }
 
-pub async fn set_signup(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<SignupForm>) -> PageResult {
+pub async fn set_signup(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<SignupForm>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let open = form.signup_open.is_some();
     state.db.set_signup_open(workspace.id, open).await?;
-    let message = if open { "Anyone with an account can now join as a member." } else { "Joining is now by invitation only." };
-    Ok(back(&state, format!("/w/{}/settings", workspace.slug), message))
+    let message = if open {
+        "Anyone with an account can now join as a member."
+    } else {
+        "Joining is now by invitation only."
+    };
+    Ok(back(
+        &state,
+        format!("/w/{}/settings", workspace.slug),
+        message,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,13 +119,35 @@ pub struct InviteForm {
 }
 
 /// Creates an invitation and e-mails its link; shared by the page and the API.
-pub async fn send_invitation(state: &AppState, ctx: &Ctx, email: &Email, role: Role) -> Result<Invitation, agora_core::StoreError> {
+pub async fn send_invitation(
+    state: &AppState,
+    ctx: &Ctx,
+    email: &Email,
+    role: Role,
+) -> Result<Invitation, agora_core::StoreError> {
     let now = state.clock.now();
-    let (workspace, _) = ctx.workspace().map_err(|_| agora_core::StoreError::NotFound)?;
-    let inviter = ctx.account.as_ref().map(|account| (account.id, account.name.clone())).unwrap_or((0, "Agora".into()));
+    let (workspace, _) = ctx
+        .workspace()
+        .map_err(|_| agora_core::StoreError::NotFound)?;
+    let inviter = ctx
+        .account
+        .as_ref()
+        .map(|account| (account.id, account.name.clone()))
+        .unwrap_or((0, "Agora".into()));
     let token = random_token(32);
     let digest = token_digest(&token);
-    let invitation = state.db.create_invitation(workspace.id, email, role, &digest, inviter.0, now, now.plus_millis(INVITATION_TTL_MILLIS)).await?;
+    let invitation = state
+        .db
+        .create_invitation(&NewInvitation {
+            workspace_id: workspace.id,
+            email,
+            role,
+            digest: &digest,
+            invited_by: inviter.0,
+            created_at: now,
+            expires_at: now.plus_millis(INVITATION_TTL_MILLIS),
+        })
+        .await?;
     let link = format!("{}/invite/{token}", state.settings.public_url);
     let message = OutgoingEmail {
         to: email.as_str().to_owned(),
@@ -104,20 +163,37 @@ pub async fn send_invitation(state: &AppState, ctx: &Ctx, email: &Email, role: R
         message_key: format!("invitation.{}", invitation.id),
         unsubscribe_url: None,
     };
-    state.db.enqueue(&message.into_job(now).for_workspace(workspace.id), now).await?;
+    state
+        .db
+        .enqueue(&message.into_job(now).for_workspace(workspace.id), now)
+        .await?;
     Ok(invitation)
 }
 
-pub async fn invite(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Form(form): Form<InviteForm>) -> PageResult {
+pub async fn invite(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<InviteForm>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let mut errors = FieldErrors::default();
-    let email = Email::parse(&form.email).map_err(|error| errors.add("email", error.to_string())).ok();
-    let role = form.role.parse::<Role>().map_err(|error| errors.add("role", error.to_string())).ok();
+    let email = Email::parse(&form.email)
+        .map_err(|error| errors.add("email", error.to_string()))
+        .ok();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|error| errors.add("role", error.to_string()))
+        .ok();
     let (Some(email), Some(role)) = (email, role) else {
         return settings_page(&state, &ctx, form.email, form.role, errors).await;
     };
     send_invitation(&state, &ctx, &email, role).await?;
-    Ok(back(&state, format!("/w/{}/settings", workspace.slug), &format!("Invitation sent to {email}.")))
+    Ok(back(
+        &state,
+        format!("/w/{}/settings", workspace.slug),
+        &format!("Invitation sent to {email}."),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,18 +216,38 @@ pub async fn set_role(
 ) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let me = ctx.account()?;
-    let role: Role = form.role.parse().map_err(|error: agora_core::accounts::AccountError| PageError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        message: error.to_string(),
-    })?;
-    if state.db.role_in(path.account, workspace.id).await?.is_none() {
-        return Err(PageError::not_found("That account is not in this workspace."));
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|error: agora_core::accounts::AccountError| PageError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: error.to_string(),
+        })?;
+    if state
+        .db
+        .role_in(path.account, workspace.id)
+        .await?
+        .is_none()
+    {
+        return Err(PageError::not_found(
+            "That account is not in this workspace.",
+        ));
     }
     if path.account == me.id && role != Role::Admin {
-        return Err(PageError { status: StatusCode::UNPROCESSABLE_ENTITY, message: "You can't remove your own admin role; ask another admin.".into() });
+        return Err(PageError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "You can't remove your own admin role; ask another admin.".into(),
+        });
     }
-    state.db.upsert_membership(path.account, workspace.id, role, state.clock.now()).await?;
-    Ok(back(&state, format!("/w/{}/settings", workspace.slug), "Role changed."))
+    state
+        .db
+        .upsert_membership(path.account, workspace.id, role, state.clock.now())
+        .await?;
+    Ok(back(
+        &state,
+        format!("/w/{}/settings", workspace.slug),
+        "Role changed.",
+    ))
 }
 
 #[derive(Template)]
@@ -167,14 +263,29 @@ pub struct JobSection {
     pub jobs: Vec<JobSummary>,
 }
 
-pub async fn jobs(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn jobs(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
     let page = JobsPage {
         shell: Shell::build(&state, &ctx, "Background jobs").await,
         counts: state.db.queue_counts(state.clock.now()).await?,
         sections: vec![
-            JobSection { title: "Dead", jobs: state.db.list_jobs(Some(workspace.id), JobState::Dead, false, 100).await? },
-            JobSection { title: "Failed, waiting to retry", jobs: state.db.list_jobs(Some(workspace.id), JobState::Queued, true, 100).await? },
+            JobSection {
+                title: "Dead",
+                jobs: state
+                    .db
+                    .list_jobs(Some(workspace.id), JobState::Dead, false, 100)
+                    .await?,
+            },
+            JobSection {
+                title: "Failed, waiting to retry",
+                jobs: state
+                    .db
+                    .list_jobs(Some(workspace.id), JobState::Queued, true, 100)
+                    .await?,
+            },
         ],
     };
     Ok(render(&page))
@@ -186,9 +297,24 @@ pub struct JobPath {
     pub id: i64,
 }
 
-pub async fn retry_job(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>, Path(path): Path<JobPath>) -> PageResult {
+pub async fn retry_job(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<JobPath>,
+) -> PageResult {
     let (workspace, _) = ctx.workspace()?;
-    let retried = state.db.retry_job(Some(workspace.id), path.id, state.clock.now()).await?;
-    let message = if retried { "The job is queued to run again now." } else { "That job is not failed or dead (any more)." };
-    Ok(back(&state, format!("/w/{}/settings/jobs", workspace.slug), message))
+    let retried = state
+        .db
+        .retry_job(Some(workspace.id), path.id, state.clock.now())
+        .await?;
+    let message = if retried {
+        "The job is queued to run again now."
+    } else {
+        "That job is not failed or dead (any more)."
+    };
+    Ok(back(
+        &state,
+        format!("/w/{}/settings/jobs", workspace.slug),
+        message,
+    ))
 }

@@ -31,7 +31,10 @@ struct DashboardPage {
     queue: Option<QueueCounts>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let (workspace, role) = ctx.workspace()?;
     if !role.is_staff() {
         return Ok(Redirect::to(&format!("/w/{}/community", workspace.slug)).into_response());
@@ -40,15 +43,32 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
     let since = now.plus_seconds(-30 * 86_400);
     let spaces = state.db.list_spaces(workspace.id, None).await?;
     let activity = state.db.space_activity(workspace.id, since).await?;
-    let upcoming = state.db.page_posts_between(workspace.id, now, now.plus_seconds(14 * 86_400)).await?;
-    let queue = if role == agora_core::accounts::Role::Admin { Some(state.db.queue_counts(now).await?) } else { None };
+    let upcoming = state
+        .db
+        .page_posts_between(workspace.id, now, now.plus_seconds(14 * 86_400))
+        .await?;
+    let queue = if role == agora_core::accounts::Role::Admin {
+        Some(state.db.queue_counts(now).await?)
+    } else {
+        None
+    };
     let page = DashboardPage {
         shell: Shell::build(&state, &ctx, format!("{} — today", workspace.name)).await,
         n_members: state.db.count_members(workspace.id).await?,
-        n_groups: spaces.iter().filter(|space| space.kind == SpaceKind::Group).count(),
-        n_pages: spaces.iter().filter(|space| space.kind == SpaceKind::Page).count(),
+        n_groups: spaces
+            .iter()
+            .filter(|space| space.kind == SpaceKind::Group)
+            .count(),
+        n_pages: spaces
+            .iter()
+            .filter(|space| space.kind == SpaceKind::Page)
+            .count(),
         n_interactions_30d: activity.iter().map(|space| space.n_interactions).sum(),
-        n_active_30d: activity.iter().map(|space| space.n_active_members).max().unwrap_or(0),
+        n_active_30d: activity
+            .iter()
+            .map(|space| space.n_active_members)
+            .max()
+            .unwrap_or(0),
         upcoming,
         queue,
     };
@@ -64,7 +84,10 @@ pub(crate) struct PlaceholderPage {
     pub detail: &'static str,
 }
 
-pub async fn inbox(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn inbox(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Inbox").await;
     Ok(render(&PlaceholderPage {
         shell,
@@ -74,7 +97,10 @@ pub async fn inbox(State(state): State<AppState>, Extension(ctx): Extension<Arc<
     }))
 }
 
-pub async fn events(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn events(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Events").await;
     Ok(render(&PlaceholderPage {
         shell,
@@ -84,7 +110,10 @@ pub async fn events(State(state): State<AppState>, Extension(ctx): Extension<Arc
     }))
 }
 
-pub async fn moderation(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn moderation(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     let shell = Shell::build(&state, &ctx, "Moderation").await;
     Ok(render(&PlaceholderPage {
         shell,

@@ -10,7 +10,10 @@ use crate::spawn_app;
 
 async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], status.as_u16());
     assert!(body["type"].as_str().unwrap().contains("/problems/"));
@@ -21,7 +24,14 @@ async fn problem(response: reqwest::Response, status: StatusCode) -> Value {
 #[tokio::test]
 async fn me_lists_the_workspaces_with_roles() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let me: Value = app.as_api(Method::GET, "/api/v1/me", Role::Marketer).send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .as_api(Method::GET, "/api/v1/me", Role::Marketer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["email"], "marketer@acme.test");
     assert_eq!(me["workspaces"][0]["slug"], "acme");
     assert_eq!(me["workspaces"][0]["role"], "marketer");
@@ -38,12 +48,25 @@ async fn malformed_bodies_get_problem_documents() {
         .await
         .unwrap();
     let body = problem(syntax, StatusCode::BAD_REQUEST).await;
-    assert!(body["detail"].as_str().unwrap().contains("line 1 column"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("line 1 column"),
+        "{body}"
+    );
 
-    let shape = app.as_api(Method::POST, "/api/v1/w/acme/invitations", Role::Admin).json(&serde_json::json!({"mail": "x"})).send().await.unwrap();
+    let shape = app
+        .as_api(Method::POST, "/api/v1/w/acme/invitations", Role::Admin)
+        .json(&serde_json::json!({"mail": "x"}))
+        .send()
+        .await
+        .unwrap();
     problem(shape, StatusCode::UNPROCESSABLE_ENTITY).await;
 
-    let no_type = app.as_api(Method::POST, "/api/v1/w/acme/invitations", Role::Admin).body("{}").send().await.unwrap();
+    let no_type = app
+        .as_api(Method::POST, "/api/v1/w/acme/invitations", Role::Admin)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     problem(no_type, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
     let invalid = app
@@ -53,18 +76,47 @@ async fn malformed_bodies_get_problem_documents() {
         .await
         .unwrap();
     let body = problem(invalid, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let pointers: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
     assert_eq!(pointers, ["/email", "/role"]);
 
-    let unknown = app.as_api(Method::GET, "/api/v1/nothing-here", Role::Admin).send().await.unwrap();
+    let unknown = app
+        .as_api(Method::GET, "/api/v1/nothing-here", Role::Admin)
+        .send()
+        .await
+        .unwrap();
     problem(unknown, StatusCode::NOT_FOUND).await;
 
-    let bad_query = app.as_api(Method::GET, "/api/v1/w/acme/members?limit=lots", Role::Admin).send().await.unwrap();
+    let bad_query = app
+        .as_api(
+            Method::GET,
+            "/api/v1/w/acme/members?limit=lots",
+            Role::Admin,
+        )
+        .send()
+        .await
+        .unwrap();
     problem(bad_query, StatusCode::BAD_REQUEST).await;
-    let bad_cursor = app.as_api(Method::GET, "/api/v1/w/acme/members?cursor=42", Role::Admin).send().await.unwrap();
+    let bad_cursor = app
+        .as_api(Method::GET, "/api/v1/w/acme/members?cursor=42", Role::Admin)
+        .send()
+        .await
+        .unwrap();
     let body = problem(bad_cursor, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(body["errors"][0]["pointer"], "/cursor");
-    let bad_time = app.as_api(Method::GET, "/api/v1/w/acme/posts?from=yesterday", Role::Marketer).send().await.unwrap();
+    let bad_time = app
+        .as_api(
+            Method::GET,
+            "/api/v1/w/acme/posts?from=yesterday",
+            Role::Marketer,
+        )
+        .send()
+        .await
+        .unwrap();
     problem(bad_time, StatusCode::UNPROCESSABLE_ENTITY).await;
 
     let invitation = app
@@ -82,7 +134,14 @@ async fn members_are_paged_by_cursor() {
     let mut seen = Vec::new();
     let mut path = "/api/v1/w/acme/members?limit=2".to_owned();
     loop {
-        let page: Value = app.as_api(Method::GET, &path, Role::CommunityManager).send().await.unwrap().json().await.unwrap();
+        let page: Value = app
+            .as_api(Method::GET, &path, Role::CommunityManager)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for item in page["items"].as_array().unwrap() {
             seen.push(item["name"].as_str().unwrap().to_owned());
         }
@@ -111,28 +170,80 @@ async fn tokens_can_be_created_and_revoked() {
         .unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("agp_"));
-    let me = app.client.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    let listed: Value = app.as_api(Method::GET, "/api/v1/tokens", Role::Member).send().await.unwrap().json().await.unwrap();
-    assert!(listed.as_array().unwrap().iter().all(|token| token.get("secret").is_none()), "secrets are never listed");
+    let listed: Value = app
+        .as_api(Method::GET, "/api/v1/tokens", Role::Member)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|token| token.get("secret").is_none()),
+        "secrets are never listed"
+    );
     let id = created["id"].as_i64().unwrap();
-    let revoked = app.as_api(Method::DELETE, &format!("/api/v1/tokens/{id}"), Role::Member).send().await.unwrap();
+    let revoked = app
+        .as_api(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Role::Member,
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let refused = app.client.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
+    let refused = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
     problem(refused, StatusCode::UNAUTHORIZED).await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_covers_every_api_route() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let document: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let document: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(document["openapi"], "3.1.0");
-    for spec in agora_web::routes::specs().into_iter().filter(|spec| spec.is_api()) {
+    for spec in agora_web::routes::specs()
+        .into_iter()
+        .filter(|spec| spec.is_api())
+    {
         let operation = &document["paths"][spec.path][spec.method.as_str().to_lowercase()];
-        assert_eq!(operation["tags"][0], spec.tag, "{} {}", spec.method, spec.path);
+        assert_eq!(
+            operation["tags"][0], spec.tag,
+            "{} {}",
+            spec.method, spec.path
+        );
         assert!(operation["responses"]["default"].is_object());
         if let Some(schema) = spec.response_schema {
-            assert!(document["components"]["schemas"][schema].is_object(), "schema {schema}");
+            assert!(
+                document["components"]["schemas"][schema].is_object(),
+                "schema {schema}"
+            );
         }
     }
 }

@@ -50,17 +50,31 @@ impl TestApp {
     }
 
     /// A request with the person's session cookie (and the CSRF cookie).
-    pub fn as_browser(&self, method: reqwest::Method, path: &str, role: Option<Role>) -> reqwest::RequestBuilder {
+    pub fn as_browser(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        role: Option<Role>,
+    ) -> reqwest::RequestBuilder {
         let mut cookie = format!("agora_csrf={}", self.csrf);
         if let Some(role) = role {
             cookie.push_str(&format!("; agora_session={}", self.person(role).session));
         }
-        self.client.request(method, self.url(path)).header("cookie", cookie)
+        self.client
+            .request(method, self.url(path))
+            .header("cookie", cookie)
     }
 
     /// A request with the person's bearer token.
-    pub fn as_api(&self, method: reqwest::Method, path: &str, role: Role) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(path)).bearer_auth(&self.person(role).token)
+    pub fn as_api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        role: Role,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.person(role).token)
     }
 }
 
@@ -69,18 +83,47 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let db = test_db.db.clone();
     let clock = ManualClock::new(SystemClock.now());
     let now = clock.now();
-    let workspace = db.create_workspace(&Slug::parse("acme").unwrap(), "Acme", false, now).await.unwrap();
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", false, now)
+        .await
+        .unwrap();
     let hash = hash_password(PASSWORD, HashCost::Testing);
     let mut people = HashMap::new();
     for role in Role::ALL {
         let email = format!("{}@acme.test", role.as_str());
-        let account = db.create_account(&Email::parse(&email).unwrap(), &DisplayName::parse(role.label()).unwrap(), &hash, now).await.unwrap();
-        db.upsert_membership(account.id, workspace.id, role, now).await.unwrap();
+        let account = db
+            .create_account(
+                &Email::parse(&email).unwrap(),
+                &DisplayName::parse(role.label()).unwrap(),
+                &hash,
+                now,
+            )
+            .await
+            .unwrap();
+        db.upsert_membership(account.id, workspace.id, role, now)
+            .await
+            .unwrap();
         let session = random_token(32);
-        db.create_session(&token_digest(&session), account.id, now, now.plus_seconds(86_400)).await.unwrap();
+        db.create_session(
+            &token_digest(&session),
+            account.id,
+            now,
+            now.plus_seconds(86_400),
+        )
+        .await
+        .unwrap();
         let token = format!("agp_{}", random_token(32));
-        db.create_api_token(account.id, "test", &token_digest(&token), &token[..10], now).await.unwrap();
-        people.insert(role, Person { email, session, token });
+        db.create_api_token(account.id, "test", &token_digest(&token), &token[..10], now)
+            .await
+            .unwrap();
+        people.insert(
+            role,
+            Person {
+                email,
+                session,
+                token,
+            },
+        );
     }
     let settings = WebSettings {
         public_url: "http://placeholder".into(),
@@ -89,10 +132,27 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         password_cost: HashCost::Testing,
         heartbeat_max_age_millis: 30_000,
     };
-    let state = AppState::new(db.clone(), settings, Arc::new(clock.clone()), Arc::new(JobOutcomeCounters::default()));
+    let state = AppState::new(
+        db.clone(),
+        settings,
+        Arc::new(clock.clone()),
+        Arc::new(JobOutcomeCounters::default()),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { base, db, clock, workspace, people, client, csrf: random_token(32), _test_db: test_db })
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Some(TestApp {
+        base,
+        db,
+        clock,
+        workspace,
+        people,
+        client,
+        csrf: random_token(32),
+        _test_db: test_db,
+    })
 }
