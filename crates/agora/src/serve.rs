@@ -149,13 +149,15 @@ pub async fn run_with(
     if mode.runs_workers() {
         let mut registry = Registry::with_builtins();
         email::register(&mut registry, mailer(&config)?);
+        db.listen_for_jobs(config.effective_database_url().expose());
         let worker = Worker::new(
             db.clone(),
             registry,
             clock.clone(),
             worker_settings(&config),
             counters.clone(),
-        );
+        )
+        .with_wakeup(db.job_signal());
         tracing::info!(worker_id = worker.id(), "starting worker");
         let shutdown = shutdown.clone();
         tasks.spawn(async move {

@@ -93,7 +93,7 @@ pub const KEYS: &[(&str, Option<&str>, bool, &str)] = &[
         "secret_key",
         None,
         true,
-        "key that encrypts network tokens at rest (32+ characters); default: generated into <data_dir>/secret.key",
+        "key for encrypting network credentials at rest (32+ characters); read once channel connectors land",
     ),
     (
         "worker.concurrency",

@@ -98,6 +98,8 @@ impl Default for WorkerSettings {
 /// One worker: claims and runs jobs from the shared queue.
 pub struct Worker<S: JobStore> {
     store: S,
+    /// Woken when jobs are enqueued, so an idle worker need not wait for its poll.
+    wakeup: Option<Arc<tokio::sync::Notify>>,
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
     worker_id: String,
@@ -109,6 +111,7 @@ impl<S: JobStore> Clone for Worker<S> {
     fn clone(&self) -> Self {
         Self {
             store: self.store.clone(),
+            wakeup: self.wakeup.clone(),
             registry: self.registry.clone(),
             clock: self.clock.clone(),
             worker_id: self.worker_id.clone(),
@@ -134,12 +137,19 @@ impl<S: JobStore> Worker<S> {
         );
         Self {
             store,
+            wakeup: None,
             registry: Arc::new(registry),
             clock,
             worker_id,
             settings,
             counters,
         }
+    }
+
+    /// Wakes the idle worker whenever `signal` is notified (new due jobs).
+    pub fn with_wakeup(mut self, signal: Arc<tokio::sync::Notify>) -> Self {
+        self.wakeup = Some(signal);
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -288,11 +298,19 @@ impl<S: JobStore> Worker<S> {
                     }
                 }
                 Some(result) = running.join_next(), if !running.is_empty() => {
-                    if let Ok(Err(error)) = result {
-                        tracing::error!(%error, "could not record a job's outcome");
+                    // Collect every job that finished meanwhile, so the next claim fills several slots at once.
+                    let mut finished = vec![result];
+                    while let Some(more) = running.try_join_next() {
+                        finished.push(more);
+                    }
+                    for result in finished {
+                        if let Ok(Err(error)) = result {
+                            tracing::error!(%error, "could not record a job's outcome");
+                        }
                     }
                 }
                 _ = tokio::time::sleep(self.settings.poll_interval), if running.len() < self.settings.concurrency => {}
+                _ = wait_for(self.wakeup.as_deref()), if running.len() < self.settings.concurrency => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -310,6 +328,14 @@ impl<S: JobStore> Worker<S> {
             tracing::error!(%error, "could not remove the worker heartbeat");
         }
         tracing::info!("worker stopped");
+    }
+}
+
+/// Waits for a wake-up signal, or forever when there is none.
+async fn wait_for(signal: Option<&tokio::sync::Notify>) {
+    match signal {
+        Some(signal) => signal.notified().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -31,14 +31,65 @@ fn summary_from(row: &AnyRow) -> Result<JobSummary, StoreError> {
 }
 
 impl Db {
-    async fn record_attempt(
+    /// Ends a held attempt in one transaction: the job's new state and the
+    /// attempt's row commit together (one fsync), fenced by the lease token.
+    /// Answers false, changing nothing, when the lease was lost.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_attempt(
         &self,
         job: &ClaimedJob,
         worker_id: &str,
-        outcome: &str,
+        state: &str,
+        run_at: Timestamp,
         error: Option<&str>,
+        outcome: &str,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
+        if self.backend() == Backend::Postgres {
+            // One statement, one round trip and one commit.
+            let result = sqlx::query(
+                "WITH finished AS ( \
+                   UPDATE jobs SET state = $1, run_at = $2, last_error = $3, lease_token = NULL, lease_until = NULL, updated_at = $4 \
+                   WHERE id = $5 AND lease_token = $6 AND state = 'running' RETURNING id) \
+                 INSERT INTO job_attempts (job_id, attempt, worker_id, run_at, started_at, finished_at, outcome, error) \
+                 SELECT id, $7, $8, $9, $10, $4, $11, $3 FROM finished",
+            )
+            .bind(state)
+            .bind(run_at.millis())
+            .bind(error)
+            .bind(now.millis())
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .bind(job.attempt)
+            .bind(worker_id)
+            .bind(job.run_at.millis())
+            .bind(job.claimed_at.millis())
+            .bind(outcome)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+            return Ok(result.rows_affected() == 1);
+        }
+        // SQLite has one writer: queue writes from this process take turns here
+        // instead of colliding on the file lock and sleeping in its busy handler.
+        let _turn = self.sqlite_writer.lock().await;
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        let result = sqlx::query(
+            "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, lease_token = NULL, lease_until = NULL, updated_at = $4 \
+             WHERE id = $5 AND lease_token = $6 AND state = 'running'",
+        )
+        .bind(state)
+        .bind(run_at.millis())
+        .bind(error)
+        .bind(now.millis())
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO job_attempts (job_id, attempt, worker_id, run_at, started_at, finished_at, outcome, error) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -51,15 +102,38 @@ impl Db {
         .bind(now.millis())
         .bind(outcome)
         .bind(error)
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        Ok(())
+        transaction.commit().await.map_err(store_error)?;
+        Ok(true)
+    }
+}
+
+impl Db {
+    /// Tells idle workers that due jobs arrived: in this process directly, in
+    /// others through PostgreSQL's `NOTIFY`. Losing a notice only costs a poll.
+    async fn announce_jobs(&self) {
+        self.job_signal.notify_one();
+        if self.backend() == Backend::Postgres
+            && let Err(error) = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "NOTIFY {}",
+                crate::JOBS_CHANNEL
+            )))
+            .execute(self.pool())
+            .await
+        {
+            tracing::debug!(%error, "could not NOTIFY workers");
+        }
     }
 }
 
 impl JobStore for Db {
     async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<Option<JobId>, StoreError> {
+        let turn = match self.backend() {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        };
         let row = sqlx::query(
             "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, unique_key, created_at, updated_at, workspace_id) \
              VALUES ($1, $2, 'queued', $3, 0, $4, $5, $6, $6, $7) ON CONFLICT (unique_key) DO NOTHING RETURNING id",
@@ -74,7 +148,12 @@ impl JobStore for Db {
         .fetch_optional(self.pool())
         .await
         .map_err(store_error)?;
-        row.map(|row| get(&row, "id")).transpose()
+        drop(turn);
+        let id = row.map(|row| get(&row, "id")).transpose()?;
+        if id.is_some() && job.run_at <= now {
+            self.announce_jobs().await;
+        }
+        Ok(id)
     }
 
     async fn claim(
@@ -95,6 +174,10 @@ impl JobStore for Db {
                           ORDER BY run_at, id LIMIT $5 {lock_clause}) \
              RETURNING id, kind, payload, attempts, max_attempts, run_at"
         );
+        let _turn = match self.backend() {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&lease_token)
             .bind(now.millis() + lease_millis)
@@ -129,22 +212,16 @@ impl JobStore for Db {
         worker_id: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE jobs SET state = 'succeeded', lease_token = NULL, lease_until = NULL, last_error = NULL, updated_at = $1 \
-             WHERE id = $2 AND lease_token = $3 AND state = 'running'",
+        self.finish_attempt(
+            job,
+            worker_id,
+            "succeeded",
+            job.run_at,
+            None,
+            "succeeded",
+            now,
         )
-        .bind(now.millis())
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .execute(self.pool())
         .await
-        .map_err(store_error)?;
-        let held = result.rows_affected() == 1;
-        if held {
-            self.record_attempt(job, worker_id, "succeeded", None, now)
-                .await?;
-        }
-        Ok(held)
     }
 
     async fn fail(
@@ -155,34 +232,16 @@ impl JobStore for Db {
         retry_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let (state, run_at) = match retry_at {
-            Some(at) => ("queued", at),
-            None => ("dead", job.run_at),
-        };
-        let result = sqlx::query(
-            "UPDATE jobs SET state = $1, run_at = $2, last_error = $3, lease_token = NULL, lease_until = NULL, updated_at = $4 \
-             WHERE id = $5 AND lease_token = $6 AND state = 'running'",
-        )
-        .bind(state)
-        .bind(run_at.millis())
-        .bind(error)
-        .bind(now.millis())
-        .bind(job.id)
-        .bind(&job.lease_token)
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        let held = result.rows_affected() == 1;
-        if held {
-            let outcome = if retry_at.is_some() {
-                "retrying"
-            } else {
-                "dead"
-            };
-            self.record_attempt(job, worker_id, outcome, Some(error), now)
-                .await?;
+        match retry_at {
+            Some(at) => {
+                self.finish_attempt(job, worker_id, "queued", at, Some(error), "retrying", now)
+                    .await
+            }
+            None => {
+                self.finish_attempt(job, worker_id, "dead", job.run_at, Some(error), "dead", now)
+                    .await
+            }
         }
-        Ok(held)
     }
 
     async fn heartbeat(
@@ -374,7 +433,9 @@ impl Db {
             .await
             .map_err(store_error)?;
         }
-        transaction.commit().await.map_err(store_error)
+        transaction.commit().await.map_err(store_error)?;
+        self.announce_jobs().await;
+        Ok(())
     }
 }
 

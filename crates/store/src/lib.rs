@@ -16,13 +16,19 @@ mod members;
 mod migrations;
 mod publishing;
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use agora_core::StoreError;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
 pub use migrations::MIGRATION_COUNT;
+
+/// The PostgreSQL channel on which enqueues are announced.
+pub(crate) const JOBS_CHANNEL: &str = "agora_jobs";
 
 /// Which database a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +63,11 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Signalled when a job is enqueued: by this process, or (on PostgreSQL,
+    /// once [`Db::listen_for_jobs`] runs) by any process via `NOTIFY`.
+    job_signal: Arc<Notify>,
+    /// Serialises this process's queue writes on SQLite (see `jobs.rs`).
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Connection settings beyond the URL.
@@ -100,11 +111,59 @@ impl Db {
                 })
             });
         let pool = pool_options.connect(&url).await.map_err(store_error)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            job_signal: Arc::new(Notify::new()),
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Wakes a waiting worker when jobs are enqueued (see [`Db::listen_for_jobs`]).
+    pub fn job_signal(&self) -> Arc<Notify> {
+        self.job_signal.clone()
+    }
+
+    /// On PostgreSQL, forwards `NOTIFY agora_jobs` from every process to
+    /// [`Db::job_signal`], so idle workers start new jobs at once instead of
+    /// at their next poll. Does nothing on SQLite, where only this process's
+    /// enqueues signal (other processes poll).
+    pub fn listen_for_jobs(&self, url: &str) {
+        if self.backend != Backend::Postgres {
+            return;
+        }
+        let url = url.to_owned();
+        let signal = self.job_signal.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        tracing::warn!(%error, "could not listen for new jobs; polling only, retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        continue;
+                    }
+                };
+                if let Err(error) = listener.listen(JOBS_CHANNEL).await {
+                    tracing::warn!(%error, "could not LISTEN for new jobs; retrying in 5 s");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+                loop {
+                    match listener.recv().await {
+                        Ok(_) => signal.notify_one(),
+                        Err(error) => {
+                            tracing::warn!(%error, "lost the job notification connection; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     /// Applies every migration not yet applied; safe to call from several

@@ -461,3 +461,127 @@ async fn the_demo_shows_populated_pages_for_every_role() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_by_e_mail_brings_a_new_moderator_in() {
+    let Some(sink) = smtp_sink() else { return };
+    let data = TempDir::new("browser-invite");
+    add_user(
+        data.path(),
+        None,
+        "ann@acme.test",
+        "Ann Admin",
+        "acme",
+        "admin",
+        "admin password 1",
+    );
+    let server = Server::start(data.path(), &["serve"], &[("AGORA_SMTP_URL", &sink.url())]);
+    with_browser(
+        "an_invitation_by_e_mail_brings_a_new_moderator_in",
+        async |browser| {
+            sign_in(browser, &server, "ann@acme.test", "admin password 1").await?;
+            browser
+                .client
+                .goto(&server.url("/w/acme/settings"))
+                .await
+                .or_text("open settings")?;
+            browser
+                .fill("invite-email", "not an e-mail")
+                .await
+                .or_text("email")?;
+            browser
+                .click_css("form[action$='/settings/invitations'] button")
+                .await
+                .or_text("invite")?;
+            check(
+                text_of(browser, "#invite-email-error")
+                    .await?
+                    .contains("e-mail address"),
+                "bad invitation address refused",
+            )?;
+            browser
+                .fill("invite-email", "max@example.org")
+                .await
+                .or_text("email")?;
+            browser
+                .client
+                .find(Locator::Css("#invite-role option[value='moderator']"))
+                .await
+                .or_text("role option")?
+                .click()
+                .await
+                .or_text("choose moderator")?;
+            browser
+                .click_css("form[action$='/settings/invitations'] button")
+                .await
+                .or_text("invite")?;
+            check(
+                text_of(browser, ".flash")
+                    .await?
+                    .contains("Invitation sent to max@example.org"),
+                "invitation sent",
+            )?;
+            sign_out(browser).await?;
+
+            let message =
+                tokio::task::spawn_blocking(move || sink.wait_for_message_to("max@example.org"))
+                    .await
+                    .or_text("mail")?;
+            let link = find_link(&message, "/invite/").ok_or("no invitation link in the e-mail")?;
+            browser
+                .client
+                .goto(&link)
+                .await
+                .or_text("open the invitation")?;
+            check(
+                text_of(browser, "h1").await? == "Join acme",
+                "invitation page",
+            )?;
+            browser
+                .click_css("main a.button")
+                .await
+                .or_text("create an account")?;
+            let email = browser
+                .client
+                .find(Locator::Id("email"))
+                .await
+                .or_text("email")?
+                .prop("value")
+                .await
+                .or_text("value")?;
+            check(
+                email.as_deref() == Some("max@example.org"),
+                "the invited address is filled in",
+            )?;
+            browser
+                .fill("name", "Max Moderator")
+                .await
+                .or_text("name")?;
+            browser
+                .fill("password", "moderator password")
+                .await
+                .or_text("password")?;
+            browser
+                .click_css("main form button[type=submit]")
+                .await
+                .or_text("sign up")?;
+            check(
+                text_of(browser, ".flash")
+                    .await?
+                    .contains("Welcome to Agora, Max Moderator."),
+                "signed up",
+            )?;
+            let nav = text_of(browser, "nav.mainnav").await?;
+            check(
+                nav.contains("Moderation") && !nav.contains("Settings"),
+                format!("a moderator's navigation: {nav}"),
+            )?;
+            check(
+                text_of(browser, ".role").await? == "Moderator",
+                "the role from the invitation",
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+}
