@@ -10,7 +10,9 @@ use rand::{Rng, SeedableRng};
 
 use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug, Workspace};
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
-use agora_core::community::{CommunityStore, NewReply, NewSpace, NewThread, Space, SpaceKind};
+use agora_core::community::{
+    CommunityStore, NewReply, NewSpace, NewThread, Space, SpaceKind, ThreadKind, Visibility,
+};
 use agora_core::config::Config;
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -295,6 +297,8 @@ impl Seeder<'_> {
                     name: (*name).into(),
                     description: String::new(),
                     network: (*network).into(),
+                    visibility: Visibility::Public,
+                    rules: String::new(),
                     created_at: start,
                 })
                 .await?;
@@ -318,6 +322,8 @@ impl Seeder<'_> {
                     name: group.name.into(),
                     description: group.description.into(),
                     network: "native".into(),
+                    visibility: Visibility::Public,
+                    rules: String::new(),
                     created_at: start,
                 })
                 .await?;
@@ -487,6 +493,7 @@ impl Seeder<'_> {
             let thread = db
                 .create_thread(&NewThread {
                     space_id: group.id,
+                    kind: ThreadKind::Discussion,
                     author_id: author,
                     title: title.clone(),
                     body: format!("{title} Any tips welcome."),
@@ -527,6 +534,7 @@ impl Seeder<'_> {
                     thread_id: thread,
                     author_id: replier,
                     reply_to_member_id: Some(target),
+                    quote_reply_id: None,
                     body,
                     created_at: at,
                 })

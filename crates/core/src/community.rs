@@ -1,9 +1,10 @@
 //! Spaces, groups, threads and replies: where conversation happens.
 //!
 //! Every space is a page (the brand broadcasts; the marketer's side) or a
-//! group (members talk; the community manager's side). This module holds the
-//! minimum the foundation needs to show a populated community; the community
-//! issue grows it (privacy, reactions, Q&A, search).
+//! group (members talk; the community manager's side). Groups are public,
+//! private (visible, joined on request) or invite-only (hidden); who may read
+//! a group is decided by [`can_read`] alone. Posts are Markdown, rendered once
+//! at write time into sanitised HTML by [`render_markdown`].
 
 use std::future::Future;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::accounts::WorkspaceId;
 use crate::clock::Timestamp;
+use crate::error::ErrorKind;
 use crate::error::StoreError;
 use crate::members::MemberId;
 
@@ -52,6 +54,9 @@ pub struct NewSpace {
     pub description: String,
     /// `native` for spaces Agora hosts, else the network (`mastodon`, `bluesky`, …).
     pub network: String,
+    pub visibility: Visibility,
+    /// The group's rules, Markdown; shown when joining.
+    pub rules: String,
     pub created_at: Timestamp,
 }
 
@@ -64,6 +69,10 @@ pub struct Space {
     pub name: String,
     pub description: String,
     pub network: String,
+    pub visibility: Visibility,
+    pub rules: String,
+    /// Bumped when the rules change; members accept a version.
+    pub rules_version: i64,
     pub created_at: Timestamp,
 }
 
@@ -71,7 +80,9 @@ pub struct Space {
 pub struct NewThread {
     pub space_id: SpaceId,
     pub author_id: MemberId,
+    pub kind: ThreadKind,
     pub title: String,
+    /// Markdown as typed.
     pub body: String,
     pub created_at: Timestamp,
 }
@@ -82,6 +93,9 @@ pub struct NewReply {
     pub author_id: MemberId,
     /// The member this reply answers, when it answers someone in particular.
     pub reply_to_member_id: Option<MemberId>,
+    /// The reply this one quotes or answers, if any.
+    pub quote_reply_id: Option<i64>,
+    /// Markdown as typed.
     pub body: String,
     pub created_at: Timestamp,
 }
@@ -90,6 +104,8 @@ pub struct NewReply {
 pub struct ThreadSummary {
     pub id: ThreadId,
     pub space_id: SpaceId,
+    pub kind: ThreadKind,
+    pub solved: bool,
     pub title: String,
     pub author_name: String,
     pub created_at: Timestamp,
@@ -100,20 +116,30 @@ pub struct ThreadSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReplyView {
     pub id: i64,
+    pub author_id: MemberId,
     pub author_name: String,
     pub author_is_staff: bool,
     pub body: String,
+    /// Sanitised HTML rendered from `body`.
+    pub body_html: String,
+    pub quote_reply_id: Option<i64>,
     pub created_at: Timestamp,
+    /// (emoji, count) for each reaction it received.
+    pub reactions: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ThreadView {
     pub id: ThreadId,
     pub space_id: SpaceId,
+    pub kind: ThreadKind,
+    pub accepted_reply_id: Option<i64>,
     pub title: String,
+    pub author_id: MemberId,
     pub author_name: String,
     pub author_is_staff: bool,
     pub body: String,
+    pub body_html: String,
     pub created_at: Timestamp,
     pub replies: Vec<ReplyView>,
 }
@@ -133,10 +159,45 @@ pub trait CommunityStore: Send + Sync {
         workspace: WorkspaceId,
         slug: &str,
     ) -> impl Future<Output = Result<Option<Space>, StoreError>> + Send;
+    fn space_by_id(
+        &self,
+        workspace: WorkspaceId,
+        id: SpaceId,
+    ) -> impl Future<Output = Result<Option<Space>, StoreError>> + Send;
+
+    fn group_membership(
+        &self,
+        space: SpaceId,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Option<GroupMembership>, StoreError>> + Send;
+    /// The member's group memberships in a workspace.
+    fn group_memberships_of(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Vec<GroupMembership>, StoreError>> + Send;
+    /// Adds or updates a membership (joining, approval, accepting new rules).
+    fn upsert_group_membership(
+        &self,
+        membership: &GroupMembership,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn leave_group(
+        &self,
+        space: SpaceId,
+        member: MemberId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Pending join requests of a group, with the requesters' names.
+    fn join_requests(
+        &self,
+        space: SpaceId,
+    ) -> impl Future<Output = Result<Vec<(MemberId, String)>, StoreError>> + Send;
+
+    /// Creates a thread and indexes it for search.
     fn create_thread(
         &self,
         thread: &NewThread,
     ) -> impl Future<Output = Result<ThreadId, StoreError>> + Send;
+    /// Creates a reply and indexes it for search.
     fn create_reply(
         &self,
         reply: &NewReply,
@@ -152,4 +213,539 @@ pub trait CommunityStore: Send + Sync {
         workspace: WorkspaceId,
         thread: ThreadId,
     ) -> impl Future<Output = Result<ThreadView, StoreError>> + Send;
+    /// The thread a reply belongs to, within the workspace.
+    fn thread_of_reply(
+        &self,
+        workspace: WorkspaceId,
+        reply: i64,
+    ) -> impl Future<Output = Result<Option<(ThreadId, MemberId)>, StoreError>> + Send;
+    fn accept_answer(
+        &self,
+        thread: ThreadId,
+        reply: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Adds the reaction, or removes it when the member already gave it;
+    /// answers whether it is now present.
+    fn toggle_reaction(
+        &self,
+        reply: i64,
+        member: MemberId,
+        emoji: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn reaction_counts(
+        &self,
+        reply: i64,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+
+    /// Members of the workspace with these handles.
+    fn members_by_handles(
+        &self,
+        workspace: WorkspaceId,
+        handles: &[String],
+    ) -> impl Future<Output = Result<Vec<(MemberId, String)>, StoreError>> + Send;
+
+    fn notify(
+        &self,
+        notification: &NewNotification,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn notifications(
+        &self,
+        member: MemberId,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Notification>, StoreError>> + Send;
+    fn unread_count(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn mark_notifications_read(
+        &self,
+        member: MemberId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Full-text search over threads and replies of the given spaces only.
+    fn search(
+        &self,
+        workspace: WorkspaceId,
+        query: &SearchQuery,
+        readable_spaces: &[SpaceId],
+    ) -> impl Future<Output = Result<Vec<SearchHit>, StoreError>> + Send;
+}
+
+/// Who may see a group and its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Anyone in the workspace reads and joins.
+    Public,
+    /// Listed; members read; joining needs approval.
+    Private,
+    /// Hidden from non-members; joining by invitation.
+    InviteOnly,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+            Visibility::InviteOnly => "invite_only",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "public" => Some(Visibility::Public),
+            "private" => Some(Visibility::Private),
+            "invite_only" => Some(Visibility::InviteOnly),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Visibility::Public => "Public",
+            Visibility::Private => "Private",
+            Visibility::InviteOnly => "Invite only",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupRole {
+    Owner,
+    Moderator,
+    Member,
+}
+
+impl GroupRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupRole::Owner => "owner",
+            GroupRole::Moderator => "moderator",
+            GroupRole::Member => "member",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(GroupRole::Owner),
+            "moderator" => Some(GroupRole::Moderator),
+            "member" => Some(GroupRole::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A member's place in a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMembership {
+    pub space_id: SpaceId,
+    pub member_id: MemberId,
+    pub role: GroupRole,
+    /// False while a join request waits for approval.
+    pub active: bool,
+    /// The version of the rules the member accepted.
+    pub rules_version: i64,
+    pub joined_at: Timestamp,
+}
+
+/// Whether someone may read a group's threads: staff always (they moderate),
+/// active members always, anyone else only in public groups.
+pub fn can_read(space: &Space, membership: Option<&GroupMembership>, is_staff: bool) -> bool {
+    space.kind == SpaceKind::Group
+        && (is_staff
+            || space.visibility == Visibility::Public
+            || membership.is_some_and(|m| m.active))
+}
+
+/// Whether a group shows up at all (invite-only groups are hidden from outsiders).
+pub fn can_see(space: &Space, membership: Option<&GroupMembership>, is_staff: bool) -> bool {
+    space.kind == SpaceKind::Group
+        && (is_staff || space.visibility != Visibility::InviteOnly || membership.is_some())
+}
+
+/// Whether someone may post in a group: active members (who accepted the
+/// current rules) and staff.
+pub fn can_post(space: &Space, membership: Option<&GroupMembership>, is_staff: bool) -> bool {
+    is_staff || membership.is_some_and(|m| m.active && m.rules_version >= space.rules_version)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadKind {
+    Discussion,
+    /// A question whose asker (or staff) can accept an answer.
+    Question,
+}
+
+impl ThreadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadKind::Discussion => "discussion",
+            ThreadKind::Question => "question",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "discussion" => Some(ThreadKind::Discussion),
+            "question" => Some(ThreadKind::Question),
+            _ => None,
+        }
+    }
+}
+
+/// The reactions a reply can get.
+pub const REACTIONS: [&str; 5] = ["👍", "❤️", "🎉", "😂", "🤔"];
+
+/// Errors of the community context, naming the field at fault.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CommunityError {
+    #[error("{message}")]
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
+    #[error("join the group (and accept its rules) to post here")]
+    NotAMember,
+    #[error("you can't see this group")]
+    Hidden,
+    #[error("only the asker or staff can accept an answer")]
+    NotTheAsker,
+}
+
+impl CommunityError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CommunityError::InvalidField { .. } => ErrorKind::InvalidInput,
+            CommunityError::NotAMember | CommunityError::NotTheAsker => ErrorKind::Forbidden,
+            CommunityError::Hidden => ErrorKind::NotFound,
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            CommunityError::InvalidField { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+/// A thread title: 1 to 200 characters after trimming.
+pub fn parse_title(raw: &str) -> Result<String, CommunityError> {
+    let title = raw.trim();
+    match title.chars().count() {
+        0 => Err(CommunityError::invalid("title", "give the thread a title")),
+        n if n > 200 => Err(CommunityError::invalid(
+            "title",
+            format!("use at most 200 characters (this has {n})"),
+        )),
+        _ => Ok(title.to_owned()),
+    }
+}
+
+/// Longest post body, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+/// A post body: not empty, at most [`MAX_BODY_CHARS`].
+pub fn parse_body(raw: &str) -> Result<String, CommunityError> {
+    let body = raw.trim();
+    match body.chars().count() {
+        0 => Err(CommunityError::invalid("body", "write something first")),
+        n if n > MAX_BODY_CHARS => Err(CommunityError::invalid(
+            "body",
+            format!(
+                "use at most {MAX_BODY_CHARS} characters (this has {n}); split it into replies"
+            ),
+        )),
+        _ => Ok(body.to_owned()),
+    }
+}
+
+/// Renders Markdown to HTML and sanitises it: no script, style, event
+/// attributes or `javascript:` links survive; links get `rel="nofollow
+/// noopener noreferrer"`. Raw HTML in the input is escaped by the sanitiser.
+pub fn render_markdown(markdown: &str) -> String {
+    let mut options = pulldown_cmark::Options::empty();
+    options.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    options.insert(pulldown_cmark::Options::ENABLE_TABLES);
+    let parser = pulldown_cmark::Parser::new_ext(markdown, options);
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    ammonia::Builder::default()
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .clean(&html)
+        .to_string()
+}
+
+/// The handles `@mentioned` in a body, lower-cased, without repeats.
+pub fn mentioned_handles(body: &str) -> Vec<String> {
+    let mut handles: Vec<String> = Vec::new();
+    let chars: Vec<char> = body.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let starts_word = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if *c == '@' && starts_word {
+            let handle: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '-' || **c == '_')
+                .collect::<String>()
+                .trim_end_matches(['-', '_'])
+                .to_lowercase();
+            if handle.len() >= 2 && !handles.contains(&handle) {
+                handles.push(handle);
+            }
+        }
+    }
+    handles
+}
+
+/// The handle a name suggests: lower-case ASCII letters and digits joined by dashes.
+pub fn handle_base(name: &str) -> String {
+    let mut handle = String::new();
+    for c in name.chars() {
+        let c = match c {
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            other => other.to_ascii_lowercase(),
+        };
+        if c.is_ascii_alphanumeric() {
+            handle.push(c);
+        } else if !handle.is_empty() && !handle.ends_with('-') {
+            handle.push('-');
+        }
+    }
+    let handle = handle.trim_end_matches('-').to_owned();
+    if handle.len() < 2 {
+        format!("member{handle}")
+    } else {
+        handle.chars().take(30).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Mention,
+    Reply,
+    AcceptedAnswer,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Mention => "mention",
+            NotificationKind::Reply => "reply",
+            NotificationKind::AcceptedAnswer => "accepted_answer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewNotification {
+    pub workspace_id: WorkspaceId,
+    pub member_id: MemberId,
+    pub kind: NotificationKind,
+    pub actor_id: MemberId,
+    pub thread_id: ThreadId,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub actor_name: String,
+    pub thread_id: ThreadId,
+    pub text: String,
+    pub created_at: Timestamp,
+    pub read: bool,
+}
+
+/// A search request, already parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The words to find (all of them).
+    pub words: Vec<String>,
+    pub space_id: Option<SpaceId>,
+    pub solved: Option<bool>,
+}
+
+impl SearchQuery {
+    /// Splits what the user typed into words; at most 10, each up to 40 characters.
+    pub fn parse(text: &str) -> Result<SearchQuery, CommunityError> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(|word| word.chars().take(40).collect::<String>().to_lowercase())
+            .take(10)
+            .collect();
+        if words.is_empty() {
+            return Err(CommunityError::invalid("q", "type a word to search for"));
+        }
+        Ok(SearchQuery {
+            words,
+            space_id: None,
+            solved: None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub thread_id: ThreadId,
+    pub reply_id: Option<i64>,
+    pub space_name: String,
+    pub title: String,
+    /// An excerpt with the matches in `<mark>`; everything else HTML-escaped.
+    pub snippet_html: String,
+    pub solved: bool,
+    pub created_at: Timestamp,
+}
+
+/// Sentinels the databases put around matches, replaced after escaping.
+pub const MATCH_START: char = '\u{2}';
+pub const MATCH_END: char = '\u{3}';
+
+/// Escapes a database snippet and turns the match sentinels into `<mark>`.
+pub fn snippet_to_html(raw: &str) -> String {
+    let mut html = String::with_capacity(raw.len() + 16);
+    for c in raw.chars() {
+        match c {
+            MATCH_START => html.push_str("<mark>"),
+            MATCH_END => html.push_str("</mark>"),
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            other => html.push(other),
+        }
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_and_sanitised() {
+        let html = render_markdown(
+            "**bold** [link](https://example.org) <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        );
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(html.contains("rel=\"nofollow noopener noreferrer\""));
+        for bad in ["<script", "javascript:", "onerror"] {
+            assert!(!html.contains(bad), "{bad} survived in {html}");
+        }
+    }
+
+    #[test]
+    fn mentions_are_found_once_and_not_in_emails() {
+        assert_eq!(
+            mentioned_handles("hi @ada-lovelace and @Bob, also @ada-lovelace. mail me@x.org"),
+            vec!["ada-lovelace", "bob"]
+        );
+        assert!(mentioned_handles("@ no handle").is_empty());
+    }
+
+    #[test]
+    fn handles_come_from_names() {
+        assert_eq!(handle_base("Chloé Moreau"), "chloe-moreau");
+        assert_eq!(handle_base("  Ada  "), "ada");
+        assert_eq!(handle_base("李"), "member");
+    }
+
+    #[test]
+    fn titles_bodies_and_queries_are_checked() {
+        assert!(parse_title("  ").is_err());
+        assert!(parse_title(&"x".repeat(201)).is_err());
+        assert!(
+            parse_body(&"x".repeat(MAX_BODY_CHARS + 1))
+                .unwrap_err()
+                .to_string()
+                .contains("at most")
+        );
+        assert_eq!(
+            SearchQuery::parse("Tubeless sealant?").map(|q| q.words),
+            Ok(vec!["tubeless".to_owned(), "sealant".to_owned()])
+        );
+        assert!(SearchQuery::parse("?!").is_err());
+    }
+
+    #[test]
+    fn snippets_escape_everything_but_marks() {
+        assert_eq!(
+            snippet_to_html("a <b> \u{2}x\u{3}"),
+            "a &lt;b&gt; <mark>x</mark>"
+        );
+    }
+
+    #[test]
+    fn privacy_rules() {
+        let space = |visibility| Space {
+            id: 1,
+            workspace_id: 1,
+            kind: SpaceKind::Group,
+            slug: "g".into(),
+            name: "G".into(),
+            description: String::new(),
+            network: "native".into(),
+            visibility,
+            rules: String::new(),
+            rules_version: 2,
+            created_at: Timestamp(0),
+        };
+        let member = |active, rules_version| GroupMembership {
+            space_id: 1,
+            member_id: 7,
+            role: GroupRole::Member,
+            active,
+            rules_version,
+            joined_at: Timestamp(0),
+        };
+        assert!(can_read(&space(Visibility::Public), None, false));
+        assert!(!can_read(&space(Visibility::Private), None, false));
+        assert!(
+            !can_read(&space(Visibility::Private), Some(&member(false, 2)), false),
+            "pending"
+        );
+        assert!(can_read(
+            &space(Visibility::Private),
+            Some(&member(true, 2)),
+            false
+        ));
+        assert!(
+            can_read(&space(Visibility::InviteOnly), None, true),
+            "staff moderate"
+        );
+        assert!(!can_see(&space(Visibility::InviteOnly), None, false));
+        assert!(can_see(&space(Visibility::Private), None, false));
+        assert!(
+            !can_post(&space(Visibility::Public), Some(&member(true, 1)), false),
+            "must accept the new rules"
+        );
+        assert!(can_post(
+            &space(Visibility::Public),
+            Some(&member(true, 2)),
+            false
+        ));
+    }
 }

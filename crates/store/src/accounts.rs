@@ -211,7 +211,18 @@ impl AccountStore for Db {
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        transaction.commit().await.map_err(store_error)
+        transaction.commit().await.map_err(store_error)?;
+        let row = sqlx::query("SELECT m.id, m.name FROM members m WHERE m.workspace_id = $1 AND m.account_id = $2 AND m.handle IS NULL")
+            .bind(workspace)
+            .bind(account)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        if let Some(row) = row {
+            self.assign_handle(workspace, get(&row, "id")?, &get::<String>(&row, "name")?)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn role_in(

@@ -1,17 +1,22 @@
-//! Spaces, threads and replies in SQL.
+//! Spaces, group memberships, threads, replies, reactions, notifications and
+//! full-text search in SQL. Search is the one place the dialects differ in
+//! query text: FTS5 on SQLite, `tsvector` on PostgreSQL.
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::community::{
-    CommunityStore, NewReply, NewSpace, NewThread, ReplyView, Space, SpaceId, SpaceKind, ThreadId,
-    ThreadSummary, ThreadView,
+    CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace, NewThread,
+    Notification, ReplyView, SearchHit, SearchQuery, Space, SpaceId, SpaceKind, ThreadId,
+    ThreadKind, ThreadSummary, ThreadView, Visibility, render_markdown, snippet_to_html,
 };
+use agora_core::members::MemberId;
 use agora_core::{StoreError, Timestamp};
 use sqlx::any::AnyRow;
 
-use crate::{Db, get, store_error};
+use crate::{Backend, Db, flag, get, store_error};
 
 fn space_from(row: &AnyRow) -> Result<Space, StoreError> {
     let kind: String = get(row, "kind")?;
+    let visibility: String = get(row, "visibility")?;
     Ok(Space {
         id: get(row, "id")?,
         workspace_id: get(row, "workspace_id")?,
@@ -21,17 +26,50 @@ fn space_from(row: &AnyRow) -> Result<Space, StoreError> {
         name: get(row, "name")?,
         description: get(row, "description")?,
         network: get(row, "network")?,
+        visibility: Visibility::parse(&visibility)
+            .ok_or_else(|| StoreError::Backend(format!("unknown visibility {visibility:?}")))?,
+        rules: get(row, "rules")?,
+        rules_version: get(row, "rules_version")?,
         created_at: Timestamp(get(row, "created_at")?),
     })
 }
 
-const SPACE_COLUMNS: &str = "id, workspace_id, kind, slug, name, description, network, created_at";
+fn membership_from(row: &AnyRow) -> Result<GroupMembership, StoreError> {
+    let role: String = get(row, "role")?;
+    Ok(GroupMembership {
+        space_id: get(row, "space_id")?,
+        member_id: get(row, "member_id")?,
+        role: GroupRole::parse(&role)
+            .ok_or_else(|| StoreError::Backend(format!("unknown group role {role:?}")))?,
+        active: get::<i64>(row, "active")? != 0,
+        rules_version: get(row, "rules_version")?,
+        joined_at: Timestamp(get(row, "joined_at")?),
+    })
+}
+
+fn thread_kind(row: &AnyRow) -> Result<ThreadKind, StoreError> {
+    let kind: String = get(row, "kind")?;
+    ThreadKind::parse(&kind)
+        .ok_or_else(|| StoreError::Backend(format!("unknown thread kind {kind:?}")))
+}
+
+/// Stored HTML, or the body rendered now for rows written before HTML was stored.
+fn html_or_render(html: String, body: &str) -> String {
+    if html.is_empty() {
+        render_markdown(body)
+    } else {
+        html
+    }
+}
+
+const SPACE_COLUMNS: &str = "id, workspace_id, kind, slug, name, description, network, visibility, rules, rules_version, created_at";
+const MEMBERSHIP_COLUMNS: &str = "space_id, member_id, role, active, rules_version, joined_at";
 
 impl CommunityStore for Db {
     async fn create_space(&self, space: &NewSpace) -> Result<Space, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO spaces (workspace_id, kind, slug, name, description, network, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SPACE_COLUMNS}"
+            "INSERT INTO spaces (workspace_id, kind, slug, name, description, network, visibility, rules, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SPACE_COLUMNS}"
         )))
         .bind(space.workspace_id)
         .bind(space.kind.as_str())
@@ -39,6 +77,8 @@ impl CommunityStore for Db {
         .bind(&space.name)
         .bind(&space.description)
         .bind(&space.network)
+        .bind(space.visibility.as_str())
+        .bind(&space.rules)
         .bind(space.created_at.millis())
         .fetch_one(self.pool())
         .await
@@ -78,34 +118,147 @@ impl CommunityStore for Db {
         row.as_ref().map(space_from).transpose()
     }
 
+    async fn space_by_id(
+        &self,
+        workspace: WorkspaceId,
+        id: SpaceId,
+    ) -> Result<Option<Space>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SPACE_COLUMNS} FROM spaces WHERE workspace_id = $1 AND id = $2"
+        )))
+        .bind(workspace)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(space_from).transpose()
+    }
+
+    async fn group_membership(
+        &self,
+        space: SpaceId,
+        member: MemberId,
+    ) -> Result<Option<GroupMembership>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MEMBERSHIP_COLUMNS} FROM group_members WHERE space_id = $1 AND member_id = $2"
+        )))
+        .bind(space)
+        .bind(member)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(membership_from).transpose()
+    }
+
+    async fn group_memberships_of(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+    ) -> Result<Vec<GroupMembership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.space_id, g.member_id, g.role, g.active, g.rules_version, g.joined_at FROM group_members g \
+             JOIN spaces s ON s.id = g.space_id WHERE s.workspace_id = $1 AND g.member_id = $2",
+        )
+        .bind(workspace)
+        .bind(member)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(membership_from).collect()
+    }
+
+    async fn upsert_group_membership(
+        &self,
+        membership: &GroupMembership,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO group_members (space_id, member_id, role, active, rules_version, joined_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (space_id, member_id) DO UPDATE SET role = excluded.role, active = excluded.active, \
+             rules_version = excluded.rules_version",
+        )
+        .bind(membership.space_id)
+        .bind(membership.member_id)
+        .bind(membership.role.as_str())
+        .bind(flag(membership.active))
+        .bind(membership.rules_version)
+        .bind(membership.joined_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn leave_group(&self, space: SpaceId, member: MemberId) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("DELETE FROM group_members WHERE space_id = $1 AND member_id = $2")
+                .bind(space)
+                .bind(member)
+                .execute(self.pool())
+                .await
+                .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn join_requests(&self, space: SpaceId) -> Result<Vec<(MemberId, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.name FROM group_members g JOIN members m ON m.id = g.member_id \
+             WHERE g.space_id = $1 AND g.active = 0 ORDER BY g.joined_at",
+        )
+        .bind(space)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "name")?)))
+            .collect()
+    }
+
     async fn create_thread(&self, thread: &NewThread) -> Result<ThreadId, StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let row = sqlx::query(
-            "INSERT INTO threads (space_id, author_id, title, body, created_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO threads (space_id, author_id, kind, title, body, body_html, created_at, last_activity_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
         .bind(thread.space_id)
         .bind(thread.author_id)
+        .bind(thread.kind.as_str())
         .bind(&thread.title)
         .bind(&thread.body)
+        .bind(render_markdown(&thread.body))
         .bind(thread.created_at.millis())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *transaction)
         .await
         .map_err(store_error)?;
-        get(&row, "id")
+        let id: ThreadId = get(&row, "id")?;
+        sqlx::query("INSERT INTO search_index (title, body, thread_id, reply_id, space_id) VALUES ($1, $2, $3, NULL, $4)")
+            .bind(&thread.title)
+            .bind(&thread.body)
+            .bind(id)
+            .bind(thread.space_id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)?;
+        Ok(id)
     }
 
     async fn create_reply(&self, reply: &NewReply) -> Result<i64, StoreError> {
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let row = sqlx::query(
-            "INSERT INTO replies (thread_id, author_id, reply_to_member_id, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO replies (thread_id, author_id, reply_to_member_id, quote_reply_id, body, body_html, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(reply.thread_id)
         .bind(reply.author_id)
         .bind(reply.reply_to_member_id)
+        .bind(reply.quote_reply_id)
         .bind(&reply.body)
+        .bind(render_markdown(&reply.body))
         .bind(reply.created_at.millis())
         .fetch_one(&mut *transaction)
         .await
         .map_err(store_error)?;
+        let id: i64 = get(&row, "id")?;
         sqlx::query(
             "UPDATE threads SET n_replies = n_replies + 1, \
              last_activity_at = CASE WHEN last_activity_at < $1 THEN $1 ELSE last_activity_at END WHERE id = $2",
@@ -115,8 +268,18 @@ impl CommunityStore for Db {
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO search_index (title, body, thread_id, reply_id, space_id) \
+             SELECT title, $1, id, $2, space_id FROM threads WHERE id = $3",
+        )
+        .bind(&reply.body)
+        .bind(id)
+        .bind(reply.thread_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
         transaction.commit().await.map_err(store_error)?;
-        get(&row, "id")
+        Ok(id)
     }
 
     async fn list_threads(
@@ -125,8 +288,8 @@ impl CommunityStore for Db {
         limit: i64,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.id, t.space_id, t.title, m.name AS author_name, t.created_at, t.n_replies, t.last_activity_at \
-             FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.title, m.name AS author_name, t.created_at, t.n_replies, \
+             t.last_activity_at FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
              ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $2",
         )
         .bind(space)
@@ -139,6 +302,8 @@ impl CommunityStore for Db {
                 Ok(ThreadSummary {
                     id: get(row, "id")?,
                     space_id: get(row, "space_id")?,
+                    kind: thread_kind(row)?,
+                    solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
                     title: get(row, "title")?,
                     author_name: get(row, "author_name")?,
                     created_at: Timestamp(get(row, "created_at")?),
@@ -155,8 +320,8 @@ impl CommunityStore for Db {
         thread: ThreadId,
     ) -> Result<ThreadView, StoreError> {
         let row = sqlx::query(
-            "SELECT t.id, t.space_id, t.title, t.body, t.created_at, m.name AS author_name, m.is_staff \
-             FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.title, t.body, t.body_html, t.created_at, t.author_id, \
+             m.name AS author_name, m.is_staff FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \
              WHERE t.id = $1 AND s.workspace_id = $2",
         )
         .bind(thread)
@@ -164,9 +329,25 @@ impl CommunityStore for Db {
         .fetch_one(self.pool())
         .await
         .map_err(store_error)?;
+        let reaction_rows = sqlx::query(
+            "SELECT x.reply_id, x.emoji, COUNT(*) AS n FROM reactions x JOIN replies r ON r.id = x.reply_id \
+             WHERE r.thread_id = $1 GROUP BY x.reply_id, x.emoji ORDER BY x.reply_id, x.emoji",
+        )
+        .bind(thread)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        let mut reactions: std::collections::HashMap<i64, Vec<(String, i64)>> =
+            std::collections::HashMap::new();
+        for reaction in &reaction_rows {
+            reactions
+                .entry(get(reaction, "reply_id")?)
+                .or_default()
+                .push((get(reaction, "emoji")?, get(reaction, "n")?));
+        }
         let replies = sqlx::query(
-            "SELECT r.id, r.body, r.created_at, m.name AS author_name, m.is_staff FROM replies r \
-             JOIN members m ON m.id = r.author_id WHERE r.thread_id = $1 ORDER BY r.created_at, r.id",
+            "SELECT r.id, r.author_id, r.body, r.body_html, r.quote_reply_id, r.created_at, m.name AS author_name, m.is_staff \
+             FROM replies r JOIN members m ON m.id = r.author_id WHERE r.thread_id = $1 ORDER BY r.created_at, r.id",
         )
         .bind(thread)
         .fetch_all(self.pool())
@@ -174,24 +355,319 @@ impl CommunityStore for Db {
         .map_err(store_error)?
         .iter()
         .map(|row| {
+            let id: i64 = get(row, "id")?;
+            let body: String = get(row, "body")?;
             Ok(ReplyView {
-                id: get(row, "id")?,
+                id,
+                author_id: get(row, "author_id")?,
                 author_name: get(row, "author_name")?,
                 author_is_staff: get::<i64>(row, "is_staff")? != 0,
-                body: get(row, "body")?,
+                body_html: html_or_render(get(row, "body_html")?, &body),
+                body,
+                quote_reply_id: get(row, "quote_reply_id")?,
                 created_at: Timestamp(get(row, "created_at")?),
+                reactions: reactions.remove(&id).unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let body: String = get(&row, "body")?;
         Ok(ThreadView {
             id: get(&row, "id")?,
             space_id: get(&row, "space_id")?,
+            kind: thread_kind(&row)?,
+            accepted_reply_id: get(&row, "accepted_reply_id")?,
             title: get(&row, "title")?,
+            author_id: get(&row, "author_id")?,
             author_name: get(&row, "author_name")?,
             author_is_staff: get::<i64>(&row, "is_staff")? != 0,
-            body: get(&row, "body")?,
+            body_html: html_or_render(get(&row, "body_html")?, &body),
+            body,
             created_at: Timestamp(get(&row, "created_at")?),
             replies,
         })
+    }
+
+    async fn thread_of_reply(
+        &self,
+        workspace: WorkspaceId,
+        reply: i64,
+    ) -> Result<Option<(ThreadId, MemberId)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.thread_id, r.author_id FROM replies r JOIN threads t ON t.id = r.thread_id JOIN spaces s ON s.id = t.space_id \
+             WHERE r.id = $1 AND s.workspace_id = $2",
+        )
+        .bind(reply)
+        .bind(workspace)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.map(|row| Ok((get(&row, "thread_id")?, get(&row, "author_id")?)))
+            .transpose()
+    }
+
+    async fn accept_answer(&self, thread: ThreadId, reply: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE threads SET accepted_reply_id = $1 WHERE id = $2 AND kind = 'question' \
+             AND EXISTS (SELECT 1 FROM replies WHERE id = $1 AND thread_id = $2)",
+        )
+        .bind(reply)
+        .bind(thread)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn toggle_reaction(
+        &self,
+        reply: i64,
+        member: MemberId,
+        emoji: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let removed = sqlx::query(
+            "DELETE FROM reactions WHERE reply_id = $1 AND member_id = $2 AND emoji = $3",
+        )
+        .bind(reply)
+        .bind(member)
+        .bind(emoji)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        if removed.rows_affected() > 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO reactions (reply_id, member_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (reply_id, member_id, emoji) DO NOTHING",
+        )
+        .bind(reply)
+        .bind(member)
+        .bind(emoji)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(true)
+    }
+
+    async fn reaction_counts(&self, reply: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT emoji, COUNT(*) AS n FROM reactions WHERE reply_id = $1 GROUP BY emoji ORDER BY emoji")
+            .bind(reply)
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "emoji")?, get(row, "n")?)))
+            .collect()
+    }
+
+    async fn members_by_handles(
+        &self,
+        workspace: WorkspaceId,
+        handles: &[String],
+    ) -> Result<Vec<(MemberId, String)>, StoreError> {
+        let mut found = Vec::new();
+        for handle in handles.iter().take(20) {
+            let row = sqlx::query(
+                "SELECT id, handle FROM members WHERE workspace_id = $1 AND handle = $2",
+            )
+            .bind(workspace)
+            .bind(handle)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+            if let Some(row) = row {
+                found.push((get(&row, "id")?, get(&row, "handle")?));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn notify(&self, notification: &NewNotification) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notifications (workspace_id, member_id, kind, actor_id, thread_id, text, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(notification.workspace_id)
+        .bind(notification.member_id)
+        .bind(notification.kind.as_str())
+        .bind(notification.actor_id)
+        .bind(notification.thread_id)
+        .bind(&notification.text)
+        .bind(notification.created_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn notifications(
+        &self,
+        member: MemberId,
+        limit: i64,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT n.id, n.kind, m.name AS actor_name, n.thread_id, n.text, n.created_at, n.read_at FROM notifications n \
+             JOIN members m ON m.id = n.actor_id WHERE n.member_id = $1 ORDER BY n.id DESC LIMIT $2",
+        )
+        .bind(member)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Notification {
+                    id: get(row, "id")?,
+                    kind: get(row, "kind")?,
+                    actor_name: get(row, "actor_name")?,
+                    thread_id: get(row, "thread_id")?,
+                    text: get(row, "text")?,
+                    created_at: Timestamp(get(row, "created_at")?),
+                    read: get::<Option<i64>>(row, "read_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn unread_count(&self, member: MemberId) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM notifications WHERE member_id = $1 AND read_at IS NULL",
+        )
+        .bind(member)
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "n")
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        member: MemberId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE member_id = $2 AND read_at IS NULL",
+        )
+        .bind(now.millis())
+        .bind(member)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn search(
+        &self,
+        workspace: WorkspaceId,
+        query: &SearchQuery,
+        readable_spaces: &[SpaceId],
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        let spaces: Vec<SpaceId> = readable_spaces
+            .iter()
+            .copied()
+            .filter(|id| query.space_id.is_none_or(|only| only == *id))
+            .collect();
+        if spaces.is_empty() || query.words.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Space ids come from our own database, never from the request, so they can be inlined.
+        let space_list = spaces
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let solved_clause = match query.solved {
+            Some(true) => "AND t.accepted_reply_id IS NOT NULL",
+            Some(false) => "AND t.accepted_reply_id IS NULL",
+            None => "",
+        };
+        let (sql, terms) = match self.backend() {
+            Backend::Sqlite => (
+                format!(
+                    "SELECT CAST(x.thread_id AS BIGINT) AS thread_id, CAST(x.reply_id AS BIGINT) AS reply_id, s.name AS space_name, \
+                     t.title, snippet(search_index, 1, char(2), char(3), '…', 16) AS snippet, t.accepted_reply_id, t.created_at \
+                     FROM search_index x JOIN threads t ON t.id = x.thread_id JOIN spaces s ON s.id = t.space_id \
+                     WHERE search_index MATCH $1 AND x.space_id IN ({space_list}) AND s.workspace_id = $2 {solved_clause} \
+                     ORDER BY x.rank LIMIT 30"
+                ),
+                query
+                    .words
+                    .iter()
+                    .map(|word| format!("\"{word}\""))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            Backend::Postgres => (
+                format!(
+                    "SELECT x.thread_id, x.reply_id, s.name AS space_name, t.title, \
+                     ts_headline('simple', x.body, plainto_tsquery('simple', $1), \
+                       'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12') AS snippet, \
+                     t.accepted_reply_id, t.created_at \
+                     FROM search_index x JOIN threads t ON t.id = x.thread_id JOIN spaces s ON s.id = t.space_id \
+                     WHERE x.document @@ plainto_tsquery('simple', $1) AND x.space_id IN ({space_list}) AND s.workspace_id = $2 \
+                     {solved_clause} ORDER BY ts_rank(x.document, plainto_tsquery('simple', $1)) DESC, x.id DESC LIMIT 30"
+                ),
+                query.words.join(" "),
+            ),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(terms)
+            .bind(workspace)
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SearchHit {
+                    thread_id: get(row, "thread_id")?,
+                    reply_id: get(row, "reply_id")?,
+                    space_name: get(row, "space_name")?,
+                    title: get(row, "title")?,
+                    snippet_html: snippet_to_html(&get::<String>(row, "snippet")?),
+                    solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
+                    created_at: Timestamp(get(row, "created_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Db {
+    /// Gives a member a unique handle for `@mentions`, derived from the name.
+    pub(crate) async fn assign_handle(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        name: &str,
+    ) -> Result<String, StoreError> {
+        let base = agora_core::community::handle_base(name);
+        for n in 1..100 {
+            let candidate = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}{n}")
+            };
+            let result = sqlx::query("UPDATE members SET handle = $1 WHERE id = $2 AND workspace_id = $3 AND handle IS NULL")
+                .bind(&candidate)
+                .bind(member)
+                .bind(workspace)
+                .execute(self.pool())
+                .await;
+            match result.map_err(store_error) {
+                Ok(_) => return Ok(candidate),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        let fallback = format!("{base}-{member}");
+        sqlx::query("UPDATE members SET handle = $1 WHERE id = $2 AND handle IS NULL")
+            .bind(&fallback)
+            .bind(member)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(fallback)
     }
 }

@@ -21,7 +21,10 @@ impl MemberStore for Db {
         .fetch_one(self.pool())
         .await
         .map_err(store_error)?;
-        get(&row, "id")
+        let id = get(&row, "id")?;
+        self.assign_handle(member.workspace_id, id, &member.name)
+            .await?;
+        Ok(id)
     }
 
     async fn member_of_account(

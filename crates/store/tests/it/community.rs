@@ -3,7 +3,9 @@
 use agora_core::Timestamp;
 use agora_core::accounts::{AccountStore, Slug};
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
-use agora_core::community::{CommunityStore, NewReply, NewSpace, NewThread, SpaceKind};
+use agora_core::community::{
+    CommunityStore, NewReply, NewSpace, NewThread, SpaceKind, ThreadKind, Visibility,
+};
 use agora_core::members::{MemberStore, NewMember};
 use agora_core::pagination::Cursor;
 use agora_core::publishing::{NewPagePost, PostStatus, PublishingStore};
@@ -45,6 +47,8 @@ async fn threads_members_and_interactions(db: Db) {
             name: "Riders".into(),
             description: "Sunday rides".into(),
             network: "native".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
             created_at: T0,
         })
         .await
@@ -57,6 +61,8 @@ async fn threads_members_and_interactions(db: Db) {
             name: "@northwind".into(),
             description: String::new(),
             network: "mastodon".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
             created_at: T0,
         })
         .await
@@ -76,6 +82,7 @@ async fn threads_members_and_interactions(db: Db) {
     let thread = db
         .create_thread(&NewThread {
             space_id: group.id,
+            kind: ThreadKind::Discussion,
             author_id: ada,
             title: "Route?".into(),
             body: "Which route?".into(),
@@ -87,6 +94,7 @@ async fn threads_members_and_interactions(db: Db) {
         thread_id: thread,
         author_id: bob,
         reply_to_member_id: Some(ada),
+        quote_reply_id: None,
         body: "The coast".into(),
         created_at: T0.plus_seconds(60),
     })

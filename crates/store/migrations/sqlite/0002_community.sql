@@ -1,0 +1,49 @@
+-- Community space: group privacy and rules, handles for mentions, Q&A,
+-- rendered HTML, reactions, notifications, and full-text search (FTS5).
+ALTER TABLE spaces ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';
+ALTER TABLE spaces ADD COLUMN rules TEXT NOT NULL DEFAULT '';
+ALTER TABLE spaces ADD COLUMN rules_version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE members ADD COLUMN handle TEXT;
+CREATE UNIQUE INDEX members_handle ON members(workspace_id, handle);
+ALTER TABLE threads ADD COLUMN kind TEXT NOT NULL DEFAULT 'discussion';
+ALTER TABLE threads ADD COLUMN accepted_reply_id BIGINT;
+ALTER TABLE threads ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
+ALTER TABLE replies ADD COLUMN quote_reply_id BIGINT;
+ALTER TABLE replies ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE group_members (
+    space_id BIGINT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    rules_version BIGINT NOT NULL,
+    joined_at BIGINT NOT NULL,
+    PRIMARY KEY (space_id, member_id)
+);
+CREATE INDEX group_members_member ON group_members(member_id);
+
+CREATE TABLE reactions (
+    reply_id BIGINT NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (reply_id, member_id, emoji)
+);
+
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    actor_id BIGINT NOT NULL REFERENCES members(id),
+    thread_id BIGINT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    read_at BIGINT
+);
+CREATE INDEX notifications_member ON notifications(member_id, id);
+
+CREATE VIRTUAL TABLE search_index USING fts5(
+    title, body, thread_id UNINDEXED, reply_id UNINDEXED, space_id UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
