@@ -5,6 +5,7 @@
 
 mod accounts;
 mod community;
+mod groups;
 mod jobs;
 
 /// Declares a contract test that runs `$body(db)` once per backend.

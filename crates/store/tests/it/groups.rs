@@ -1,0 +1,321 @@
+//! Contract: group memberships and privacy, Q&A, reactions, handles,
+//! notifications and full-text search.
+
+use agora_core::Timestamp;
+use agora_core::accounts::{AccountStore, Slug, WorkspaceId};
+use agora_core::community::{
+    CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace, NewThread,
+    NotificationKind, SearchQuery, Space, SpaceKind, ThreadKind, Visibility,
+};
+use agora_core::members::{MemberId, MemberStore, NewMember};
+use agora_store::Db;
+
+use crate::contract;
+
+const T0: Timestamp = Timestamp(1_790_000_000_000);
+
+async fn member(db: &Db, workspace: WorkspaceId, name: &str) -> MemberId {
+    db.create_member(&NewMember {
+        workspace_id: workspace,
+        account_id: None,
+        name: name.into(),
+        email: None,
+        joined_at: T0,
+        is_staff: false,
+    })
+    .await
+    .unwrap()
+}
+
+async fn group(db: &Db, workspace: WorkspaceId, slug: &str, visibility: Visibility) -> Space {
+    db.create_space(&NewSpace {
+        workspace_id: workspace,
+        kind: SpaceKind::Group,
+        slug: slug.into(),
+        name: slug.to_uppercase(),
+        description: String::new(),
+        network: "native".into(),
+        visibility,
+        rules: "Be kind.".into(),
+        created_at: T0,
+    })
+    .await
+    .unwrap()
+}
+
+contract!(memberships_and_handles, memberships_and_handles);
+async fn memberships_and_handles(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let ada = member(&db, workspace, "Ada Lovelace").await;
+    let ada_again = member(&db, workspace, "Ada Lovelace").await;
+    let found = db
+        .members_by_handles(
+            workspace,
+            &[
+                "ada-lovelace".into(),
+                "ada-lovelace2".into(),
+                "nobody".into(),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        vec![
+            (ada, "ada-lovelace".to_owned()),
+            (ada_again, "ada-lovelace2".to_owned())
+        ]
+    );
+
+    let private = group(&db, workspace, "inner", Visibility::Private).await;
+    assert_eq!(private.visibility, Visibility::Private);
+    assert_eq!(private.rules_version, 1);
+    assert_eq!(
+        db.space_by_id(workspace, private.id).await.unwrap(),
+        Some(private.clone())
+    );
+    let request = GroupMembership {
+        space_id: private.id,
+        member_id: ada,
+        role: GroupRole::Member,
+        active: false,
+        rules_version: 1,
+        joined_at: T0,
+    };
+    db.upsert_group_membership(&request).await.unwrap();
+    assert_eq!(
+        db.join_requests(private.id).await.unwrap(),
+        vec![(ada, "Ada Lovelace".to_owned())]
+    );
+    db.upsert_group_membership(&GroupMembership {
+        active: true,
+        ..request.clone()
+    })
+    .await
+    .unwrap();
+    assert!(db.join_requests(private.id).await.unwrap().is_empty());
+    assert!(
+        db.group_membership(private.id, ada)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    assert_eq!(
+        db.group_memberships_of(workspace, ada).await.unwrap().len(),
+        1
+    );
+    assert!(db.leave_group(private.id, ada).await.unwrap());
+    assert!(!db.leave_group(private.id, ada).await.unwrap());
+    assert_eq!(db.group_membership(private.id, ada).await.unwrap(), None);
+}
+
+contract!(
+    questions_reactions_and_notifications,
+    questions_reactions_and_notifications
+);
+async fn questions_reactions_and_notifications(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let (asker, helper) = (
+        member(&db, workspace, "Asker").await,
+        member(&db, workspace, "Helper").await,
+    );
+    let space = group(&db, workspace, "help", Visibility::Public).await;
+    let thread = db
+        .create_thread(&NewThread {
+            space_id: space.id,
+            author_id: asker,
+            kind: ThreadKind::Question,
+            title: "Chain skips".into(),
+            body: "It **skips**.".into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    let answer = db
+        .create_reply(&NewReply {
+            thread_id: thread,
+            author_id: helper,
+            reply_to_member_id: Some(asker),
+            quote_reply_id: None,
+            body: "Replace it <script>x</script>".into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    let view = db.thread(workspace, thread).await.unwrap();
+    assert_eq!(view.body_html.trim(), "<p>It <strong>skips</strong>.</p>");
+    assert!(
+        !view.replies[0].body_html.contains("<script"),
+        "{}",
+        view.replies[0].body_html
+    );
+    assert_eq!(
+        db.thread_of_reply(workspace, answer).await.unwrap(),
+        Some((thread, helper))
+    );
+    assert_eq!(
+        db.thread_of_reply(workspace + 1, answer).await.unwrap(),
+        None,
+        "other workspaces see nothing"
+    );
+
+    assert!(db.toggle_reaction(answer, asker, "👍", T0).await.unwrap());
+    assert!(db.toggle_reaction(answer, helper, "👍", T0).await.unwrap());
+    assert_eq!(
+        db.reaction_counts(answer).await.unwrap(),
+        vec![("👍".to_owned(), 2)]
+    );
+    assert!(
+        !db.toggle_reaction(answer, helper, "👍", T0).await.unwrap(),
+        "a second click takes it back"
+    );
+    assert_eq!(
+        db.thread(workspace, thread).await.unwrap().replies[0].reactions,
+        vec![("👍".to_owned(), 1)]
+    );
+
+    assert!(db.accept_answer(thread, answer).await.unwrap());
+    assert_eq!(
+        db.thread(workspace, thread)
+            .await
+            .unwrap()
+            .accepted_reply_id,
+        Some(answer)
+    );
+    assert!(db.list_threads(space.id, 10).await.unwrap()[0].solved);
+
+    db.notify(&NewNotification {
+        workspace_id: workspace,
+        member_id: helper,
+        kind: NotificationKind::AcceptedAnswer,
+        actor_id: asker,
+        thread_id: thread,
+        text: "accepted your answer".into(),
+        created_at: T0,
+    })
+    .await
+    .unwrap();
+    assert_eq!(db.unread_count(helper).await.unwrap(), 1);
+    assert_eq!(
+        db.notifications(helper, 10).await.unwrap()[0].actor_name,
+        "Asker"
+    );
+    db.mark_notifications_read(helper, T0).await.unwrap();
+    assert_eq!(db.unread_count(helper).await.unwrap(), 0);
+    assert!(db.notifications(helper, 10).await.unwrap()[0].read);
+}
+
+contract!(
+    search_finds_ranks_and_respects_privacy,
+    search_finds_ranks_and_respects_privacy
+);
+async fn search_finds_ranks_and_respects_privacy(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let author = member(&db, workspace, "Author").await;
+    let open = group(&db, workspace, "open", Visibility::Public).await;
+    let secret = group(&db, workspace, "secret", Visibility::InviteOnly).await;
+    let open_thread = db
+        .create_thread(&NewThread {
+            space_id: open.id,
+            author_id: author,
+            kind: ThreadKind::Question,
+            title: "Tubeless sealant".into(),
+            body: "How often do you refresh tubeless sealant?".into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    db.create_reply(&NewReply {
+        thread_id: open_thread,
+        author_id: author,
+        reply_to_member_id: None,
+        quote_reply_id: None,
+        body: "Every three months <img src=x onerror=alert(1)> for sealant.".into(),
+        created_at: T0,
+    })
+    .await
+    .unwrap();
+    db.create_thread(&NewThread {
+        space_id: secret.id,
+        author_id: author,
+        kind: ThreadKind::Discussion,
+        title: "Secret sealant plan".into(),
+        body: "sealant launch".into(),
+        created_at: T0,
+    })
+    .await
+    .unwrap();
+
+    let query = SearchQuery::parse("sealant").unwrap();
+    let visible = db.search(workspace, &query, &[open.id]).await.unwrap();
+    assert_eq!(visible.len(), 2, "{visible:?}");
+    assert!(
+        visible.iter().all(|hit| hit.thread_id == open_thread),
+        "never the invite-only group's thread"
+    );
+    assert!(
+        visible
+            .iter()
+            .any(|hit| hit.snippet_html.contains("<mark>sealant</mark>")),
+        "{visible:?}"
+    );
+    assert!(
+        visible.iter().all(|hit| !hit.snippet_html.contains("<img")),
+        "snippets are escaped: {visible:?}"
+    );
+    assert_eq!(
+        db.search(workspace, &query, &[open.id, secret.id])
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(db.search(workspace, &query, &[]).await.unwrap().is_empty());
+    assert!(
+        db.search(
+            workspace,
+            &SearchQuery::parse("tubeless months").unwrap(),
+            &[open.id]
+        )
+        .await
+        .unwrap()
+        .len()
+            == 1,
+        "all words"
+    );
+    let unsolved = SearchQuery {
+        solved: Some(true),
+        ..query.clone()
+    };
+    assert!(
+        db.search(workspace, &unsolved, &[open.id])
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing solved yet"
+    );
+    let only_secret = SearchQuery {
+        space_id: Some(secret.id),
+        ..query
+    };
+    assert!(
+        db.search(workspace, &only_secret, &[open.id])
+            .await
+            .unwrap()
+            .is_empty(),
+        "a group filter cannot widen access"
+    );
+}
