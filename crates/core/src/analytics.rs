@@ -22,6 +22,7 @@ pub enum InteractionKind {
     Mention,
     Reaction,
     Share,
+    AcceptedAnswer,
 }
 
 impl InteractionKind {
@@ -32,6 +33,7 @@ impl InteractionKind {
             InteractionKind::Mention => "mention",
             InteractionKind::Reaction => "reaction",
             InteractionKind::Share => "share",
+            InteractionKind::AcceptedAnswer => "accepted_answer",
         }
     }
 }

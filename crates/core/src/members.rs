@@ -53,6 +53,10 @@ pub trait MemberStore: Send + Sync {
         after: Option<Cursor>,
         limit: i64,
     ) -> impl Future<Output = Result<Page<MemberSummary>, StoreError>> + Send;
+    fn member_is_staff(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn count_members(
         &self,
         workspace: WorkspaceId,

@@ -81,6 +81,15 @@ impl MemberStore for Db {
         Ok(Page { items, next_cursor })
     }
 
+    async fn member_is_staff(&self, member: MemberId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT is_staff FROM members WHERE id = $1")
+            .bind(member)
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(get::<i64>(&row, "is_staff")? != 0)
+    }
+
     async fn count_members(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM members WHERE workspace_id = $1")
             .bind(workspace)

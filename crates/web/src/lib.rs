@@ -6,9 +6,12 @@
 //! ([`auth::authorize`]) enforces that level for every route, and the same
 //! table generates the OpenAPI document and drives the role-walk test.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod community;
 pub mod metrics;
 pub mod ops;
 pub mod pages;

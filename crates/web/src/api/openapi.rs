@@ -57,6 +57,44 @@ fn schemas() -> Value {
         "SpaceActivityList": {"type": "array", "items": {"$ref": "#/components/schemas/SpaceActivity"}},
         "NewInvitation": {"type": "object", "required": ["email", "role"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "role": role}},
         "Invitation": invitation,
+        "Group": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "slug": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+            "visibility": {"type": "string", "enum": ["public", "private", "invite_only"]}, "rules": {"type": "string"},
+            "rules_version": {"type": "integer"}, "membership": {"oneOf": [{"$ref": "#/components/schemas/GroupMembership"}, {"type": "null"}]}}},
+        "GroupList": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}},
+        "NewGroup": {"type": "object", "required": ["slug", "name"], "additionalProperties": false, "properties": {
+            "slug": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+            "visibility": {"type": "string", "enum": ["public", "private", "invite_only"]}, "rules": {"type": "string"}}},
+        "GroupMembership": {"type": "object", "properties": {
+            "space_id": {"type": "integer"}, "member_id": {"type": "integer"}, "role": {"type": "string"}, "active": {"type": "boolean"},
+            "rules_version": {"type": "integer"}, "joined_at": timestamp}},
+        "Join": {"type": "object", "required": ["accept_rules"], "additionalProperties": false, "properties": {"accept_rules": {"type": "boolean"}}},
+        "ThreadSummary": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "space_id": {"type": "integer"}, "kind": {"type": "string", "enum": ["discussion", "question"]},
+            "solved": {"type": "boolean"}, "title": {"type": "string"}, "author_name": {"type": "string"}, "created_at": timestamp,
+            "n_replies": {"type": "integer"}, "last_activity_at": timestamp}},
+        "ThreadList": {"type": "array", "items": {"$ref": "#/components/schemas/ThreadSummary"}},
+        "Thread": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "space_id": {"type": "integer"}, "kind": {"type": "string"}, "accepted_reply_id": {"type": ["integer", "null"]},
+            "title": {"type": "string"}, "author_id": {"type": "integer"}, "author_name": {"type": "string"}, "body": {"type": "string"},
+            "body_html": {"type": "string", "description": "sanitised HTML"}, "created_at": timestamp,
+            "replies": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "author_id": {"type": "integer"}, "author_name": {"type": "string"}, "body": {"type": "string"},
+                "body_html": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}, "created_at": timestamp,
+                "reactions": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}}}}}}},
+        "NewThread": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
+            "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown, up to 20,000 characters"},
+            "kind": {"type": "string", "enum": ["discussion", "question"]}}},
+        "NewReply": {"type": "object", "required": ["body"], "additionalProperties": false, "properties": {
+            "body": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}}},
+        "Created": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "Reaction": {"type": "object", "required": ["emoji"], "additionalProperties": false, "properties": {"emoji": {"type": "string", "enum": ["👍", "❤️", "🎉", "😂", "🤔"]}}},
+        "ReactionCounts": {"type": "object", "properties": {"reactions": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}}}},
+        "Accept": {"type": "object", "required": ["reply_id"], "additionalProperties": false, "properties": {"reply_id": {"type": "integer"}}},
+        "SearchHit": {"type": "object", "properties": {
+            "thread_id": {"type": "integer"}, "reply_id": {"type": ["integer", "null"]}, "space_name": {"type": "string"}, "title": {"type": "string"},
+            "snippet_html": {"type": "string", "description": "escaped text with matches in <mark>"}, "solved": {"type": "boolean"}, "created_at": timestamp}},
+        "SearchHitList": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
         "Job": job,
         "JobList": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
     })

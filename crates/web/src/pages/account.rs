@@ -24,7 +24,7 @@ use crate::AppState;
 use crate::auth::{Ctx, TOKEN_PREFIX, end_session_cookie, flash_cookie, start_session};
 use crate::shell::Shell;
 
-fn redirect_with_flash(state: &AppState, to: &str, message: &str) -> axum::response::Response {
+pub fn redirect_with_flash(state: &AppState, to: &str, message: &str) -> axum::response::Response {
     let mut response = Redirect::to(to).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,

@@ -10,17 +10,28 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 
 use agora_core::analytics::{InteractionStore, SpaceActivity};
-use agora_core::community::{CommunityStore, Space, SpaceKind, ThreadSummary, ThreadView};
+use agora_core::community::{
+    CommunityStore, GroupMembership, Notification, REACTIONS, SearchHit, SearchQuery, Space,
+    SpaceKind, ThreadKind, ThreadSummary, ThreadView, can_post, can_read, render_markdown,
+};
 use agora_core::members::{MemberStore, MemberSummary};
 use agora_core::pagination::{Cursor, page_size};
 
-use super::{PageError, PageResult, render};
+use axum::extract::Form;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+
+use super::{FieldErrors, PageError, PageResult, render, render_with_status};
 use crate::AppState;
 use crate::auth::Ctx;
+use crate::community::{ActionError, ThreadDraft};
+use crate::pages::account::redirect_with_flash;
 use crate::shell::Shell;
 
 pub struct GroupCard {
     pub space: Space,
+    pub status: &'static str,
+    pub readable: bool,
     pub threads: Vec<ThreadSummary>,
 }
 
@@ -31,19 +42,33 @@ struct CommunityPage {
     groups: Vec<GroupCard>,
 }
 
+fn membership_status(membership: Option<&GroupMembership>) -> &'static str {
+    match membership {
+        Some(m) if m.active => "member",
+        Some(_) => "requested",
+        None => "",
+    }
+}
+
 pub async fn community(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
 ) -> PageResult {
-    let (workspace, _) = ctx.workspace()?;
+    let viewer = crate::community::viewer(&state, &ctx).await?;
     let mut groups = Vec::new();
-    for space in state
-        .db
-        .list_spaces(workspace.id, Some(SpaceKind::Group))
-        .await?
-    {
-        let threads = state.db.list_threads(space.id, 3).await?;
-        groups.push(GroupCard { space, threads });
+    for (space, membership) in crate::community::visible_groups(&state, &viewer).await? {
+        let readable = can_read(&space, membership.as_ref(), viewer.is_staff);
+        let threads = if readable {
+            state.db.list_threads(space.id, 3).await?
+        } else {
+            Vec::new()
+        };
+        groups.push(GroupCard {
+            status: membership_status(membership.as_ref()),
+            readable,
+            space,
+            threads,
+        });
     }
     let shell = Shell::build(&state, &ctx, "Community").await;
     Ok(render(&CommunityPage { shell, groups }))
@@ -60,7 +85,65 @@ pub struct GroupPath {
 struct GroupPage {
     shell: Shell,
     space: Space,
+    status: &'static str,
+    readable: bool,
+    postable: bool,
     threads: Vec<ThreadSummary>,
+    requests: Vec<(i64, String)>,
+    draft_title: String,
+    draft_body: String,
+    draft_kind: String,
+    errors: FieldErrors,
+}
+
+async fn group_page(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: &str,
+    draft: Option<(ThreadDraft, FieldErrors)>,
+) -> PageResult {
+    let viewer = crate::community::viewer(state, ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let space = state.db.space_by_slug(workspace.id, slug).await?;
+    let (space, membership) = crate::community::visible_group(state, &viewer, space).await?;
+    let readable = can_read(&space, membership.as_ref(), viewer.is_staff);
+    let threads = if readable {
+        state.db.list_threads(space.id, 100).await?
+    } else {
+        Vec::new()
+    };
+    let requests = if viewer.is_staff {
+        state.db.join_requests(space.id).await?
+    } else {
+        Vec::new()
+    };
+    let (draft, errors) = draft.unwrap_or((
+        ThreadDraft {
+            title: String::new(),
+            body: String::new(),
+            kind: "discussion".into(),
+        },
+        FieldErrors::default(),
+    ));
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = GroupPage {
+        shell: Shell::build(state, ctx, space.name.clone()).await,
+        status: membership_status(membership.as_ref()),
+        readable,
+        postable: can_post(&space, membership.as_ref(), viewer.is_staff),
+        threads,
+        requests,
+        draft_title: draft.title,
+        draft_body: draft.body,
+        draft_kind: draft.kind,
+        errors,
+        space,
+    };
+    Ok(render_with_status(status_code, &page))
 }
 
 pub async fn group(
@@ -68,20 +151,181 @@ pub async fn group(
     Extension(ctx): Extension<Arc<Ctx>>,
     Path(path): Path<GroupPath>,
 ) -> PageResult {
+    group_page(&state, &ctx, &path.group, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThreadForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn create_thread(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<GroupPath>,
+    Form(form): Form<ThreadForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let space = state
-        .db
-        .space_by_slug(workspace.id, &path.group)
-        .await?
-        .filter(|space| space.kind == SpaceKind::Group)
-        .ok_or_else(|| PageError::not_found("There is no such group in this workspace."))?;
-    let threads = state.db.list_threads(space.id, 100).await?;
-    let shell = Shell::build(&state, &ctx, space.name.clone()).await;
-    Ok(render(&GroupPage {
+    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
+    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let draft = ThreadDraft {
+        title: form.title,
+        body: form.body,
+        kind: if form.kind.is_empty() {
+            "discussion".into()
+        } else {
+            form.kind
+        },
+    };
+    match crate::community::post_thread(&state, &viewer, &space, &draft).await {
+        Ok(thread) => {
+            Ok(Redirect::to(&format!("/w/{}/threads/{thread}", workspace.slug)).into_response())
+        }
+        Err(ActionError::Community(error)) => {
+            let mut errors = FieldErrors::default();
+            errors.add(error.field().unwrap_or("_"), error.to_string());
+            group_page(&state, &ctx, &path.group, Some((draft, errors))).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "join.html")]
+struct JoinPage {
+    shell: Shell,
+    space: Space,
+    rules_html: String,
+    errors: FieldErrors,
+}
+
+pub async fn join_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<GroupPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
+    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let shell = Shell::build(&state, &ctx, format!("Join {}", space.name)).await;
+    Ok(render(&JoinPage {
         shell,
+        rules_html: render_markdown(&space.rules),
         space,
-        threads,
+        errors: FieldErrors::default(),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    accept_rules: Option<String>,
+}
+
+pub async fn join(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<GroupPath>,
+    Form(form): Form<JoinForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
+    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    match crate::community::join(&state, &viewer, &space, form.accept_rules.is_some()).await {
+        Ok(membership) => {
+            let message = if membership.active {
+                format!("Welcome to {}.", space.name)
+            } else {
+                format!(
+                    "Your request to join {} was sent to its moderators.",
+                    space.name
+                )
+            };
+            Ok(redirect_with_flash(
+                &state,
+                &format!("/w/{}/groups/{}", workspace.slug, space.slug),
+                &message,
+            ))
+        }
+        Err(ActionError::Community(error)) if error.field().is_some() => {
+            let mut errors = FieldErrors::default();
+            errors.add("accept_rules", error.to_string());
+            let shell = Shell::build(&state, &ctx, format!("Join {}", space.name)).await;
+            Ok(render_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &JoinPage {
+                    shell,
+                    rules_html: render_markdown(&space.rules),
+                    space,
+                    errors,
+                },
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn leave(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<GroupPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
+    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    state.db.leave_group(space.id, viewer.member_id).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/community", workspace.slug),
+        &format!("You left {}.", space.name),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestPath {
+    pub workspace: String,
+    pub group: String,
+    pub member: i64,
+}
+
+pub async fn approve_request(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<RequestPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
+    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let Some(request) = state
+        .db
+        .group_membership(space.id, path.member)
+        .await?
+        .filter(|m| !m.active)
+    else {
+        return Err(PageError::not_found("There is no such request."));
+    };
+    state
+        .db
+        .upsert_group_membership(&GroupMembership {
+            active: true,
+            ..request
+        })
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/groups/{}", workspace.slug, space.slug),
+        "Request approved.",
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,27 +340,313 @@ struct ThreadPage {
     shell: Shell,
     space: Space,
     thread: ThreadView,
+    can_accept: bool,
+    postable: bool,
+    reactions: [&'static str; 5],
+    draft: String,
+    quote: Option<i64>,
+    errors: FieldErrors,
+}
+
+impl ThreadPage {
+    fn is_accepted(&self, reply: &agora_core::community::ReplyView) -> bool {
+        self.thread.accepted_reply_id == Some(reply.id)
+    }
+
+    /// The author of the reply with this id, for "in reply to" lines.
+    fn author_of(&self, reply: &i64) -> String {
+        self.thread
+            .replies
+            .iter()
+            .find(|r| r.id == *reply)
+            .map(|r| r.author_name.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn thread_page(
+    state: &AppState,
+    ctx: &Ctx,
+    thread: i64,
+    draft: Option<(String, Option<i64>, FieldErrors)>,
+) -> PageResult {
+    let viewer = crate::community::viewer(state, ctx).await?;
+    let (space, thread) = crate::community::readable_thread(state, &viewer, thread).await?;
+    let membership = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    let (draft, quote, errors) = draft.unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ThreadPage {
+        shell: Shell::build(state, ctx, thread.title.clone()).await,
+        can_accept: thread.kind == ThreadKind::Question
+            && (viewer.is_staff || thread.author_id == viewer.member_id),
+        postable: can_post(&space, membership.as_ref(), viewer.is_staff),
+        reactions: REACTIONS,
+        space,
+        thread,
+        draft,
+        quote,
+        errors,
+    };
+    Ok(render_with_status(status, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThreadQuery {
+    /// The reply to quote in the reply form.
+    quote: Option<i64>,
 }
 
 pub async fn thread(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
     Path(path): Path<ThreadPath>,
+    Query(query): Query<ThreadQuery>,
 ) -> PageResult {
+    let draft = query
+        .quote
+        .map(|quote| (String::new(), Some(quote), FieldErrors::default()));
+    thread_page(&state, &ctx, path.thread, draft).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    quote_reply_id: Option<String>,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+    Form(form): Form<ReplyForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let thread = state.db.thread(workspace.id, path.thread).await?;
-    let space = state
-        .db
-        .list_spaces(workspace.id, Some(SpaceKind::Group))
+    let quote = form
+        .quote_reply_id
+        .as_deref()
+        .filter(|raw| !raw.is_empty())
+        .and_then(|raw| raw.parse::<i64>().ok());
+    match crate::community::post_reply(&state, &viewer, path.thread, &form.body, quote).await {
+        Ok(reply) => Ok(Redirect::to(&format!(
+            "/w/{}/threads/{}#reply-{reply}",
+            workspace.slug, path.thread
+        ))
+        .into_response()),
+        Err(ActionError::Community(error)) if error.field().is_some() => {
+            let mut errors = FieldErrors::default();
+            errors.add(error.field().unwrap_or("body"), error.to_string());
+            thread_page(&state, &ctx, path.thread, Some((form.body, quote, errors))).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplyPath {
+    pub workspace: String,
+    pub reply: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReactionForm {
+    #[serde(default)]
+    emoji: String,
+}
+
+#[derive(Template)]
+#[template(path = "reactions.html")]
+struct ReactionBar {
+    workspace_slug: String,
+    reply_id: i64,
+    counts: Vec<(String, i64)>,
+    reactions: [&'static str; 5],
+    csrf: String,
+}
+
+impl ReactionBar {
+    fn count(&self, emoji: &&str) -> i64 {
+        self.counts
+            .iter()
+            .find(|(e, _)| e == emoji)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+pub async fn react(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ReplyPath>,
+    headers: HeaderMap,
+    Form(form): Form<ReactionForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let (thread, counts) =
+        crate::community::react(&state, &viewer, path.reply, &form.emoji).await?;
+    if headers.contains_key("hx-request") {
+        return Ok(render(&ReactionBar {
+            workspace_slug: workspace.slug.clone(),
+            reply_id: path.reply,
+            counts,
+            reactions: REACTIONS,
+            csrf: ctx.csrf_token.clone(),
+        }));
+    }
+    Ok(Redirect::to(&format!(
+        "/w/{}/threads/{thread}#reply-{}",
+        workspace.slug, path.reply
+    ))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    reply_id: i64,
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+    Form(form): Form<AcceptForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    crate::community::accept(&state, &viewer, path.thread, form.reply_id).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!(
+            "/w/{}/threads/{}#reply-{}",
+            workspace.slug, path.thread, form.reply_id
+        ),
+        "Answer accepted.",
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    solved: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    shell: Shell,
+    q: String,
+    group: String,
+    solved: String,
+    groups: Vec<Space>,
+    hits: Vec<SearchHit>,
+    searched: bool,
+    errors: FieldErrors,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(form): Query<SearchForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let groups: Vec<Space> = crate::community::visible_groups(&state, &viewer)
         .await?
         .into_iter()
-        .find(|space| space.id == thread.space_id)
-        .ok_or_else(|| PageError::not_found("This thread is not in a group you can see."))?;
-    let shell = Shell::build(&state, &ctx, thread.title.clone()).await;
-    Ok(render(&ThreadPage {
+        .filter(|(space, membership)| can_read(space, membership.as_ref(), viewer.is_staff))
+        .map(|(space, _)| space)
+        .collect();
+    let mut errors = FieldErrors::default();
+    let mut hits = Vec::new();
+    let searched = !form.q.trim().is_empty();
+    if searched {
+        match SearchQuery::parse(&form.q) {
+            Ok(mut query) => {
+                query.space_id = groups
+                    .iter()
+                    .find(|space| Some(&space.slug) == form.group.as_ref())
+                    .map(|space| space.id);
+                query.solved = match form.solved.as_deref() {
+                    Some("yes") => Some(true),
+                    Some("no") => Some(false),
+                    _ => None,
+                };
+                let readable: Vec<i64> = groups.iter().map(|space| space.id).collect();
+                hits = state
+                    .db
+                    .search(viewer.workspace_id, &query, &readable)
+                    .await?;
+            }
+            Err(error) => errors.add("q", error.to_string()),
+        }
+    }
+    let shell = Shell::build(&state, &ctx, "Search").await;
+    Ok(render(&SearchPage {
         shell,
-        space,
-        thread,
+        q: form.q,
+        group: form.group.unwrap_or_default(),
+        solved: form.solved.unwrap_or_default(),
+        groups,
+        hits,
+        searched,
+        errors,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    shell: Shell,
+    notifications: Vec<Notification>,
+}
+
+pub async fn notifications(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let notifications = state.db.notifications(viewer.member_id, 100).await?;
+    state
+        .db
+        .mark_notifications_read(viewer.member_id, state.clock.now())
+        .await?;
+    let shell = Shell::build(&state, &ctx, "Notifications").await;
+    Ok(render(&NotificationsPage {
+        shell,
+        notifications,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "badge.html")]
+struct Badge {
+    workspace_slug: String,
+    unread: i64,
+}
+
+/// The unread count in the header; htmx polls it, so it updates without reloading.
+pub async fn notification_badge(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    Ok(render(&Badge {
+        workspace_slug: workspace.slug.clone(),
+        unread: state.db.unread_count(viewer.member_id).await?,
     }))
 }
 

@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod community;
 mod forms;
 mod ops;
 
@@ -41,6 +42,69 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Adds an account with the member role, signed in by token and cookie.
+    pub async fn add_member(&self, name: &str) -> Person {
+        let now = self.clock.now();
+        let email = format!("{}@acme.test", name.to_lowercase().replace(' ', "."));
+        let account = self
+            .db
+            .create_account(
+                &Email::parse(&email).unwrap(),
+                &DisplayName::parse(name).unwrap(),
+                "unused-hash",
+                now,
+            )
+            .await
+            .unwrap();
+        self.db
+            .upsert_membership(account.id, self.workspace.id, Role::Member, now)
+            .await
+            .unwrap();
+        let session = random_token(32);
+        self.db
+            .create_session(
+                &token_digest(&session),
+                account.id,
+                now,
+                now.plus_seconds(86_400),
+            )
+            .await
+            .unwrap();
+        let token = format!("agp_{}", random_token(32));
+        self.db
+            .create_api_token(account.id, "test", &token_digest(&token), &token[..10], now)
+            .await
+            .unwrap();
+        Person {
+            email,
+            session,
+            token,
+        }
+    }
+
+    pub fn as_person(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        person: &Person,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&person.token)
+    }
+
+    pub fn browser_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        person: &Person,
+    ) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={}", self.csrf, person.session),
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

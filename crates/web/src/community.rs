@@ -1,0 +1,457 @@
+//! The community's use cases, shared by pages and the API: who the viewer is
+//! in a workspace, what they may read and post, and what posting writes (the
+//! thread or reply, mentions turned into notifications, and interactions for
+//! the member graph).
+
+use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
+use agora_core::community::{
+    CommunityError, CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply,
+    NewThread, NotificationKind, REACTIONS, Space, SpaceKind, ThreadId, ThreadKind, ThreadView,
+    Visibility, can_post, can_read, can_see, mentioned_handles, parse_body, parse_title,
+};
+use agora_core::members::{MemberId, MemberStore};
+use agora_core::{StoreError, Timestamp};
+
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::problem::Problem;
+
+/// The caller as a member of the workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub workspace_id: i64,
+    pub member_id: MemberId,
+    pub is_staff: bool,
+}
+
+/// Why a community action failed: the caller's mistake, or storage.
+#[derive(Debug)]
+pub enum ActionError {
+    Community(CommunityError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ActionError {
+    fn from(error: StoreError) -> Self {
+        ActionError::Store(error)
+    }
+}
+
+impl From<CommunityError> for ActionError {
+    fn from(error: CommunityError) -> Self {
+        ActionError::Community(error)
+    }
+}
+
+impl From<ActionError> for Problem {
+    fn from(error: ActionError) -> Self {
+        match error {
+            ActionError::Store(error) => error.into(),
+            ActionError::Community(error) => {
+                let status = crate::problem::status_for(error.kind());
+                let mut problem = Problem::new(status, "community", &error.to_string());
+                if let Some(field) = error.field() {
+                    problem = problem.field(field, error.to_string());
+                }
+                problem
+            }
+        }
+    }
+}
+
+impl From<ActionError> for crate::pages::PageError {
+    fn from(error: ActionError) -> Self {
+        Problem::from(error).into()
+    }
+}
+
+pub async fn viewer(state: &AppState, ctx: &Ctx) -> Result<Viewer, Problem> {
+    let (workspace, role) = ctx.workspace()?;
+    let account = ctx.account()?;
+    let member_id = state
+        .db
+        .member_of_account(workspace.id, account.id)
+        .await?
+        .ok_or_else(|| Problem::forbidden("you have no member profile here"))?;
+    Ok(Viewer {
+        workspace_id: workspace.id,
+        member_id,
+        is_staff: role.is_staff(),
+    })
+}
+
+/// A group the viewer may see, with their membership; hidden groups are "not found".
+pub async fn visible_group(
+    state: &AppState,
+    viewer: &Viewer,
+    space: Option<Space>,
+) -> Result<(Space, Option<GroupMembership>), ActionError> {
+    let Some(space) = space.filter(|space| space.kind == SpaceKind::Group) else {
+        return Err(CommunityError::Hidden.into());
+    };
+    let membership = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    if !can_see(&space, membership.as_ref(), viewer.is_staff) {
+        return Err(CommunityError::Hidden.into());
+    }
+    Ok((space, membership))
+}
+
+/// Groups the viewer can see, each with their membership.
+pub async fn visible_groups(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Vec<(Space, Option<GroupMembership>)>, StoreError> {
+    let memberships = state
+        .db
+        .group_memberships_of(viewer.workspace_id, viewer.member_id)
+        .await?;
+    let groups = state
+        .db
+        .list_spaces(viewer.workspace_id, Some(SpaceKind::Group))
+        .await?;
+    Ok(groups
+        .into_iter()
+        .map(|space| {
+            let membership = memberships.iter().find(|m| m.space_id == space.id).cloned();
+            (space, membership)
+        })
+        .filter(|(space, membership)| can_see(space, membership.as_ref(), viewer.is_staff))
+        .collect())
+}
+
+/// The ids of the groups whose threads the viewer may read (for search).
+pub async fn readable_group_ids(state: &AppState, viewer: &Viewer) -> Result<Vec<i64>, StoreError> {
+    Ok(visible_groups(state, viewer)
+        .await?
+        .into_iter()
+        .filter(|(space, membership)| can_read(space, membership.as_ref(), viewer.is_staff))
+        .map(|(space, _)| space.id)
+        .collect())
+}
+
+/// Joins a group after accepting its rules: at once in a public group, as a
+/// request in a private one; invite-only groups refuse.
+pub async fn join(
+    state: &AppState,
+    viewer: &Viewer,
+    space: &Space,
+    accepted_rules: bool,
+) -> Result<GroupMembership, ActionError> {
+    if !accepted_rules {
+        return Err(
+            CommunityError::invalid("accept_rules", "accept the group's rules to join").into(),
+        );
+    }
+    let existing = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    let active = match space.visibility {
+        Visibility::Public => true,
+        Visibility::Private => existing.as_ref().is_some_and(|m| m.active) || viewer.is_staff,
+        Visibility::InviteOnly if viewer.is_staff || existing.is_some() => true,
+        Visibility::InviteOnly => return Err(CommunityError::Hidden.into()),
+    };
+    let membership = GroupMembership {
+        space_id: space.id,
+        member_id: viewer.member_id,
+        role: existing.as_ref().map_or(GroupRole::Member, |m| m.role),
+        active,
+        rules_version: space.rules_version,
+        joined_at: existing.as_ref().map_or(state.clock.now(), |m| m.joined_at),
+    };
+    state.db.upsert_group_membership(&membership).await?;
+    Ok(membership)
+}
+
+fn interaction(
+    viewer: &Viewer,
+    space_id: i64,
+    target: Option<MemberId>,
+    kind: InteractionKind,
+    at: Timestamp,
+) -> NewInteraction {
+    NewInteraction {
+        workspace_id: viewer.workspace_id,
+        space_id,
+        actor_id: viewer.member_id,
+        target_id: target,
+        kind,
+        at,
+        source: "native".into(),
+        actor_is_staff: viewer.is_staff,
+    }
+}
+
+/// Notifies and records the members `@mentioned` in `body`.
+async fn mentions(
+    state: &AppState,
+    viewer: &Viewer,
+    space: &Space,
+    thread: ThreadId,
+    body: &str,
+    at: Timestamp,
+) -> Result<Vec<NewInteraction>, StoreError> {
+    let mut interactions = Vec::new();
+    let handles = mentioned_handles(body);
+    for (member, _) in state
+        .db
+        .members_by_handles(viewer.workspace_id, &handles)
+        .await?
+    {
+        if member == viewer.member_id {
+            continue;
+        }
+        // A mention never leaks a private thread to someone who cannot read it.
+        let membership = state.db.group_membership(space.id, member).await?;
+        let member_is_staff = state.db.member_is_staff(member).await?;
+        if !can_read(space, membership.as_ref(), member_is_staff) {
+            continue;
+        }
+        state
+            .db
+            .notify(&NewNotification {
+                workspace_id: viewer.workspace_id,
+                member_id: member,
+                kind: NotificationKind::Mention,
+                actor_id: viewer.member_id,
+                thread_id: thread,
+                text: "mentioned you".into(),
+                created_at: at,
+            })
+            .await?;
+        interactions.push(interaction(
+            viewer,
+            space.id,
+            Some(member),
+            InteractionKind::Mention,
+            at,
+        ));
+    }
+    Ok(interactions)
+}
+
+pub struct ThreadDraft {
+    pub title: String,
+    pub body: String,
+    pub kind: String,
+}
+
+/// Starts a thread in a group the viewer may post in.
+pub async fn post_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    space: &Space,
+    draft: &ThreadDraft,
+) -> Result<ThreadId, ActionError> {
+    let membership = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    if !can_post(space, membership.as_ref(), viewer.is_staff) {
+        return Err(CommunityError::NotAMember.into());
+    }
+    let title = parse_title(&draft.title);
+    let body = parse_body(&draft.body);
+    let kind = ThreadKind::parse(&draft.kind)
+        .ok_or_else(|| CommunityError::invalid("kind", "choose discussion or question"));
+    let (title, body, kind) = (title?, body?, kind?);
+    let now = state.clock.now();
+    let thread = state
+        .db
+        .create_thread(&NewThread {
+            space_id: space.id,
+            author_id: viewer.member_id,
+            kind,
+            title,
+            body: body.clone(),
+            created_at: now,
+        })
+        .await?;
+    let mut interactions = vec![interaction(
+        viewer,
+        space.id,
+        None,
+        InteractionKind::Post,
+        now,
+    )];
+    interactions.extend(mentions(state, viewer, space, thread, &body, now).await?);
+    state.db.record_interactions(&interactions).await?;
+    Ok(thread)
+}
+
+/// Loads a thread the viewer may read, with its group.
+pub async fn readable_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+) -> Result<(Space, ThreadView), ActionError> {
+    let view = match state.db.thread(viewer.workspace_id, thread).await {
+        Ok(view) => view,
+        Err(StoreError::NotFound) => return Err(CommunityError::Hidden.into()),
+        Err(other) => return Err(other.into()),
+    };
+    let space = state
+        .db
+        .space_by_id(viewer.workspace_id, view.space_id)
+        .await?;
+    let (space, membership) = visible_group(state, viewer, space).await?;
+    if !can_read(&space, membership.as_ref(), viewer.is_staff) {
+        return Err(CommunityError::Hidden.into());
+    }
+    Ok((space, view))
+}
+
+/// Replies to a thread (optionally quoting a reply), notifying whom it answers.
+pub async fn post_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    body: &str,
+    quote: Option<i64>,
+) -> Result<i64, ActionError> {
+    let (space, view) = readable_thread(state, viewer, thread).await?;
+    let membership = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    if !can_post(&space, membership.as_ref(), viewer.is_staff) {
+        return Err(CommunityError::NotAMember.into());
+    }
+    let body = parse_body(body)?;
+    let quoted = quote.and_then(|id| view.replies.iter().find(|reply| reply.id == id));
+    if quote.is_some() && quoted.is_none() {
+        return Err(
+            CommunityError::invalid("quote_reply_id", "that reply is not in this thread").into(),
+        );
+    }
+    let target = quoted.map_or(view.author_id, |reply| reply.author_id);
+    let now = state.clock.now();
+    let reply = state
+        .db
+        .create_reply(&NewReply {
+            thread_id: thread,
+            author_id: viewer.member_id,
+            reply_to_member_id: Some(target),
+            quote_reply_id: quote,
+            body: body.clone(),
+            created_at: now,
+        })
+        .await?;
+    let mut interactions = vec![interaction(
+        viewer,
+        space.id,
+        Some(target),
+        InteractionKind::Reply,
+        now,
+    )];
+    if target != viewer.member_id {
+        state
+            .db
+            .notify(&NewNotification {
+                workspace_id: viewer.workspace_id,
+                member_id: target,
+                kind: NotificationKind::Reply,
+                actor_id: viewer.member_id,
+                thread_id: thread,
+                text: "replied to you".into(),
+                created_at: now,
+            })
+            .await?;
+    }
+    interactions.extend(mentions(state, viewer, &space, thread, &body, now).await?);
+    state.db.record_interactions(&interactions).await?;
+    Ok(reply)
+}
+
+/// Toggles a reaction on a reply; answers the new counts.
+pub async fn react(
+    state: &AppState,
+    viewer: &Viewer,
+    reply: i64,
+    emoji: &str,
+) -> Result<(ThreadId, Vec<(String, i64)>), ActionError> {
+    if !REACTIONS.contains(&emoji) {
+        return Err(CommunityError::invalid(
+            "emoji",
+            format!("choose one of {}", REACTIONS.join(" ")),
+        )
+        .into());
+    }
+    let (thread, author) = state
+        .db
+        .thread_of_reply(viewer.workspace_id, reply)
+        .await?
+        .ok_or(CommunityError::Hidden)?;
+    let (space, _) = readable_thread(state, viewer, thread).await?;
+    let now = state.clock.now();
+    if state
+        .db
+        .toggle_reaction(reply, viewer.member_id, emoji, now)
+        .await?
+        && author != viewer.member_id
+    {
+        state
+            .db
+            .record_interactions(&[interaction(
+                viewer,
+                space.id,
+                Some(author),
+                InteractionKind::Reaction,
+                now,
+            )])
+            .await?;
+    }
+    Ok((thread, state.db.reaction_counts(reply).await?))
+}
+
+/// Accepts a reply as the answer of a question: the asker or staff only.
+pub async fn accept(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    reply: i64,
+) -> Result<(), ActionError> {
+    let (space, view) = readable_thread(state, viewer, thread).await?;
+    if view.kind != ThreadKind::Question {
+        return Err(
+            CommunityError::invalid("reply_id", "only questions have accepted answers").into(),
+        );
+    }
+    if view.author_id != viewer.member_id && !viewer.is_staff {
+        return Err(CommunityError::NotTheAsker.into());
+    }
+    let Some(answer) = view.replies.iter().find(|candidate| candidate.id == reply) else {
+        return Err(CommunityError::invalid("reply_id", "that reply is not in this thread").into());
+    };
+    state.db.accept_answer(thread, reply).await?;
+    let now = state.clock.now();
+    if answer.author_id != viewer.member_id {
+        state
+            .db
+            .notify(&NewNotification {
+                workspace_id: viewer.workspace_id,
+                member_id: answer.author_id,
+                kind: NotificationKind::AcceptedAnswer,
+                actor_id: viewer.member_id,
+                thread_id: thread,
+                text: "accepted your answer".into(),
+                created_at: now,
+            })
+            .await?;
+    }
+    state
+        .db
+        .record_interactions(&[interaction(
+            viewer,
+            space.id,
+            Some(answer.author_id),
+            InteractionKind::AcceptedAnswer,
+            now,
+        )])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! The community over HTTP: joining with rules, questions, answers, mentions,
+//! notifications, accepted answers and search; privacy of private groups in
+//! pages, API, search and notifications; XSS payloads rendered harmless; bad
+//! input answered clearly with nothing lost.
+
+use agora_core::accounts::Role;
+use agora_core::analytics::InteractionStore;
+use agora_store::Backend;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{TestApp, spawn_app};
+
+async fn create_group(app: &TestApp, slug: &str, visibility: &str) -> i64 {
+    let created: Value = app
+        .as_api(Method::POST, "/api/v1/w/acme/groups", Role::CommunityManager)
+        .json(&json!({"slug": slug, "name": slug.to_uppercase(), "visibility": visibility, "rules": "Be **kind**."}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{created}"))
+}
+
+async fn status_and_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_question_and_answer_flow(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let group = create_group(&app, "repair", "public").await;
+    let (asker, helper, third) = (
+        app.add_member("Asa Asker").await,
+        app.add_member("Hal Helper").await,
+        app.add_member("Tia Third").await,
+    );
+
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &asker,
+        )
+        .json(&json!({"title": "Chain skips", "body": "Help"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "must join first: {body}");
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/join"),
+            &asker,
+        )
+        .json(&json!({"accept_rules": false}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/accept_rules"))
+    );
+    for person in [&asker, &helper, &third] {
+        let (status, body) = status_and_json(
+            app.as_person(
+                Method::POST,
+                &format!("/api/v1/w/acme/groups/{group}/join"),
+                person,
+            )
+            .json(&json!({"accept_rules": true}))
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["active"].as_bool()),
+            (StatusCode::OK, Some(true))
+        );
+    }
+
+    let (status, thread) = status_and_json(
+        app.as_person(Method::POST, &format!("/api/v1/w/acme/groups/{group}/threads"), &asker)
+            .json(&json!({"title": "Chain skips on the third cog", "body": "It skips under load. Ideas?", "kind": "question"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{thread}");
+    let thread_id = thread["id"].as_i64().unwrap();
+    let (status, reply) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            &helper,
+        )
+        .json(&json!({"body": "Measure the chain; @tia-third had the same issue."}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let reply_id = reply["id"].as_i64().unwrap();
+
+    let badge = app
+        .browser_as(Method::GET, "/w/acme/notifications/badge", &third)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        badge.contains("<span class=\"count\">1</span>")
+            && badge.contains("hx-trigger=\"every 10s\""),
+        "the third member's badge: {badge}"
+    );
+
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/accept"),
+            &helper,
+        )
+        .json(&json!({"reply_id": reply_id}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the asker accepts: {body}"
+    );
+    let accepted = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/accept"),
+            &asker,
+        )
+        .json(&json!({"reply_id": reply_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::NO_CONTENT);
+    let reacted: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/replies/{reply_id}/reactions"),
+            &third,
+        )
+        .json(&json!({"emoji": "👍"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reacted["reactions"], json!([["👍", 1]]));
+
+    let hits: Value = app
+        .as_person(
+            Method::GET,
+            "/api/v1/w/acme/search?q=chain%20skips&solved=true",
+            &third,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits[0]["thread_id"].as_i64(), Some(thread_id), "{hits}");
+    let page = app
+        .browser_as(Method::GET, &format!("/w/acme/threads/{thread_id}"), &third)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("✓ accepted answer") && page.contains("<strong>kind</strong>") == false,
+        "thread page shows the accepted answer"
+    );
+
+    let activity = app
+        .db
+        .space_activity(app.workspace.id, agora_core::Timestamp(0))
+        .await
+        .unwrap();
+    let repair = activity
+        .iter()
+        .find(|space| space.space_id == group)
+        .unwrap();
+    assert!(
+        repair.n_member_to_member >= 4,
+        "reply, mention, acceptance and reaction between members: {repair:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_answer_mention_accept_and_search_on_sqlite() {
+    the_question_and_answer_flow(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_answer_mention_accept_and_search_on_postgres() {
+    the_question_and_answer_flow(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_private_groups_threads_never_reach_non_members() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "inner-circle", "private").await;
+    let hidden = create_group(&app, "hidden", "invite_only").await;
+    let insider = app.add_member("Ina Insider").await;
+    let outsider = app.add_member("Otto Outsider").await;
+
+    // The insider asks, a moderator approves, and the insider posts a thread mentioning the outsider.
+    let (_, pending) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/join"),
+            &insider,
+        )
+        .json(&json!({"accept_rules": true}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(pending["active"], false, "a private group needs approval");
+    let member_id = pending["member_id"].as_i64().unwrap();
+    let approved = app
+        .as_browser(
+            Method::POST,
+            &format!("/w/acme/groups/inner-circle/requests/{member_id}/approve"),
+            Some(Role::Moderator),
+        )
+        .form(&[("csrf", app.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let thread: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &insider,
+        )
+        .json(
+            &json!({"title": "Secret roadmap", "body": "Confidential roadmap for @otto-outsider"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread_id = thread["id"].as_i64().unwrap();
+
+    // Pages.
+    let page = app
+        .browser_as(
+            Method::GET,
+            &format!("/w/acme/threads/{thread_id}"),
+            &outsider,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let group_page = app
+        .browser_as(Method::GET, "/w/acme/groups/inner-circle", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!group_page.contains("Secret roadmap") && group_page.contains("for its members"));
+    let community = app
+        .browser_as(Method::GET, "/w/acme/community", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !community.contains("Secret roadmap") && !community.contains("HIDDEN"),
+        "invite-only groups are not listed"
+    );
+    assert_eq!(
+        app.browser_as(Method::GET, "/w/acme/groups/hidden", &outsider)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // API.
+    assert_eq!(
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/threads/{thread_id}"),
+            &outsider
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &outsider
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/groups/{hidden}/threads"),
+            &outsider
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    let groups: Value = app
+        .as_person(Method::GET, "/api/v1/w/acme/groups", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|group| group["slug"] != "hidden")
+    );
+    // Search.
+    let hits: Value = app
+        .as_person(Method::GET, "/api/v1/w/acme/search?q=roadmap", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits, json!([]));
+    let hits: Value = app
+        .as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/search?q=roadmap&group={group}"),
+            &outsider,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits, json!([]), "naming the group does not widen access");
+    let search_page = app
+        .browser_as(Method::GET, "/w/acme/search?q=roadmap", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!search_page.contains("Secret roadmap"));
+    let insider_hits: Value = app
+        .as_person(Method::GET, "/api/v1/w/acme/search?q=roadmap", &insider)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(insider_hits.as_array().unwrap().len(), 1);
+    // Notifications: the mention did not reach the outsider.
+    let notifications = app
+        .browser_as(Method::GET, "/w/acme/notifications", &outsider)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(notifications.contains("Nothing yet"), "{notifications}");
+}
+
+#[tokio::test]
+async fn xss_payloads_are_rendered_harmless() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "open", "public").await;
+    let author = app.add_member("<img src=x onerror=alert(1)>").await;
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/groups/{group}/join"),
+        &author,
+    )
+    .json(&json!({"accept_rules": true}))
+    .send()
+    .await
+    .unwrap();
+    let payloads = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(1)>",
+        "[click](javascript:alert(1))",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "<style>body{display:none}</style>",
+        "<div onmouseover=\"alert(1)\">hover</div>",
+        "\"><script>alert(1)</script>",
+        "<body onload=alert(1)>",
+        "![x](javascript:alert(1))",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    ];
+    let body = payloads.join("\n\n");
+    let thread: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &author,
+        )
+        .json(&json!({"title": "<script>alert('title')</script>", "body": body}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread_id = thread["id"].as_i64().unwrap();
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+        &author,
+    )
+    .json(&json!({"body": body}))
+    .send()
+    .await
+    .unwrap();
+    for path in [
+        format!("/w/acme/threads/{thread_id}"),
+        "/w/acme/groups/open".into(),
+        "/w/acme/community".into(),
+        "/w/acme/search?q=alert".into(),
+    ] {
+        let html = app
+            .browser_as(Method::GET, &path, &author)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let main = html.split("<main").nth(1).unwrap_or_default();
+        // Escaped text never contains `<`, so every `<` here starts a real tag: inspect each one.
+        for tag in main.split('<').skip(1).map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase()) {
+            let name = tag.split_whitespace().next().unwrap_or_default();
+            assert!(!["script", "iframe", "style", "svg", "math", "body"].contains(&name), "<{tag}> survived on {path}");
+            assert!(!tag.contains("javascript:"), "<{tag}> survived on {path}");
+            let has_handler = tag.split_whitespace().skip(1).any(|attribute| attribute.starts_with("on") && attribute.contains('='));
+            assert!(!has_handler, "an event handler survived in <{tag}> on {path}");
+        }
+        assert!(html.contains("&#60;script&#62;alert(") || !path.contains("threads"), "the title is shown escaped on {path}: {}", html.split("<h1>").nth(1).unwrap_or_default().split("</h1>").next().unwrap_or_default());
+    }
+}
+
+#[tokio::test]
+async fn bad_posts_get_clear_messages_and_keep_the_text() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "open", "public").await;
+    let author = app.add_member("Pat Poster").await;
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/groups/{group}/join"),
+        &author,
+    )
+    .json(&json!({"accept_rules": true}))
+    .send()
+    .await
+    .unwrap();
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &author,
+        )
+        .json(&json!({"title": "  ", "body": "x"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/title"))
+    );
+    let huge = "word ".repeat(5_000);
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &author,
+        )
+        .json(&json!({"title": "Long", "body": huge}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 20000 characters"),
+        "{body}"
+    );
+
+    let response = app
+        .browser_as(Method::POST, "/w/acme/groups/open/threads", &author)
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("title", ""),
+            ("body", "My carefully written question"),
+            ("kind", "question"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("id=\"title-error\">give the thread a title</p>"));
+    assert!(
+        html.contains(">My carefully written question</textarea>"),
+        "the text is kept"
+    );
+    assert!(
+        html.contains("value=\"question\" checked"),
+        "the kind is kept"
+    );
+}
