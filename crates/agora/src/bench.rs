@@ -212,3 +212,295 @@ pub async fn queue(config: &Config, args: QueueBenchArgs) -> anyhow::Result<()> 
     db.delete_jobs_of_kind(NOOP_KIND).await?;
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct CommunityBenchArgs {
+    /// Posts in the search corpus (replies spread over 1,000 threads)
+    #[arg(long, default_value_t = 1_000_000)]
+    posts: usize,
+    /// Concurrent connections for the page load phase
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Seconds of load per page
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+/// Words with a Zipf-like frequency, so search terms range from common to rare.
+fn word_pool() -> Vec<String> {
+    let roots = [
+        "chain",
+        "brake",
+        "tyre",
+        "wheel",
+        "route",
+        "climb",
+        "gravel",
+        "saddle",
+        "pedal",
+        "gear",
+        "cassette",
+        "derailleur",
+        "sealant",
+        "tubeless",
+        "ride",
+        "coffee",
+        "rain",
+        "light",
+        "frame",
+        "fork",
+        "spoke",
+        "hub",
+        "rim",
+        "cable",
+        "lever",
+        "bar",
+        "stem",
+        "crank",
+    ];
+    let mut words = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        words.push((*root).to_owned());
+        for suffix in 0..(i * 3) {
+            words.push(format!("{root}{suffix}"));
+        }
+    }
+    words
+}
+
+fn sentence(rng: &mut rand::rngs::StdRng, words: &[String]) -> String {
+    use rand::Rng;
+    let n_words = rng.gen_range(8..40);
+    (0..n_words)
+        .map(|_| {
+            // Rank-biased pick: low indexes (the roots) are far more common.
+            let rank = (rng.r#gen::<f64>().powi(3) * words.len() as f64) as usize;
+            words[rank.min(words.len() - 1)].as_str()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<(f64, i64, i64, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, cookie) = (client.clone(), url.to_owned(), cookie.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                match client.get(&url).header("cookie", &cookie).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(started.elapsed().as_micros() as i64);
+                    }
+                    _ => failures += 1,
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (mut task_latencies, task_failures) = task.await?;
+        latencies.append(&mut task_latencies);
+        failures += task_failures;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    Ok((
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        failures,
+    ))
+}
+
+pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Result<()> {
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::community::{
+        CommunityStore, GroupMembership, GroupRole, NewSpace, NewThread, SearchQuery, SpaceKind,
+        ThreadKind, Visibility,
+    };
+    use agora_core::members::MemberStore;
+    use agora_core::secrets::{HashCost, random_token, token_digest};
+    use rand::SeedableRng;
+
+    let db = open_database(config).await?;
+    let now = SystemClock.now();
+    let slug = format!(
+        "bench-{}",
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    );
+    let workspace = db
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
+        .await?;
+    let email = Email::parse(&format!("reader@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let account = db
+        .create_account(
+            &email,
+            &DisplayName::parse("Bench Reader").map_err(|e| anyhow::anyhow!("{e}"))?,
+            &agora_core::secrets::hash_password("x", HashCost::Testing),
+            now,
+        )
+        .await?;
+    db.upsert_membership(account.id, workspace.id, Role::Member, now)
+        .await?;
+    let member = db
+        .member_of_account(workspace.id, account.id)
+        .await?
+        .context("member profile")?;
+    let group = db
+        .create_space(&NewSpace {
+            workspace_id: workspace.id,
+            kind: SpaceKind::Group,
+            slug: "riders".into(),
+            name: "Riders".into(),
+            description: "Benchmark group".into(),
+            network: "native".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
+            created_at: now,
+        })
+        .await?;
+    db.upsert_group_membership(&GroupMembership {
+        space_id: group.id,
+        member_id: member,
+        role: GroupRole::Member,
+        active: true,
+        rules_version: 1,
+        joined_at: now,
+    })
+    .await?;
+
+    println!(
+        "community benchmark on {} (workspace {slug})",
+        db.backend().as_str()
+    );
+    let words = word_pool();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let seeding = Instant::now();
+    let n_threads = 1_000.max(1);
+    let mut threads = Vec::new();
+    for n in 0..n_threads {
+        let title = format!(
+            "Thread {n}: {}",
+            sentence(&mut rng, &words)
+                .split(' ')
+                .take(6)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        threads.push(
+            db.create_thread(&NewThread {
+                space_id: group.id,
+                author_id: member,
+                kind: ThreadKind::Discussion,
+                title,
+                body: sentence(&mut rng, &words),
+                created_at: now,
+            })
+            .await?,
+        );
+    }
+    // The first thread gets exactly 500 replies; the rest of the corpus is spread over the others.
+    let big_thread = threads[0];
+    let bodies: Vec<String> = (0..500).map(|_| sentence(&mut rng, &words)).collect();
+    db.bulk_replies(big_thread, member, &bodies, now).await?;
+    let remaining = args.posts.saturating_sub(500 + n_threads);
+    let per_thread = remaining / (n_threads - 1).max(1);
+    for thread in threads.iter().skip(1) {
+        let bodies: Vec<String> = (0..per_thread)
+            .map(|_| sentence(&mut rng, &words))
+            .collect();
+        db.bulk_replies(*thread, member, &bodies, now).await?;
+    }
+    let n_posts = n_threads + 500 + per_thread * (n_threads - 1);
+    println!(
+        "seeded {n_posts} posts in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+
+    // Serve in-process and load the pages as a signed-in member.
+    let session = random_token(32);
+    db.create_session(
+        &token_digest(&session),
+        account.id,
+        now,
+        now.plus_seconds(86_400),
+    )
+    .await?;
+    let cookie = format!("agora_session={session}");
+    let state = agora_web::AppState::new(
+        db.clone(),
+        crate::serve::web_settings(config),
+        std::sync::Arc::new(SystemClock),
+        std::sync::Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
+    println!("| measure | value |");
+    println!("| --- | --- |");
+    for (label, path) in [
+        (
+            "thread page, 500 replies",
+            format!("/w/{slug}/threads/{big_thread}"),
+        ),
+        (
+            "group page, 1,000 threads (100 listed)",
+            format!("/w/{slug}/groups/riders"),
+        ),
+    ] {
+        let url = format!("http://{address}{path}");
+        let (rps, p50, p99, failures) =
+            load(&client, &url, &cookie, args.connections, args.seconds).await?;
+        println!(
+            "| {label}, {} connections | {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, {failures} failed |",
+            args.connections,
+            p50 as f64 / 1000.0,
+            p99 as f64 / 1000.0
+        );
+    }
+    server.abort();
+
+    // Search latency straight on the store, over the whole corpus.
+    let mut latencies = Vec::new();
+    let mut n_hits = 0;
+    for n in 0..200 {
+        let term = if n % 2 == 0 {
+            words[n % 28].clone()
+        } else {
+            words[(n * 37) % words.len()].clone()
+        };
+        let query = SearchQuery::parse(&term).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = Instant::now();
+        n_hits += db.search(workspace.id, &query, &[group.id]).await?.len();
+        latencies.push(started.elapsed().as_micros() as i64);
+    }
+    latencies.sort_unstable();
+    println!(
+        "| search over {n_posts} posts, 200 one-word queries (common and rare) | p50 {:.1} ms, p99 {:.1} ms ({n_hits} hits, at most 30 per query) |",
+        percentile(&latencies, 50.0) as f64 / 1000.0,
+        percentile(&latencies, 99.0) as f64 / 1000.0
+    );
+    Ok(())
+}

@@ -11,7 +11,8 @@ use rand::{Rng, SeedableRng};
 use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug, Workspace};
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_core::community::{
-    CommunityStore, NewReply, NewSpace, NewThread, Space, SpaceKind, ThreadKind, Visibility,
+    CommunityStore, GroupMembership, GroupRole, NewReply, NewSpace, NewThread, Space, SpaceKind,
+    ThreadKind, Visibility,
 };
 use agora_core::config::Config;
 use agora_core::email::OutgoingEmail;
@@ -65,6 +66,8 @@ const LAST_NAMES: &[&str] = &[
 ];
 
 struct GroupPlan {
+    visibility: Visibility,
+    rules: &'static str,
     slug: &'static str,
     name: &'static str,
     description: &'static str,
@@ -99,6 +102,8 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
     ],
     groups: &[
         GroupPlan {
+            visibility: Visibility::Public,
+            rules: COMMON_RULES,
             slug: "sunday-riders",
             name: "Sunday Riders",
             description: "Group rides, routes and the coffee stop afterwards.",
@@ -125,6 +130,8 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
             ],
         },
         GroupPlan {
+            visibility: Visibility::Public,
+            rules: COMMON_RULES,
             slug: "repair-qa",
             name: "Repair Q&A",
             description: "Ask about maintenance; members and staff answer.",
@@ -149,6 +156,27 @@ const NORTHWIND: WorkspacePlan = WorkspacePlan {
             ],
         },
         GroupPlan {
+            visibility: Visibility::Private,
+            rules: "1. What is said in the team stays in the team.\n2. Training plans are shared, not judged.",
+            slug: "race-team",
+            name: "Race Team",
+            description: "The club's racers: training plans, race calendar, logistics.",
+            peer_reply_share: 0.85,
+            staff_thread_share: 0.05,
+            titles: &[
+                "Interval plan for March",
+                "Who drives to the Ronde?",
+                "Tyre choice for cobbles",
+            ],
+            replies: &[
+                "I'm in, two seats left.",
+                "4x8 minutes worked for me.",
+                "28 mm tubeless, low pressure.",
+            ],
+        },
+        GroupPlan {
+            visibility: Visibility::Public,
+            rules: COMMON_RULES,
             slug: "announcements",
             name: "Product Announcements",
             description: "News from the Northwind team.",
@@ -188,6 +216,8 @@ const LUMEN: WorkspacePlan = WorkspacePlan {
         ("bluesky", "@lumen.coffee", "bluesky"),
     ],
     groups: &[GroupPlan {
+        visibility: Visibility::Public,
+        rules: COMMON_RULES,
         slug: "home-baristas",
         name: "Home Baristas",
         description: "Dialling in at home: grinders, ratios and latte art.",
@@ -322,8 +352,8 @@ impl Seeder<'_> {
                     name: group.name.into(),
                     description: group.description.into(),
                     network: "native".into(),
-                    visibility: Visibility::Public,
-                    rules: String::new(),
+                    visibility: group.visibility,
+                    rules: group.rules.into(),
                     created_at: start,
                 })
                 .await?;
@@ -570,9 +600,32 @@ impl Seeder<'_> {
         }
         interactions.retain(|interaction| interaction.at < self.now);
         db.record_interactions(&interactions).await?;
+        // Everyone who took part is a member of the group, since their first post.
+        let mut joined: std::collections::HashMap<MemberId, Timestamp> =
+            std::collections::HashMap::new();
+        for interaction in interactions
+            .iter()
+            .filter(|interaction| !interaction.actor_is_staff)
+        {
+            let entry = joined.entry(interaction.actor_id).or_insert(interaction.at);
+            *entry = (*entry).min(interaction.at);
+        }
+        for (member_id, joined_at) in joined {
+            db.upsert_group_membership(&GroupMembership {
+                space_id: group.id,
+                member_id,
+                role: GroupRole::Member,
+                active: true,
+                rules_version: group.rules_version,
+                joined_at,
+            })
+            .await?;
+        }
         Ok(())
     }
 }
+
+const COMMON_RULES: &str = "1. Be kind; assume good intent.\n2. Stay on topic; use the right group.\n3. No selling or self-promotion without asking the moderators.\n4. Help newcomers: every expert was one once.";
 
 /// Seeds the demo unless it is already there; answers whether it seeded.
 pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {

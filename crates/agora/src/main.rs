@@ -114,6 +114,8 @@ enum TokenCommand {
 enum BenchCommand {
     /// Job queue: enqueue, claim and complete no-op jobs; run-at to start latency
     Queue(bench::QueueBenchArgs),
+    /// Community pages under load (a 500-reply thread, a group page) and search over many posts
+    Community(bench::CommunityBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -170,6 +172,7 @@ fn main() -> ExitCode {
                 commands::token_create(&config, &email, &name).await
             }
             Command::Bench(BenchCommand::Queue(args)) => bench::queue(&config, args).await,
+            Command::Bench(BenchCommand::Community(args)) => bench::community(&config, args).await,
         }
     });
     match outcome {

@@ -619,17 +619,9 @@ pub struct SearchHit {
     pub created_at: Timestamp,
 }
 
-/// Sentinels the databases put around matches, replaced after escaping.
-pub const MATCH_START: char = '\u{2}';
-pub const MATCH_END: char = '\u{3}';
-
-/// Escapes a database snippet and turns the match sentinels into `<mark>`.
-pub fn snippet_to_html(raw: &str) -> String {
-    let mut html = String::with_capacity(raw.len() + 16);
-    for c in raw.chars() {
+fn escape_html(text: &str, html: &mut String) {
+    for c in text.chars() {
         match c {
-            MATCH_START => html.push_str("<mark>"),
-            MATCH_END => html.push_str("</mark>"),
             '&' => html.push_str("&amp;"),
             '<' => html.push_str("&lt;"),
             '>' => html.push_str("&gt;"),
@@ -637,6 +629,51 @@ pub fn snippet_to_html(raw: &str) -> String {
             '\'' => html.push_str("&#39;"),
             other => html.push(other),
         }
+    }
+}
+
+/// An excerpt of `body` around the first searched word, about 24 words long,
+/// HTML-escaped, with the searched words in `<mark>`. Both databases use it,
+/// so excerpts look the same on SQLite and PostgreSQL.
+pub fn excerpt_html(body: &str, words: &[String]) -> String {
+    let tokens: Vec<&str> = body.split_whitespace().collect();
+    let normalise = |token: &str| {
+        token
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let is_match = |token: &str| {
+        let token = normalise(token);
+        words.iter().any(|word| *word == token)
+    };
+    let first = tokens.iter().position(|token| is_match(token)).unwrap_or(0);
+    let start = first.saturating_sub(8);
+    let end = (start + 24).min(tokens.len());
+    let mut html = String::new();
+    if start > 0 {
+        html.push_str("… ");
+    }
+    for (i, token) in tokens[start..end].iter().enumerate() {
+        if i > 0 {
+            html.push(' ');
+        }
+        if is_match(token) {
+            // Mark the word itself, not the punctuation around it.
+            let core_start = token.find(char::is_alphanumeric).unwrap_or(0);
+            let core_end = token.rfind(char::is_alphanumeric).map_or(token.len(), |i| {
+                i + token[i..].chars().next().map_or(1, char::len_utf8)
+            });
+            escape_html(&token[..core_start], &mut html);
+            html.push_str("<mark>");
+            escape_html(&token[core_start..core_end], &mut html);
+            html.push_str("</mark>");
+            escape_html(&token[core_end..], &mut html);
+        } else {
+            escape_html(token, &mut html);
+        }
+    }
+    if end < tokens.len() {
+        html.push_str(" …");
     }
     html
 }
@@ -691,11 +728,15 @@ mod tests {
     }
 
     #[test]
-    fn snippets_escape_everything_but_marks() {
+    fn excerpts_escape_everything_but_marks() {
+        let words = vec!["sealant".to_owned()];
         assert_eq!(
-            snippet_to_html("a <b> \u{2}x\u{3}"),
-            "a &lt;b&gt; <mark>x</mark>"
+            excerpt_html("Refresh <b>the</b> Sealant, often.", &words),
+            "Refresh &lt;b&gt;the&lt;/b&gt; <mark>Sealant</mark>, often."
         );
+        let long: String = (0..60).map(|n| format!("w{n} ")).collect::<String>() + "sealant end";
+        let excerpt = excerpt_html(&long, &words);
+        assert!(excerpt.starts_with("… w52") && excerpt.contains("<mark>sealant</mark>"), "{excerpt}");
     }
 
     #[test]

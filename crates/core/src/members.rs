@@ -36,7 +36,28 @@ pub struct MemberSummary {
     pub last_active_at: Option<Timestamp>,
 }
 
+/// Where and whether to e-mail a member about activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailTarget {
+    pub email: String,
+    pub name: String,
+    /// Mention and reply e-mails are on unless the member unsubscribed.
+    pub enabled: bool,
+    /// The secret in the member's unsubscribe link.
+    pub unsubscribe_token: String,
+}
+
 pub trait MemberStore: Send + Sync {
+    /// The member's e-mail settings, when the member has an e-mail address.
+    fn email_target(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Option<EmailTarget>, StoreError>> + Send;
+    /// Turns activity e-mails off for the member holding this token; answers their name.
+    fn unsubscribe(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     fn create_member(
         &self,
         member: &NewMember,

@@ -6,7 +6,7 @@ use agora_core::accounts::WorkspaceId;
 use agora_core::community::{
     CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace, NewThread,
     Notification, ReplyView, SearchHit, SearchQuery, Space, SpaceId, SpaceKind, ThreadId,
-    ThreadKind, ThreadSummary, ThreadView, Visibility, render_markdown, snippet_to_html,
+    ThreadKind, ThreadSummary, ThreadView, Visibility, excerpt_html, render_markdown,
 };
 use agora_core::members::MemberId;
 use agora_core::{StoreError, Timestamp};
@@ -61,6 +61,9 @@ fn html_or_render(html: String, body: &str) -> String {
         html
     }
 }
+
+/// How many of the newest matches a search ranks by relevance.
+const RECENT_MATCHES: i64 = 5_000;
 
 const SPACE_COLUMNS: &str = "id, workspace_id, kind, slug, name, description, network, visibility, rules, rules_version, created_at";
 const MEMBERSHIP_COLUMNS: &str = "space_id, member_id, role, active, rules_version, joined_at";
@@ -579,18 +582,27 @@ impl CommunityStore for Db {
             .collect::<Vec<_>>()
             .join(",");
         let solved_clause = match query.solved {
-            Some(true) => "AND t.accepted_reply_id IS NOT NULL",
-            Some(false) => "AND t.accepted_reply_id IS NULL",
+            Some(true) => {
+                "AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NOT NULL)"
+            }
+            Some(false) => {
+                "AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NULL)"
+            }
             None => "",
         };
+        // Relevance is computed over the newest matches only (RECENT_MATCHES), so a
+        // word found in half a million posts costs the same as a rare one; the
+        // excerpt is cut in Rust from the 30 bodies kept.
         let (sql, terms) = match self.backend() {
             Backend::Sqlite => (
                 format!(
-                    "SELECT CAST(x.thread_id AS BIGINT) AS thread_id, CAST(x.reply_id AS BIGINT) AS reply_id, s.name AS space_name, \
-                     t.title, snippet(search_index, 1, char(2), char(3), '…', 16) AS snippet, t.accepted_reply_id, t.created_at \
-                     FROM search_index x JOIN threads t ON t.id = x.thread_id JOIN spaces s ON s.id = t.space_id \
-                     WHERE search_index MATCH $1 AND x.space_id IN ({space_list}) AND s.workspace_id = $2 {solved_clause} \
-                     ORDER BY x.rank LIMIT 30"
+                    "SELECT CAST(m.thread_id AS BIGINT) AS thread_id, CAST(m.reply_id AS BIGINT) AS reply_id, m.body, \
+                     s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
+                     FROM (SELECT thread_id, reply_id, body, bm25(search_index, 4.0, 1.0) AS score FROM search_index \
+                           WHERE search_index MATCH $1 AND space_id IN ({space_list}) {solved_clause} \
+                           ORDER BY rowid DESC LIMIT {RECENT_MATCHES}) m \
+                     JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
+                     WHERE s.workspace_id = $2 ORDER BY m.score LIMIT 30"
                 ),
                 query
                     .words
@@ -601,13 +613,12 @@ impl CommunityStore for Db {
             ),
             Backend::Postgres => (
                 format!(
-                    "SELECT x.thread_id, x.reply_id, s.name AS space_name, t.title, \
-                     ts_headline('simple', x.body, plainto_tsquery('simple', $1), \
-                       'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=30, MinWords=12') AS snippet, \
-                     t.accepted_reply_id, t.created_at \
-                     FROM search_index x JOIN threads t ON t.id = x.thread_id JOIN spaces s ON s.id = t.space_id \
-                     WHERE x.document @@ plainto_tsquery('simple', $1) AND x.space_id IN ({space_list}) AND s.workspace_id = $2 \
-                     {solved_clause} ORDER BY ts_rank(x.document, plainto_tsquery('simple', $1)) DESC, x.id DESC LIMIT 30"
+                    "SELECT m.thread_id, m.reply_id, m.body, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
+                     FROM (SELECT id, thread_id, reply_id, body, document FROM search_index \
+                           WHERE document @@ plainto_tsquery('simple', $1) AND space_id IN ({space_list}) {solved_clause} \
+                           ORDER BY id DESC LIMIT {RECENT_MATCHES}) m \
+                     JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
+                     WHERE s.workspace_id = $2 ORDER BY ts_rank(m.document, plainto_tsquery('simple', $1)) DESC, m.id DESC LIMIT 30"
                 ),
                 query.words.join(" "),
             ),
@@ -625,7 +636,7 @@ impl CommunityStore for Db {
                     reply_id: get(row, "reply_id")?,
                     space_name: get(row, "space_name")?,
                     title: get(row, "title")?,
-                    snippet_html: snippet_to_html(&get::<String>(row, "snippet")?),
+                    snippet_html: excerpt_html(&get::<String>(row, "body")?, &query.words),
                     solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
                     created_at: Timestamp(get(row, "created_at")?),
                 })
@@ -669,5 +680,109 @@ impl Db {
             .await
             .map_err(store_error)?;
         Ok(fallback)
+    }
+}
+
+impl Db {
+    /// Inserts many replies to one thread, with their search entries, in
+    /// batches: the community benchmark's seeding path. Answers how many.
+    pub async fn bulk_replies(
+        &self,
+        thread: ThreadId,
+        author: MemberId,
+        bodies: &[String],
+        start: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let space: i64 = {
+            let row = sqlx::query("SELECT space_id, title FROM threads WHERE id = $1")
+                .bind(thread)
+                .fetch_one(self.pool())
+                .await
+                .map_err(store_error)?;
+            get(&row, "space_id")?
+        };
+        let title: String = {
+            let row = sqlx::query("SELECT title FROM threads WHERE id = $1")
+                .bind(thread)
+                .fetch_one(self.pool())
+                .await
+                .map_err(store_error)?;
+            get(&row, "title")?
+        };
+        const BATCH: usize = 500;
+        for (n_batch, chunk) in bodies.chunks(BATCH).enumerate() {
+            let mut transaction = self.pool().begin().await.map_err(store_error)?;
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        i * 5 + 1,
+                        i * 5 + 2,
+                        i * 5 + 3,
+                        i * 5 + 4,
+                        i * 5 + 5
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO replies (thread_id, author_id, body, body_html, created_at) VALUES {} RETURNING id",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (i, body) in chunk.iter().enumerate() {
+                let at = start.plus_millis(((n_batch * BATCH + i) as i64) * 1000);
+                query = query
+                    .bind(thread)
+                    .bind(author)
+                    .bind(body.as_str())
+                    .bind(render_markdown(body))
+                    .bind(at.millis());
+            }
+            let ids: Vec<i64> = query
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(store_error)?
+                .iter()
+                .map(|row| get(row, "id"))
+                .collect::<Result<_, _>>()?;
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        i * 5 + 1,
+                        i * 5 + 2,
+                        i * 5 + 3,
+                        i * 5 + 4,
+                        i * 5 + 5
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO search_index (title, body, thread_id, reply_id, space_id) VALUES {}",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (body, id) in chunk.iter().zip(&ids) {
+                query = query
+                    .bind(&title)
+                    .bind(body.as_str())
+                    .bind(thread)
+                    .bind(*id)
+                    .bind(space);
+            }
+            query
+                .execute(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+            sqlx::query("UPDATE threads SET n_replies = n_replies + $1, last_activity_at = $2 WHERE id = $3")
+                .bind(chunk.len() as i64)
+                .bind(start.plus_millis(((n_batch * BATCH + chunk.len()) as i64) * 1000).millis())
+                .bind(thread)
+                .execute(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+            transaction.commit().await.map_err(store_error)?;
+        }
+        Ok(bodies.len())
     }
 }

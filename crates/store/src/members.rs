@@ -1,13 +1,48 @@
 //! Member profiles in SQL.
 
 use agora_core::accounts::{AccountId, WorkspaceId};
-use agora_core::members::{MemberId, MemberStore, MemberSummary, NewMember};
+use agora_core::members::{EmailTarget, MemberId, MemberStore, MemberSummary, NewMember};
 use agora_core::pagination::{Cursor, Page};
 use agora_core::{StoreError, Timestamp};
 
 use crate::{Db, flag, get, store_error};
 
 impl MemberStore for Db {
+    async fn email_target(&self, member: MemberId) -> Result<Option<EmailTarget>, StoreError> {
+        let token = agora_core::secrets::random_token(24);
+        sqlx::query(
+            "UPDATE members SET unsubscribe_token = $1 WHERE id = $2 AND unsubscribe_token IS NULL",
+        )
+        .bind(&token)
+        .bind(member)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        let row = sqlx::query("SELECT email, name, email_notifications, unsubscribe_token FROM members WHERE id = $1 AND email IS NOT NULL")
+            .bind(member)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(|row| {
+            Ok(EmailTarget {
+                email: get(&row, "email")?,
+                name: get(&row, "name")?,
+                enabled: get::<i64>(&row, "email_notifications")? != 0,
+                unsubscribe_token: get(&row, "unsubscribe_token")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn unsubscribe(&self, token: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("UPDATE members SET email_notifications = 0 WHERE unsubscribe_token = $1 RETURNING name")
+            .bind(token)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(|row| get(&row, "name")).transpose()
+    }
+
     async fn create_member(&self, member: &NewMember) -> Result<MemberId, StoreError> {
         let row = sqlx::query(
             "INSERT INTO members (workspace_id, account_id, name, email, joined_at, is_staff) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

@@ -9,6 +9,8 @@ use agora_core::community::{
     NewThread, NotificationKind, REACTIONS, Space, SpaceKind, ThreadId, ThreadKind, ThreadView,
     Visibility, can_post, can_read, can_see, mentioned_handles, parse_body, parse_title,
 };
+use agora_core::email::OutgoingEmail;
+use agora_core::jobs::JobStore;
 use agora_core::members::{MemberId, MemberStore};
 use agora_core::{StoreError, Timestamp};
 
@@ -17,9 +19,11 @@ use crate::auth::Ctx;
 use crate::problem::Problem;
 
 /// The caller as a member of the workspace.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Viewer {
     pub workspace_id: i64,
+    pub workspace_slug: String,
+    pub name: String,
     pub member_id: MemberId,
     pub is_staff: bool,
 }
@@ -75,6 +79,8 @@ pub async fn viewer(state: &AppState, ctx: &Ctx) -> Result<Viewer, Problem> {
         .ok_or_else(|| Problem::forbidden("you have no member profile here"))?;
     Ok(Viewer {
         workspace_id: workspace.id,
+        workspace_slug: workspace.slug.clone(),
+        name: account.name.clone(),
         member_id,
         is_staff: role.is_staff(),
     })
@@ -167,6 +173,49 @@ pub async fn join(
     Ok(membership)
 }
 
+/// E-mails a member about a mention or a reply, unless they unsubscribed.
+/// Delivery goes through the job queue; the message key makes it at most one
+/// e-mail per event and member.
+async fn email_about(
+    state: &AppState,
+    member: MemberId,
+    subject: String,
+    text: String,
+    key: String,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(target) = state.db.email_target(member).await? else {
+        return Ok(());
+    };
+    if !target.enabled {
+        return Ok(());
+    }
+    let unsubscribe_url = format!(
+        "{}/unsubscribe?token={}",
+        state.settings.public_url, target.unsubscribe_token
+    );
+    let email = OutgoingEmail {
+        to: target.email,
+        subject,
+        text: format!(
+            "Hello {},\n\n{text}\n\nStop these e-mails: {unsubscribe_url}\n",
+            target.name
+        ),
+        html: None,
+        message_key: key,
+        unsubscribe_url: Some(unsubscribe_url),
+    };
+    state.db.enqueue(&email.into_job(now), now).await?;
+    Ok(())
+}
+
+fn thread_url(state: &AppState, viewer: &Viewer, thread: ThreadId) -> String {
+    format!(
+        "{}/w/{}/threads/{thread}",
+        state.settings.public_url, viewer.workspace_slug
+    )
+}
+
 fn interaction(
     viewer: &Viewer,
     space_id: i64,
@@ -192,6 +241,7 @@ async fn mentions(
     viewer: &Viewer,
     space: &Space,
     thread: ThreadId,
+    title: &str,
     body: &str,
     at: Timestamp,
 ) -> Result<Vec<NewInteraction>, StoreError> {
@@ -223,6 +273,19 @@ async fn mentions(
                 created_at: at,
             })
             .await?;
+        email_about(
+            state,
+            member,
+            format!("{} mentioned you in \"{title}\"", viewer.name),
+            format!(
+                "{} mentioned you in \"{title}\":\n\n{body}\n\nOpen the thread: {}",
+                viewer.name,
+                thread_url(state, viewer, thread)
+            ),
+            format!("mention.{thread}.{member}.{}", at.millis()),
+            at,
+        )
+        .await?;
         interactions.push(interaction(
             viewer,
             space.id,
@@ -278,7 +341,7 @@ pub async fn post_thread(
         InteractionKind::Post,
         now,
     )];
-    interactions.extend(mentions(state, viewer, space, thread, &body, now).await?);
+    interactions.extend(mentions(state, viewer, space, thread, &draft.title, &body, now).await?);
     state.db.record_interactions(&interactions).await?;
     Ok(thread)
 }
@@ -361,8 +424,22 @@ pub async fn post_reply(
                 created_at: now,
             })
             .await?;
+        email_about(
+            state,
+            target,
+            format!("{} replied to you in \"{}\"", viewer.name, view.title),
+            format!(
+                "{} replied in \"{}\":\n\n{body}\n\nOpen the thread: {}",
+                viewer.name,
+                view.title,
+                thread_url(state, viewer, thread)
+            ),
+            format!("reply.{reply}.{target}"),
+            now,
+        )
+        .await?;
     }
-    interactions.extend(mentions(state, viewer, &space, thread, &body, now).await?);
+    interactions.extend(mentions(state, viewer, &space, thread, &view.title, &body, now).await?);
     state.db.record_interactions(&interactions).await?;
     Ok(reply)
 }

@@ -109,6 +109,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/forgot", Public, "accounts", "E-mail a password reset link"), post(pages::account::forgot)),
         (spec(M::GET, "/reset", Public, "accounts", "New-password form"), get(pages::account::reset_form)),
         (spec(M::POST, "/reset", Public, "accounts", "Set a new password with a reset token"), post(pages::account::reset)),
+        (spec(M::GET, "/unsubscribe", Public, "community", "Confirm stopping activity e-mails"), get(pages::account::unsubscribe_form)),
+        (spec(M::POST, "/unsubscribe", Public, "community", "Stop activity e-mails (one-click)"), post(pages::account::unsubscribe)),
         (spec(M::GET, "/invite/{token}", Public, "accounts", "An invitation"), get(pages::account::invite_show)),
         (spec(M::POST, "/invite/{token}", Account, "accounts", "Accept an invitation"), post(pages::account::invite_accept)),
         (spec(M::POST, "/w/{workspace}/join", Account, "accounts", "Join an open workspace"), post(pages::account::join_workspace)),

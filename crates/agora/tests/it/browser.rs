@@ -585,3 +585,116 @@ async fn an_invitation_by_e_mail_brings_a_new_moderator_in() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_is_asked_answered_mentioned_accepted_and_found() {
+    let Some(sink) = smtp_sink() else { return };
+    let data = TempDir::new("browser-community");
+    for (email, name, role) in [
+        ("cora@acme.test", "Cora Manager", "community_manager"),
+        ("asa@acme.test", "Asa Asker", "member"),
+        ("hal@acme.test", "Hal Helper", "member"),
+        ("tia@acme.test", "Tia Third", "member"),
+    ] {
+        add_user(
+            data.path(),
+            None,
+            email,
+            name,
+            "acme",
+            role,
+            "a long password",
+        );
+    }
+    let token = |email: &str| {
+        let output = crate::harness::agora(data.path())
+            .args(["token", "create", "--email", email])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let (cora, hal) = (token("cora@acme.test"), token("hal@acme.test"));
+    let server = Server::start(data.path(), &["serve"], &[("AGORA_SMTP_URL", &sink.url())]);
+    let api = reqwest::Client::new();
+    let group: serde_json::Value = api
+        .post(server.url("/api/v1/w/acme/groups"))
+        .bearer_auth(&cora)
+        .json(&serde_json::json!({"slug": "repair", "name": "Repair Q&A", "rules": "Be **kind**; no selling."}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group_id = group["id"].as_i64().unwrap();
+
+    with_browser("a_question_is_asked_answered_mentioned_accepted_and_found", async |browser| {
+        // The asker joins, accepting the rules, and asks.
+        sign_in(browser, &server, "asa@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/groups/repair/join")).await.or_text("open join")?;
+        check(text_of(browser, ".rules").await?.contains("no selling"), "the rules are shown")?;
+        browser.click_css("main form button[type=submit]").await.or_text("join without accepting")?;
+        check(text_of(browser, "#accept-error").await?.contains("accept the group's rules"), "must accept the rules")?;
+        browser.click_css("#accept_rules").await.or_text("accept")?;
+        browser.click_css("main form button[type=submit]").await.or_text("join")?;
+        check(text_of(browser, ".flash").await?.contains("Welcome to Repair Q&A"), "joined")?;
+        browser.fill("title", "Chain skips on the third cog").await.or_text("title")?;
+        browser.fill("body", "It skips under load. Any idea?").await.or_text("body")?;
+        browser.click_css("input[name=kind][value=question]").await.or_text("question")?;
+        browser.click_css("form[action$='/threads'] button[type=submit]").await.or_text("post")?;
+        check(text_of(browser, "h1").await?.contains("Chain skips on the third cog"), "the thread page")?;
+        let thread_path = browser.path().await.or_text("url")?;
+        let thread_id: i64 = thread_path.rsplit('/').next().and_then(|id| id.parse().ok()).ok_or("thread id")?;
+        sign_out(browser).await?;
+
+        // The third member waits on the community page.
+        sign_in(browser, &server, "tia@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/community")).await.or_text("community")?;
+        let badge = browser.client.find(Locator::Css("#notification-badge")).await.or_text("badge")?;
+        check(badge.text().await.or_text("badge text")?.trim().is_empty(), "no unread notification yet")?;
+
+        // The helper answers through the API and mentions the third member.
+        let joined = api.post(server.url(&format!("/api/v1/w/acme/groups/{group_id}/join"))).bearer_auth(&hal).json(&serde_json::json!({"accept_rules": true})).send().await.or_text("join")?;
+        check(joined.status().is_success(), "the helper joined")?;
+        let answer: serde_json::Value = api
+            .post(server.url(&format!("/api/v1/w/acme/threads/{thread_id}/replies")))
+            .bearer_auth(&hal)
+            .json(&serde_json::json!({"body": "Measure the chain; @tia-third fixed the same thing last month."}))
+            .send()
+            .await
+            .or_text("answer")?
+            .json()
+            .await
+            .or_text("answer body")?;
+        check(answer["id"].is_i64(), format!("answered: {answer}"))?;
+
+        // Without reloading, the badge shows the mention (htmx polls every 10 s).
+        let counted = browser
+            .client
+            .wait()
+            .at_most(Duration::from_secs(25))
+            .for_element(Locator::Css("#notification-badge .count"))
+            .await
+            .or_text("the unread count appears without a reload")?;
+        check(counted.text().await.or_text("count")? == "1", "one unread notification")?;
+        browser.screenshot("community-badge").await;
+
+        let mail = tokio::task::spawn_blocking(move || sink.wait_for_message_to("tia@acme.test")).await.or_text("mention e-mail")?;
+        check(mail.contains("Hal Helper mentioned you"), "the mention e-mail")?;
+        check(mail.contains("List-Unsubscribe: <") && mail.contains("/unsubscribe?token="), "with an unsubscribe link")?;
+        sign_out(browser).await?;
+
+        // The asker accepts the answer; search finds the solved thread.
+        sign_in(browser, &server, "asa@acme.test", "a long password").await?;
+        browser.client.goto(&server.url(&thread_path)).await.or_text("thread")?;
+        browser.click_css("form[action$='/accept'] button").await.or_text("accept")?;
+        check(text_of(browser, ".flash").await?.contains("Answer accepted."), "accepted")?;
+        check(text_of(browser, ".accepted-label").await?.contains("accepted answer"), "marked")?;
+        browser.screenshot("community-thread").await;
+        browser.client.goto(&server.url("/w/acme/search?q=chain+cog&solved=yes")).await.or_text("search")?;
+        check(text_of(browser, ".search-hits").await?.contains("Chain skips on the third cog"), "search finds the solved thread")?;
+        browser.screenshot("community-search").await;
+        Ok(())
+    })
+    .await;
+}

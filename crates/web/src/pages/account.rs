@@ -711,3 +711,44 @@ pub async fn token_revoke(
 
 /// How long invitation links stay valid, for the settings page text.
 pub const INVITATION_DAYS: i64 = INVITATION_TTL_MILLIS / 86_400_000;
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    shell: Shell,
+    token: String,
+    done: Option<String>,
+}
+
+pub async fn unsubscribe_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<NextQuery>,
+) -> PageResult {
+    let shell = Shell::build(&state, &ctx, "Unsubscribe").await;
+    Ok(render(&UnsubscribePage {
+        shell,
+        token: query.token.unwrap_or_default(),
+        done: None,
+    }))
+}
+
+/// Turns activity e-mails off. The token in the link authenticates, so this
+/// also accepts RFC 8058 one-click POSTs from mail clients (no CSRF token).
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<NextQuery>,
+) -> PageResult {
+    use agora_core::members::MemberStore;
+    let token = query.token.unwrap_or_default();
+    let Some(name) = state.db.unsubscribe(&token).await? else {
+        return Err(PageError::not_found("This unsubscribe link is not valid."));
+    };
+    let shell = Shell::build(&state, &ctx, "Unsubscribed").await;
+    Ok(render(&UnsubscribePage {
+        shell,
+        token,
+        done: Some(name),
+    }))
+}

@@ -338,6 +338,8 @@ pub struct ThreadPath {
 #[template(path = "thread.html")]
 struct ThreadPage {
     shell: Shell,
+    /// The workspace slug, for the many links of a long thread.
+    ws: String,
     space: Space,
     thread: ThreadView,
     can_accept: bool,
@@ -384,6 +386,7 @@ async fn thread_page(
     };
     let page = ThreadPage {
         shell: Shell::build(state, ctx, thread.title.clone()).await,
+        ws: viewer.workspace_slug.clone(),
         can_accept: thread.kind == ThreadKind::Question
             && (viewer.is_staff || thread.author_id == viewer.member_id),
         postable: can_post(&space, membership.as_ref(), viewer.is_staff),

@@ -487,14 +487,36 @@ async fn xss_payloads_are_rendered_harmless() {
             .unwrap();
         let main = html.split("<main").nth(1).unwrap_or_default();
         // Escaped text never contains `<`, so every `<` here starts a real tag: inspect each one.
-        for tag in main.split('<').skip(1).map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase()) {
+        for tag in main
+            .split('<')
+            .skip(1)
+            .map(|rest| rest.split('>').next().unwrap_or_default().to_lowercase())
+        {
             let name = tag.split_whitespace().next().unwrap_or_default();
-            assert!(!["script", "iframe", "style", "svg", "math", "body"].contains(&name), "<{tag}> survived on {path}");
+            assert!(
+                !["script", "iframe", "style", "svg", "math", "body"].contains(&name),
+                "<{tag}> survived on {path}"
+            );
             assert!(!tag.contains("javascript:"), "<{tag}> survived on {path}");
-            let has_handler = tag.split_whitespace().skip(1).any(|attribute| attribute.starts_with("on") && attribute.contains('='));
-            assert!(!has_handler, "an event handler survived in <{tag}> on {path}");
+            let has_handler = tag
+                .split_whitespace()
+                .skip(1)
+                .any(|attribute| attribute.starts_with("on") && attribute.contains('='));
+            assert!(
+                !has_handler,
+                "an event handler survived in <{tag}> on {path}"
+            );
         }
-        assert!(html.contains("&#60;script&#62;alert(") || !path.contains("threads"), "the title is shown escaped on {path}: {}", html.split("<h1>").nth(1).unwrap_or_default().split("</h1>").next().unwrap_or_default());
+        assert!(
+            html.contains("&#60;script&#62;alert(") || !path.contains("threads"),
+            "the title is shown escaped on {path}: {}",
+            html.split("<h1>")
+                .nth(1)
+                .unwrap_or_default()
+                .split("</h1>")
+                .next()
+                .unwrap_or_default()
+        );
     }
 }
 
