@@ -395,7 +395,7 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
     let words = word_pool();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let seeding = Instant::now();
-    let n_threads = 1_000.max(1);
+    let n_threads = 1_000;
     let mut threads = Vec::new();
     for n in 0..n_threads {
         let title = format!(

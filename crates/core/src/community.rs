@@ -644,7 +644,7 @@ pub fn excerpt_html(body: &str, words: &[String]) -> String {
     };
     let is_match = |token: &str| {
         let token = normalise(token);
-        words.iter().any(|word| *word == token)
+        words.contains(&token)
     };
     let first = tokens.iter().position(|token| is_match(token)).unwrap_or(0);
     let start = first.saturating_sub(8);
@@ -716,7 +716,7 @@ mod tests {
         assert!(parse_title(&"x".repeat(201)).is_err());
         assert!(
             parse_body(&"x".repeat(MAX_BODY_CHARS + 1))
-                .unwrap_err()
+                .expect_err("too long")
                 .to_string()
                 .contains("at most")
         );
@@ -736,7 +736,10 @@ mod tests {
         );
         let long: String = (0..60).map(|n| format!("w{n} ")).collect::<String>() + "sealant end";
         let excerpt = excerpt_html(&long, &words);
-        assert!(excerpt.starts_with("… w52") && excerpt.contains("<mark>sealant</mark>"), "{excerpt}");
+        assert!(
+            excerpt.starts_with("… w52") && excerpt.contains("<mark>sealant</mark>"),
+            "{excerpt}"
+        );
     }
 
     #[test]

@@ -181,6 +181,15 @@ impl Db {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics (after bulk loads, as autovacuum would).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

