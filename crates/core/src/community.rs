@@ -106,6 +106,10 @@ pub struct ThreadSummary {
     pub space_id: SpaceId,
     pub kind: ThreadKind,
     pub solved: bool,
+    /// Pinned threads list first.
+    pub pinned: bool,
+    /// Locked threads take no more replies (staff excepted).
+    pub locked: bool,
     pub title: String,
     pub author_name: String,
     pub created_at: Timestamp,
@@ -134,6 +138,8 @@ pub struct ThreadView {
     pub space_id: SpaceId,
     pub kind: ThreadKind,
     pub accepted_reply_id: Option<i64>,
+    pub pinned: bool,
+    pub locked: bool,
     pub title: String,
     pub author_id: MemberId,
     pub author_name: String,
@@ -224,6 +230,20 @@ pub trait CommunityStore: Send + Sync {
         thread: ThreadId,
         reply: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Pins or unpins, locks or unlocks a thread (`None` leaves a flag as it is).
+    fn set_thread_flags(
+        &self,
+        thread: ThreadId,
+        pinned: Option<bool>,
+        locked: Option<bool>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Threads started since `since` with when and by whom (staff or not) they
+    /// were first answered by someone other than the author; for the support view.
+    fn first_responses(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<FirstResponse>, StoreError>> + Send;
     /// Adds the reaction, or removes it when the member already gave it;
     /// answers whether it is now present.
     fn toggle_reaction(
@@ -398,6 +418,69 @@ impl ThreadKind {
     }
 }
 
+/// A thread and its first answer by someone else, for the support view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstResponse {
+    pub thread_id: ThreadId,
+    pub title: String,
+    pub space_name: String,
+    pub asked_at: Timestamp,
+    /// When someone other than the author first replied.
+    pub first_reply_at: Option<Timestamp>,
+    /// Whether that first reply came from staff.
+    pub first_reply_by_staff: Option<bool>,
+}
+
+/// The support view's figures over a set of threads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupportSummary {
+    pub n_threads: usize,
+    pub n_answered: usize,
+    /// Threads first answered by a member (not staff), over answered threads.
+    pub peer_first_response_share: Option<f64>,
+    pub median_minutes_members: Option<i64>,
+    pub median_minutes_staff: Option<i64>,
+}
+
+fn median(mut values: Vec<i64>) -> Option<i64> {
+    values.sort_unstable();
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[n / 2]),
+        n => Some((values[n / 2 - 1] + values[n / 2]) / 2),
+    }
+}
+
+/// Summarises first responses: who answers first, and how fast, members and staff apart.
+pub fn summarise_support(responses: &[FirstResponse]) -> SupportSummary {
+    let minutes = |by_staff: bool| {
+        responses
+            .iter()
+            .filter(|r| r.first_reply_by_staff == Some(by_staff))
+            .filter_map(|r| {
+                r.first_reply_at
+                    .map(|at| (at.millis() - r.asked_at.millis()) / 60_000)
+            })
+            .collect::<Vec<_>>()
+    };
+    let n_answered = responses
+        .iter()
+        .filter(|r| r.first_reply_at.is_some())
+        .count();
+    let n_by_members = responses
+        .iter()
+        .filter(|r| r.first_reply_by_staff == Some(false))
+        .count();
+    SupportSummary {
+        n_threads: responses.len(),
+        n_answered,
+        peer_first_response_share: (n_answered > 0)
+            .then(|| n_by_members as f64 / n_answered as f64),
+        median_minutes_members: median(minutes(false)),
+        median_minutes_staff: median(minutes(true)),
+    }
+}
+
 /// The reactions a reply can get.
 pub const REACTIONS: [&str; 5] = ["👍", "❤️", "🎉", "😂", "🤔"];
 
@@ -415,6 +498,8 @@ pub enum CommunityError {
     Hidden,
     #[error("only the asker or staff can accept an answer")]
     NotTheAsker,
+    #[error("this thread is locked; replies are closed")]
+    Locked,
 }
 
 impl CommunityError {
@@ -428,7 +513,9 @@ impl CommunityError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CommunityError::InvalidField { .. } => ErrorKind::InvalidInput,
-            CommunityError::NotAMember | CommunityError::NotTheAsker => ErrorKind::Forbidden,
+            CommunityError::NotAMember | CommunityError::NotTheAsker | CommunityError::Locked => {
+                ErrorKind::Forbidden
+            }
             CommunityError::Hidden => ErrorKind::NotFound,
         }
     }
@@ -740,6 +827,28 @@ mod tests {
             excerpt.starts_with("… w52") && excerpt.contains("<mark>sealant</mark>"),
             "{excerpt}"
         );
+    }
+
+    #[test]
+    fn support_summary_separates_members_and_staff() {
+        let response = |asked: i64, answered: Option<i64>, staff: Option<bool>| FirstResponse {
+            thread_id: 1,
+            title: String::new(),
+            space_name: String::new(),
+            asked_at: Timestamp(asked * 60_000),
+            first_reply_at: answered.map(|minutes| Timestamp(minutes * 60_000)),
+            first_reply_by_staff: staff,
+        };
+        let summary = summarise_support(&[
+            response(0, Some(10), Some(false)),
+            response(0, Some(30), Some(false)),
+            response(0, Some(5), Some(true)),
+            response(0, None, None),
+        ]);
+        assert_eq!((summary.n_threads, summary.n_answered), (4, 3));
+        assert_eq!(summary.median_minutes_members, Some(20));
+        assert_eq!(summary.median_minutes_staff, Some(5));
+        assert!((summary.peer_first_response_share.unwrap_or_default() - 2.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]

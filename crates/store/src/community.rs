@@ -4,9 +4,9 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::community::{
-    CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace, NewThread,
-    Notification, ReplyView, SearchHit, SearchQuery, Space, SpaceId, SpaceKind, ThreadId,
-    ThreadKind, ThreadSummary, ThreadView, Visibility, excerpt_html, render_markdown,
+    CommunityStore, FirstResponse, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace,
+    NewThread, Notification, ReplyView, SearchHit, SearchQuery, Space, SpaceId, SpaceKind,
+    ThreadId, ThreadKind, ThreadSummary, ThreadView, Visibility, excerpt_html, render_markdown,
 };
 use agora_core::members::MemberId;
 use agora_core::{StoreError, Timestamp};
@@ -291,9 +291,9 @@ impl CommunityStore for Db {
         limit: i64,
     ) -> Result<Vec<ThreadSummary>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.title, m.name AS author_name, t.created_at, t.n_replies, \
-             t.last_activity_at FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
-             ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $2",
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, m.name AS author_name, t.created_at, \
+             t.n_replies, t.last_activity_at FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
+             ORDER BY t.pinned DESC, t.last_activity_at DESC, t.id DESC LIMIT $2",
         )
         .bind(space)
         .bind(limit)
@@ -307,6 +307,8 @@ impl CommunityStore for Db {
                     space_id: get(row, "space_id")?,
                     kind: thread_kind(row)?,
                     solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
+                    pinned: get::<i64>(row, "pinned")? != 0,
+                    locked: get::<i64>(row, "locked")? != 0,
                     title: get(row, "title")?,
                     author_name: get(row, "author_name")?,
                     created_at: Timestamp(get(row, "created_at")?),
@@ -323,7 +325,7 @@ impl CommunityStore for Db {
         thread: ThreadId,
     ) -> Result<ThreadView, StoreError> {
         let row = sqlx::query(
-            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.title, t.body, t.body_html, t.created_at, t.author_id, \
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, t.body, t.body_html, t.created_at, t.author_id, \
              m.name AS author_name, m.is_staff FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \
              WHERE t.id = $1 AND s.workspace_id = $2",
         )
@@ -379,6 +381,8 @@ impl CommunityStore for Db {
             space_id: get(&row, "space_id")?,
             kind: thread_kind(&row)?,
             accepted_reply_id: get(&row, "accepted_reply_id")?,
+            pinned: get::<i64>(&row, "pinned")? != 0,
+            locked: get::<i64>(&row, "locked")? != 0,
             title: get(&row, "title")?,
             author_id: get(&row, "author_id")?,
             author_name: get(&row, "author_name")?,
@@ -406,6 +410,55 @@ impl CommunityStore for Db {
         .map_err(store_error)?;
         row.map(|row| Ok((get(&row, "thread_id")?, get(&row, "author_id")?)))
             .transpose()
+    }
+
+    async fn set_thread_flags(
+        &self,
+        thread: ThreadId,
+        pinned: Option<bool>,
+        locked: Option<bool>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE threads SET pinned = COALESCE($1, pinned), locked = COALESCE($2, locked) WHERE id = $3")
+            .bind(pinned.map(flag))
+            .bind(locked.map(flag))
+            .bind(thread)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn first_responses(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> Result<Vec<FirstResponse>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.title, s.name AS space_name, t.created_at, \
+             (SELECT MIN(r.created_at) FROM replies r WHERE r.thread_id = t.id AND r.author_id <> t.author_id) AS first_at, \
+             (SELECT m.is_staff FROM replies r JOIN members m ON m.id = r.author_id \
+              WHERE r.thread_id = t.id AND r.author_id <> t.author_id ORDER BY r.created_at, r.id LIMIT 1) AS first_by_staff \
+             FROM threads t JOIN spaces s ON s.id = t.space_id \
+             WHERE s.workspace_id = $1 AND s.kind = 'group' AND t.created_at >= $2 ORDER BY t.created_at",
+        )
+        .bind(workspace)
+        .bind(since.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(FirstResponse {
+                    thread_id: get(row, "id")?,
+                    title: get(row, "title")?,
+                    space_name: get(row, "space_name")?,
+                    asked_at: Timestamp(get(row, "created_at")?),
+                    first_reply_at: get::<Option<i64>>(row, "first_at")?.map(Timestamp),
+                    first_reply_by_staff: get::<Option<i64>>(row, "first_by_staff")?
+                        .map(|staff| staff != 0),
+                })
+            })
+            .collect()
     }
 
     async fn accept_answer(&self, thread: ThreadId, reply: i64) -> Result<bool, StoreError> {

@@ -384,6 +384,9 @@ pub async fn post_reply(
     if !can_post(&space, membership.as_ref(), viewer.is_staff) {
         return Err(CommunityError::NotAMember.into());
     }
+    if view.locked && !viewer.is_staff {
+        return Err(CommunityError::Locked.into());
+    }
     let body = parse_body(body)?;
     let quoted = quote.and_then(|id| view.replies.iter().find(|reply| reply.id == id));
     if quote.is_some() && quoted.is_none() {

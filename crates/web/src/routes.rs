@@ -131,6 +131,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/w/{workspace}/groups/{group}/requests/{member}/approve", Moderation, "community", "Approve a join request"), post(pages::community::approve_request)),
         (spec(M::POST, "/w/{workspace}/groups/{group}/threads", Member, "community", "Start a thread"), post(pages::community::create_thread)),
         (spec(M::POST, "/w/{workspace}/threads/{thread}/replies", Member, "community", "Reply to a thread"), post(pages::community::reply)),
+        (spec(M::POST, "/w/{workspace}/threads/{thread}/moderate", Moderation, "moderation", "Pin, unpin, lock or unlock a thread"), post(pages::community::moderate_thread)),
+        (spec(M::GET, "/w/{workspace}/support", Moderation, "community", "Unanswered threads and first responses"), get(pages::community::support)),
         (spec(M::POST, "/w/{workspace}/threads/{thread}/accept", Member, "community", "Accept an answer"), post(pages::community::accept)),
         (spec(M::POST, "/w/{workspace}/replies/{reply}/reactions", Member, "community", "React to a reply"), post(pages::community::react)),
         (spec(M::GET, "/w/{workspace}/search", Member, "community", "Search threads and replies"), get(pages::community::search)),

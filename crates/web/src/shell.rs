@@ -44,6 +44,7 @@ const NAV: &[(&str, &str, Access, bool)] = &[
     ("Community", "community", Access::Member, true),
     ("Events", "events", Access::Member, false),
     ("Moderation", "moderation", Access::Moderation, false),
+    ("Support", "support", Access::Moderation, false),
     ("Members", "members", Access::Staff, true),
     ("Analytics", "analytics", Access::Analytics, false),
     ("Settings", "settings", Access::Admin, true),

@@ -11,6 +11,8 @@ CREATE UNIQUE INDEX members_unsubscribe_token ON members(unsubscribe_token);
 ALTER TABLE threads ADD COLUMN kind TEXT NOT NULL DEFAULT 'discussion';
 ALTER TABLE threads ADD COLUMN accepted_reply_id BIGINT;
 ALTER TABLE threads ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
+ALTER TABLE threads ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE threads ADD COLUMN locked BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE replies ADD COLUMN quote_reply_id BIGINT;
 ALTER TABLE replies ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
 

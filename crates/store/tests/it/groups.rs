@@ -319,3 +319,97 @@ async fn search_finds_ranks_and_respects_privacy(db: Db) {
         "a group filter cannot widen access"
     );
 }
+
+contract!(
+    pins_locks_and_first_responses,
+    pins_locks_and_first_responses
+);
+async fn pins_locks_and_first_responses(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let asker = member(&db, workspace, "Asker").await;
+    let peer = member(&db, workspace, "Peer").await;
+    let staff = db
+        .create_member(&NewMember {
+            workspace_id: workspace,
+            account_id: None,
+            name: "Staff".into(),
+            email: None,
+            joined_at: T0,
+            is_staff: true,
+        })
+        .await
+        .unwrap();
+    let space = group(&db, workspace, "help", Visibility::Public).await;
+    let new_thread = |title: &str, at: Timestamp| NewThread {
+        space_id: space.id,
+        author_id: asker,
+        kind: ThreadKind::Question,
+        title: title.into(),
+        body: "?".into(),
+        created_at: at,
+    };
+    let old = db.create_thread(&new_thread("old", T0)).await.unwrap();
+    let peer_answered = db
+        .create_thread(&new_thread("peer", T0.plus_seconds(10)))
+        .await
+        .unwrap();
+    let staff_answered = db
+        .create_thread(&new_thread("staff", T0.plus_seconds(20)))
+        .await
+        .unwrap();
+    let reply = |thread, author, after: i64| NewReply {
+        thread_id: thread,
+        author_id: author,
+        reply_to_member_id: Some(asker),
+        quote_reply_id: None,
+        body: "answer".into(),
+        created_at: T0.plus_seconds(after),
+    };
+    db.create_reply(&NewReply {
+        author_id: asker,
+        ..reply(peer_answered, asker, 15)
+    })
+    .await
+    .unwrap();
+    db.create_reply(&reply(peer_answered, peer, 70))
+        .await
+        .unwrap();
+    db.create_reply(&reply(peer_answered, staff, 80))
+        .await
+        .unwrap();
+    db.create_reply(&reply(staff_answered, staff, 620))
+        .await
+        .unwrap();
+
+    let responses = db.first_responses(workspace, T0).await.unwrap();
+    let by_title = |title: &str| responses.iter().find(|r| r.title == title).unwrap().clone();
+    assert_eq!(
+        (
+            by_title("old").first_reply_at,
+            by_title("old").first_reply_by_staff
+        ),
+        (None, None)
+    );
+    assert_eq!(
+        by_title("peer").first_reply_at,
+        Some(T0.plus_seconds(70)),
+        "the asker's own reply does not count"
+    );
+    assert_eq!(by_title("peer").first_reply_by_staff, Some(false));
+    assert_eq!(by_title("staff").first_reply_by_staff, Some(true));
+
+    db.set_thread_flags(old, Some(true), None).await.unwrap();
+    db.set_thread_flags(staff_answered, None, Some(true))
+        .await
+        .unwrap();
+    let threads = db.list_threads(space.id, 10).await.unwrap();
+    assert_eq!(threads[0].id, old, "pinned first, though the least active");
+    assert!(threads[0].pinned && !threads[0].locked);
+    assert!(db.thread(workspace, staff_answered).await.unwrap().locked);
+    db.set_thread_flags(old, Some(false), None).await.unwrap();
+    assert!(!db.thread(workspace, old).await.unwrap().pinned);
+}

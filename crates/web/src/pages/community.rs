@@ -338,6 +338,8 @@ pub struct ThreadPath {
 #[template(path = "thread.html")]
 struct ThreadPage {
     shell: Shell,
+    /// Staff who moderate see pin and lock buttons.
+    can_moderate: bool,
     /// The workspace slug, for the many links of a long thread.
     ws: String,
     space: Space,
@@ -387,9 +389,13 @@ async fn thread_page(
     let page = ThreadPage {
         shell: Shell::build(state, ctx, thread.title.clone()).await,
         ws: viewer.workspace_slug.clone(),
+        can_moderate: ctx
+            .role
+            .is_some_and(|role| agora_core::accounts::Access::Moderation.allows(role)),
         can_accept: thread.kind == ThreadKind::Question
             && (viewer.is_staff || thread.author_id == viewer.member_id),
-        postable: can_post(&space, membership.as_ref(), viewer.is_staff),
+        postable: can_post(&space, membership.as_ref(), viewer.is_staff)
+            && (!thread.locked || viewer.is_staff),
         reactions: REACTIONS,
         space,
         thread,
@@ -452,6 +458,120 @@ pub async fn reply(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FlagForm {
+    /// `pin`, `unpin`, `lock` or `unlock`.
+    #[serde(default)]
+    action: String,
+}
+
+/// Pins or locks a thread (moderators and community managers).
+pub async fn moderate_thread(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+    Form(form): Form<FlagForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    crate::community::readable_thread(&state, &viewer, path.thread).await?;
+    let (pinned, locked, message) = match form.action.as_str() {
+        "pin" => (Some(true), None, "Thread pinned."),
+        "unpin" => (Some(false), None, "Thread unpinned."),
+        "lock" => (
+            None,
+            Some(true),
+            "Thread locked: members can no longer reply.",
+        ),
+        "unlock" => (None, Some(false), "Thread unlocked."),
+        _ => {
+            return Err(PageError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message: "choose pin, unpin, lock or unlock".into(),
+            });
+        }
+    };
+    state
+        .db
+        .set_thread_flags(path.thread, pinned, locked)
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/threads/{}", workspace.slug, path.thread),
+        message,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SupportQuery {
+    /// Threads without an answer for at least this many hours are listed.
+    hours: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "support.html")]
+struct SupportPage {
+    shell: Shell,
+    hours: i64,
+    unanswered: Vec<agora_core::community::FirstResponse>,
+    summary: agora_core::community::SupportSummary,
+    now: agora_core::Timestamp,
+}
+
+impl SupportPage {
+    fn waiting(&self, response: &agora_core::community::FirstResponse) -> String {
+        let hours = (self.now.millis() - response.asked_at.millis()) / 3_600_000;
+        if hours >= 48 {
+            format!("{} days", hours / 24)
+        } else {
+            format!("{hours} h")
+        }
+    }
+
+    fn percent(&self) -> String {
+        self.summary
+            .peer_first_response_share
+            .map_or("—".to_owned(), |share| format!("{:.0} %", share * 100.0))
+    }
+
+    fn minutes(value: &Option<i64>) -> String {
+        match value {
+            None => "—".to_owned(),
+            Some(minutes) if *minutes >= 120 => format!("{:.1} h", *minutes as f64 / 60.0),
+            Some(minutes) => format!("{minutes} min"),
+        }
+    }
+}
+
+/// The support view: questions waiting for an answer, and who answers first, how fast.
+pub async fn support(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Query(query): Query<SupportQuery>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let hours = query.hours.unwrap_or(24).clamp(1, 24 * 90);
+    let now = state.clock.now();
+    let responses = state
+        .db
+        .first_responses(workspace.id, now.plus_seconds(-90 * 86_400))
+        .await?;
+    let summary = agora_core::community::summarise_support(&responses);
+    let cutoff = now.plus_seconds(-hours * 3_600);
+    let unanswered = responses
+        .into_iter()
+        .filter(|r| r.first_reply_at.is_none() && r.asked_at <= cutoff)
+        .collect();
+    let shell = Shell::build(&state, &ctx, "Support").await;
+    Ok(render(&SupportPage {
+        shell,
+        hours,
+        unanswered,
+        summary,
+        now,
+    }))
 }
 
 #[derive(Debug, Deserialize)]

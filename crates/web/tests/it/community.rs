@@ -595,3 +595,116 @@ async fn bad_posts_get_clear_messages_and_keep_the_text() {
         "the kind is kept"
     );
 }
+
+#[tokio::test]
+async fn locked_threads_refuse_replies_and_the_support_view_lists_the_unanswered() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "help", "public").await;
+    let asker = app.add_member("Ann Asker").await;
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/groups/{group}/join"),
+        &asker,
+    )
+    .json(&json!({"accept_rules": true}))
+    .send()
+    .await
+    .unwrap();
+    let thread: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &asker,
+        )
+        .json(&json!({"title": "Nobody answers me", "body": "Hello?", "kind": "question"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread_id = thread["id"].as_i64().unwrap();
+
+    app.clock.advance_seconds(30 * 3_600);
+    let support = app
+        .as_browser(
+            Method::GET,
+            "/w/acme/support?hours=24",
+            Some(Role::Moderator),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        support.contains("Nobody answers me") && support.contains("30 h"),
+        "listed as waiting for 30 h: {}",
+        support.split("<main").nth(1).unwrap_or_default()
+    );
+    let member_view = app
+        .browser_as(Method::GET, "/w/acme/support", &asker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member_view.status(), StatusCode::FORBIDDEN);
+
+    let locked = app
+        .as_browser(
+            Method::POST,
+            &format!("/w/acme/threads/{thread_id}/moderate"),
+            Some(Role::Moderator),
+        )
+        .form(&[("csrf", app.csrf.as_str()), ("action", "lock")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), StatusCode::SEE_OTHER);
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            &asker,
+        )
+        .json(&json!({"body": "bump"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["title"].as_str().unwrap().contains("locked"), "{body}");
+    let staff_reply = app
+        .as_api(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            Role::CommunityManager,
+        )
+        .json(&json!({"body": "Answered by staff"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        staff_reply.status(),
+        StatusCode::CREATED,
+        "staff still answer in locked threads"
+    );
+    let support = app
+        .as_browser(
+            Method::GET,
+            "/w/acme/support?hours=24",
+            Some(Role::Moderator),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!support.contains("Nobody answers me"), "answered now");
+    assert!(
+        support.contains("30.0 h"),
+        "staff's median first answer: {support}"
+    );
+}

@@ -66,7 +66,7 @@ impl TestApp {
                 &token_digest(&session),
                 account.id,
                 now,
-                now.plus_seconds(86_400),
+                now.plus_seconds(30 * 86_400),
             )
             .await
             .unwrap();
@@ -172,7 +172,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             &token_digest(&session),
             account.id,
             now,
-            now.plus_seconds(86_400),
+            now.plus_seconds(30 * 86_400),
         )
         .await
         .unwrap();
