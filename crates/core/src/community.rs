@@ -128,6 +128,9 @@ pub struct ReplyView {
     pub body_html: String,
     pub quote_reply_id: Option<i64>,
     pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    /// A deleted reply keeps its place in the thread, without its text.
+    pub deleted: bool,
     /// (emoji, count) for each reaction it received.
     pub reactions: Vec<(String, i64)>,
 }
@@ -230,6 +233,25 @@ pub trait CommunityStore: Send + Sync {
         thread: ThreadId,
         reply: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Replaces a reply's body, keeping the previous one in its history.
+    fn edit_reply(
+        &self,
+        reply: i64,
+        body: &str,
+        editor: MemberId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Blanks a reply and drops it from search; its place in the thread stays.
+    fn delete_reply(
+        &self,
+        reply: i64,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Earlier versions of a reply, oldest first: (body, replaced at, by whom).
+    fn reply_history(
+        &self,
+        reply: i64,
+    ) -> impl Future<Output = Result<Vec<(String, Timestamp, String)>, StoreError>> + Send;
     /// Pins or unpins, locks or unlocks a thread (`None` leaves a flag as it is).
     fn set_thread_flags(
         &self,
@@ -500,6 +522,8 @@ pub enum CommunityError {
     NotTheAsker,
     #[error("this thread is locked; replies are closed")]
     Locked,
+    #[error("only the author can edit this, and only the author or a moderator can delete it")]
+    NotTheAuthor,
 }
 
 impl CommunityError {
@@ -513,9 +537,10 @@ impl CommunityError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CommunityError::InvalidField { .. } => ErrorKind::InvalidInput,
-            CommunityError::NotAMember | CommunityError::NotTheAsker | CommunityError::Locked => {
-                ErrorKind::Forbidden
-            }
+            CommunityError::NotAMember
+            | CommunityError::NotTheAsker
+            | CommunityError::Locked
+            | CommunityError::NotTheAuthor => ErrorKind::Forbidden,
             CommunityError::Hidden => ErrorKind::NotFound,
         }
     }

@@ -351,7 +351,8 @@ impl CommunityStore for Db {
                 .push((get(reaction, "emoji")?, get(reaction, "n")?));
         }
         let replies = sqlx::query(
-            "SELECT r.id, r.author_id, r.body, r.body_html, r.quote_reply_id, r.created_at, m.name AS author_name, m.is_staff \
+            "SELECT r.id, r.author_id, r.body, r.body_html, r.quote_reply_id, r.created_at, r.edited_at, r.deleted_at, \
+             m.name AS author_name, m.is_staff \
              FROM replies r JOIN members m ON m.id = r.author_id WHERE r.thread_id = $1 ORDER BY r.created_at, r.id",
         )
         .bind(thread)
@@ -371,6 +372,8 @@ impl CommunityStore for Db {
                 body,
                 quote_reply_id: get(row, "quote_reply_id")?,
                 created_at: Timestamp(get(row, "created_at")?),
+                edited_at: get::<Option<i64>>(row, "edited_at")?.map(Timestamp),
+                deleted: get::<Option<i64>>(row, "deleted_at")?.is_some(),
                 reactions: reactions.remove(&id).unwrap_or_default(),
             })
         })
@@ -410,6 +413,85 @@ impl CommunityStore for Db {
         .map_err(store_error)?;
         row.map(|row| Ok((get(&row, "thread_id")?, get(&row, "author_id")?)))
             .transpose()
+    }
+
+    async fn edit_reply(
+        &self,
+        reply: i64,
+        body: &str,
+        editor: MemberId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO reply_edits (reply_id, body_before, edited_by, edited_at) \
+             SELECT id, body, $1, $2 FROM replies WHERE id = $3 AND deleted_at IS NULL",
+        )
+        .bind(editor)
+        .bind(now.millis())
+        .bind(reply)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        sqlx::query("UPDATE replies SET body = $1, body_html = $2, edited_at = $3 WHERE id = $4 AND deleted_at IS NULL")
+            .bind(body)
+            .bind(render_markdown(body))
+            .bind(now.millis())
+            .bind(reply)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        sqlx::query("UPDATE search_index SET body = $1 WHERE reply_id = $2")
+            .bind(body)
+            .bind(reply)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)
+    }
+
+    async fn delete_reply(&self, reply: i64, now: Timestamp) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        sqlx::query("UPDATE replies SET body = '', body_html = '', deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(now.millis())
+            .bind(reply)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        sqlx::query("DELETE FROM search_index WHERE reply_id = $1")
+            .bind(reply)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        sqlx::query("DELETE FROM reply_edits WHERE reply_id = $1")
+            .bind(reply)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)
+    }
+
+    async fn reply_history(
+        &self,
+        reply: i64,
+    ) -> Result<Vec<(String, Timestamp, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.body_before, e.edited_at, m.name FROM reply_edits e JOIN members m ON m.id = e.edited_by \
+             WHERE e.reply_id = $1 ORDER BY e.id",
+        )
+        .bind(reply)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, "body_before")?,
+                    Timestamp(get(row, "edited_at")?),
+                    get(row, "name")?,
+                ))
+            })
+            .collect()
     }
 
     async fn set_thread_flags(

@@ -535,3 +535,47 @@ pub async fn accept(
         .await?;
     Ok(())
 }
+
+/// Edits the viewer's own reply; the previous text goes to its history.
+pub async fn edit_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    reply: i64,
+    body: &str,
+) -> Result<ThreadId, ActionError> {
+    let (thread, author) = state
+        .db
+        .thread_of_reply(viewer.workspace_id, reply)
+        .await?
+        .ok_or(CommunityError::Hidden)?;
+    let (_, view) = readable_thread(state, viewer, thread).await?;
+    if author != viewer.member_id || view.replies.iter().any(|r| r.id == reply && r.deleted) {
+        return Err(CommunityError::NotTheAuthor.into());
+    }
+    let body = parse_body(body)?;
+    state
+        .db
+        .edit_reply(reply, &body, viewer.member_id, state.clock.now())
+        .await?;
+    Ok(thread)
+}
+
+/// Deletes a reply (its author, or a moderator); the thread keeps its place.
+pub async fn delete_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    can_moderate: bool,
+    reply: i64,
+) -> Result<ThreadId, ActionError> {
+    let (thread, author) = state
+        .db
+        .thread_of_reply(viewer.workspace_id, reply)
+        .await?
+        .ok_or(CommunityError::Hidden)?;
+    readable_thread(state, viewer, thread).await?;
+    if author != viewer.member_id && !can_moderate {
+        return Err(CommunityError::NotTheAuthor.into());
+    }
+    state.db.delete_reply(reply, state.clock.now()).await?;
+    Ok(thread)
+}

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
 use agora_core::accounts::Access;
 
@@ -134,6 +134,9 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/w/{workspace}/threads/{thread}/moderate", Moderation, "moderation", "Pin, unpin, lock or unlock a thread"), post(pages::community::moderate_thread)),
         (spec(M::GET, "/w/{workspace}/support", Moderation, "community", "Unanswered threads and first responses"), get(pages::community::support)),
         (spec(M::POST, "/w/{workspace}/threads/{thread}/accept", Member, "community", "Accept an answer"), post(pages::community::accept)),
+        (spec(M::GET, "/w/{workspace}/replies/{reply}/edit", Member, "community", "Edit one's reply, with its history"), get(pages::community::edit_reply_form)),
+        (spec(M::POST, "/w/{workspace}/replies/{reply}/edit", Member, "community", "Save an edited reply"), post(pages::community::edit_reply)),
+        (spec(M::POST, "/w/{workspace}/replies/{reply}/delete", Member, "community", "Delete a reply (author or moderator)"), post(pages::community::delete_reply)),
         (spec(M::POST, "/w/{workspace}/replies/{reply}/reactions", Member, "community", "React to a reply"), post(pages::community::react)),
         (spec(M::GET, "/w/{workspace}/search", Member, "community", "Search threads and replies"), get(pages::community::search)),
         (spec(M::GET, "/w/{workspace}/notifications", Member, "community", "Notifications"), get(pages::community::notifications)),
@@ -162,6 +165,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (api_spec(M::POST, "/api/v1/w/{workspace}/groups/{id}/threads", Member, "community", "Start a thread", Some("NewThread"), Some("Thread")), post(api::community::group_thread_create)),
         (api_spec(M::GET, "/api/v1/w/{workspace}/threads/{id}", Member, "community", "A thread with its replies", None, Some("Thread")), get(api::community::thread_show)),
         (api_spec(M::POST, "/api/v1/w/{workspace}/threads/{id}/replies", Member, "community", "Reply to a thread", Some("NewReply"), Some("Created")), post(api::community::thread_reply)),
+        (api_spec(M::PUT, "/api/v1/w/{workspace}/replies/{id}", Member, "community", "Edit one's reply (the old text is kept in its history)", Some("NewReply"), None), put(api::community::reply_edit)),
+        (api_spec(M::DELETE, "/api/v1/w/{workspace}/replies/{id}", Member, "community", "Delete a reply (author or moderator)", None, None), delete(api::community::reply_delete)),
         (api_spec(M::POST, "/api/v1/w/{workspace}/replies/{id}/reactions", Member, "community", "Toggle a reaction on a reply", Some("Reaction"), Some("ReactionCounts")), post(api::community::reply_react)),
         (api_spec(M::POST, "/api/v1/w/{workspace}/threads/{id}/accept", Member, "community", "Accept an answer (asker or staff)", Some("Accept"), None), post(api::community::thread_accept)),
         (api_spec(M::GET, "/api/v1/w/{workspace}/search", Member, "community", "Full-text search over readable threads and replies", None, Some("SearchHitList")), get(api::community::search)),

@@ -15,6 +15,8 @@ ALTER TABLE threads ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE threads ADD COLUMN locked BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE replies ADD COLUMN quote_reply_id BIGINT;
 ALTER TABLE replies ADD COLUMN body_html TEXT NOT NULL DEFAULT '';
+ALTER TABLE replies ADD COLUMN edited_at BIGINT;
+ALTER TABLE replies ADD COLUMN deleted_at BIGINT;
 
 CREATE TABLE group_members (
     space_id BIGINT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
@@ -52,3 +54,12 @@ CREATE VIRTUAL TABLE search_index USING fts5(
     title, body, thread_id UNINDEXED, reply_id UNINDEXED, space_id UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+CREATE TABLE reply_edits (
+    id INTEGER PRIMARY KEY,
+    reply_id BIGINT NOT NULL REFERENCES replies(id) ON DELETE CASCADE,
+    body_before TEXT NOT NULL,
+    edited_by BIGINT NOT NULL REFERENCES members(id),
+    edited_at BIGINT NOT NULL
+);
+CREATE INDEX reply_edits_reply ON reply_edits(reply_id, id);

@@ -413,3 +413,86 @@ async fn pins_locks_and_first_responses(db: Db) {
     db.set_thread_flags(old, Some(false), None).await.unwrap();
     assert!(!db.thread(workspace, old).await.unwrap().pinned);
 }
+
+contract!(
+    edits_keep_history_and_deletions_keep_the_thread,
+    edits_keep_history_and_deletions_keep_the_thread
+);
+async fn edits_keep_history_and_deletions_keep_the_thread(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let author = member(&db, workspace, "Author").await;
+    let space = group(&db, workspace, "talk", Visibility::Public).await;
+    let thread = db
+        .create_thread(&NewThread {
+            space_id: space.id,
+            author_id: author,
+            kind: ThreadKind::Discussion,
+            title: "Topic".into(),
+            body: "Start".into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    let reply = |body: &str| NewReply {
+        thread_id: thread,
+        author_id: author,
+        reply_to_member_id: None,
+        quote_reply_id: None,
+        body: body.into(),
+        created_at: T0,
+    };
+    let first = db
+        .create_reply(&reply("first draft with typo"))
+        .await
+        .unwrap();
+    let second = db
+        .create_reply(&reply("uniqueword to delete"))
+        .await
+        .unwrap();
+    db.edit_reply(first, "first draft, **fixed**", author, T0.plus_seconds(60))
+        .await
+        .unwrap();
+    let view = db.thread(workspace, thread).await.unwrap();
+    assert_eq!(view.replies[0].body, "first draft, **fixed**");
+    assert!(view.replies[0].body_html.contains("<strong>fixed</strong>"));
+    assert_eq!(view.replies[0].edited_at, Some(T0.plus_seconds(60)));
+    let history = db.reply_history(first).await.unwrap();
+    assert_eq!(
+        history,
+        vec![(
+            "first draft with typo".to_owned(),
+            T0.plus_seconds(60),
+            "Author".to_owned()
+        )]
+    );
+    assert!(
+        db.search(workspace, &SearchQuery::parse("typo").unwrap(), &[space.id])
+            .await
+            .unwrap()
+            .is_empty(),
+        "search follows the edit"
+    );
+
+    db.delete_reply(second, T0.plus_seconds(90)).await.unwrap();
+    let view = db.thread(workspace, thread).await.unwrap();
+    assert_eq!(view.replies.len(), 2, "the deleted reply keeps its place");
+    assert!(
+        view.replies[1].deleted
+            && view.replies[1].body.is_empty()
+            && view.replies[1].body_html.is_empty()
+    );
+    assert!(
+        db.search(
+            workspace,
+            &SearchQuery::parse("uniqueword").unwrap(),
+            &[space.id]
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+}

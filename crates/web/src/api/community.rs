@@ -285,3 +285,37 @@ pub async fn search(
             .await?,
     ))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    pub body: String,
+}
+
+pub async fn reply_edit(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    ApiJson(body): ApiJson<EditBody>,
+) -> ApiResult<StatusCode> {
+    let viewer = viewer(&state, &ctx).await?;
+    crate::community::edit_reply(&state, &viewer, path.id, &body.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn reply_delete(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+) -> ApiResult<StatusCode> {
+    let viewer = viewer(&state, &ctx).await?;
+    let (_, role) = ctx.workspace()?;
+    crate::community::delete_reply(
+        &state,
+        &viewer,
+        agora_core::accounts::Access::Moderation.allows(role),
+        path.id,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

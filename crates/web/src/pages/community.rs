@@ -338,6 +338,7 @@ pub struct ThreadPath {
 #[template(path = "thread.html")]
 struct ThreadPage {
     shell: Shell,
+    viewer_member: i64,
     /// Staff who moderate see pin and lock buttons.
     can_moderate: bool,
     /// The workspace slug, for the many links of a long thread.
@@ -353,6 +354,10 @@ struct ThreadPage {
 }
 
 impl ThreadPage {
+    fn is_mine(&self, reply: &agora_core::community::ReplyView) -> bool {
+        reply.author_id == self.viewer_member
+    }
+
     fn is_accepted(&self, reply: &agora_core::community::ReplyView) -> bool {
         self.thread.accepted_reply_id == Some(reply.id)
     }
@@ -389,6 +394,7 @@ async fn thread_page(
     let page = ThreadPage {
         shell: Shell::build(state, ctx, thread.title.clone()).await,
         ws: viewer.workspace_slug.clone(),
+        viewer_member: viewer.member_id,
         can_moderate: ctx
             .role
             .is_some_and(|role| agora_core::accounts::Access::Moderation.allows(role)),
@@ -458,6 +464,107 @@ pub async fn reply(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "edit_reply.html")]
+struct EditReplyPage {
+    shell: Shell,
+    reply_id: i64,
+    thread_id: i64,
+    body: String,
+    history: Vec<(String, agora_core::Timestamp, String)>,
+    errors: FieldErrors,
+}
+
+/// The edit form of one's own reply, with its earlier versions.
+pub async fn edit_reply_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ReplyPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (thread, _) = state
+        .db
+        .thread_of_reply(viewer.workspace_id, path.reply)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no such reply."))?;
+    let (_, view) = crate::community::readable_thread(&state, &viewer, thread).await?;
+    let reply = view
+        .replies
+        .into_iter()
+        .find(|r| r.id == path.reply)
+        .ok_or_else(|| PageError::not_found("There is no such reply."))?;
+    let history = state.db.reply_history(path.reply).await?;
+    let shell = Shell::build(&state, &ctx, "Edit your reply").await;
+    Ok(render(&EditReplyPage {
+        shell,
+        reply_id: reply.id,
+        thread_id: thread,
+        body: reply.body,
+        history,
+        errors: FieldErrors::default(),
+    }))
+}
+
+pub async fn edit_reply(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ReplyPath>,
+    Form(form): Form<ReplyForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, _) = ctx.workspace()?;
+    match crate::community::edit_reply(&state, &viewer, path.reply, &form.body).await {
+        Ok(thread) => Ok(redirect_with_flash(
+            &state,
+            &format!(
+                "/w/{}/threads/{thread}#reply-{}",
+                workspace.slug, path.reply
+            ),
+            "Reply edited.",
+        )),
+        Err(ActionError::Community(error)) if error.field().is_some() => {
+            let mut errors = FieldErrors::default();
+            errors.add("body", error.to_string());
+            let (thread, _) = state
+                .db
+                .thread_of_reply(viewer.workspace_id, path.reply)
+                .await?
+                .ok_or_else(|| PageError::not_found("There is no such reply."))?;
+            let history = state.db.reply_history(path.reply).await?;
+            let shell = Shell::build(&state, &ctx, "Edit your reply").await;
+            let page = EditReplyPage {
+                shell,
+                reply_id: path.reply,
+                thread_id: thread,
+                body: form.body,
+                history,
+                errors,
+            };
+            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn delete_reply(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ReplyPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (workspace, role) = ctx.workspace()?;
+    let can_moderate = agora_core::accounts::Access::Moderation.allows(role);
+    let thread = crate::community::delete_reply(&state, &viewer, can_moderate, path.reply).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!(
+            "/w/{}/threads/{thread}#reply-{}",
+            workspace.slug, path.reply
+        ),
+        "Reply deleted.",
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -708,3 +708,140 @@ async fn locked_threads_refuse_replies_and_the_support_view_lists_the_unanswered
         "staff's median first answer: {support}"
     );
 }
+
+#[tokio::test]
+async fn only_authors_edit_and_authors_or_moderators_delete() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "talk", "public").await;
+    let (author, other) = (
+        app.add_member("Ada Author").await,
+        app.add_member("Otto Other").await,
+    );
+    for person in [&author, &other] {
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/join"),
+            person,
+        )
+        .json(&json!({"accept_rules": true}))
+        .send()
+        .await
+        .unwrap();
+    }
+    let thread: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &author,
+        )
+        .json(&json!({"title": "Topic", "body": "Start"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread_id = thread["id"].as_i64().unwrap();
+    let reply: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            &author,
+        )
+        .json(&json!({"body": "Original"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reply_id = reply["id"].as_i64().unwrap();
+
+    let edit = |person| {
+        app.as_person(
+            Method::PUT,
+            &format!("/api/v1/w/acme/replies/{reply_id}"),
+            person,
+        )
+    };
+    assert_eq!(
+        edit(&other)
+            .json(&json!({"body": "Vandalised"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = status_and_json(
+        edit(&author)
+            .json(&json!({"body": ""}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/body"))
+    );
+    assert_eq!(
+        edit(&author)
+            .json(&json!({"body": "Corrected"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let history_page = app
+        .browser_as(
+            Method::GET,
+            &format!("/w/acme/replies/{reply_id}/edit"),
+            &author,
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(history_page.contains("Earlier versions") && history_page.contains("Original"));
+
+    assert_eq!(
+        app.as_person(
+            Method::DELETE,
+            &format!("/api/v1/w/acme/replies/{reply_id}"),
+            &other
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.as_api(
+            Method::DELETE,
+            &format!("/api/v1/w/acme/replies/{reply_id}"),
+            Role::Moderator
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let page = app
+        .browser_as(Method::GET, &format!("/w/acme/threads/{thread_id}"), &other)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("This reply was deleted.") && !page.contains("Corrected"),
+        "the thread stays readable without the text"
+    );
+}
