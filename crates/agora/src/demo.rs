@@ -306,6 +306,19 @@ impl Seeder<'_> {
                     is_staff: false,
                 })
                 .await?;
+            // Most members fill in a profile; interests drive the introductions.
+            if self.rng.gen_bool(0.7) {
+                let n_interests = self.rng.gen_range(1..4);
+                let mut interests: Vec<String> = Vec::new();
+                for _ in 0..n_interests {
+                    let interest = INTERESTS[self.rng.gen_range(0..INTERESTS.len())].to_owned();
+                    if !interests.contains(&interest) {
+                        interests.push(interest);
+                    }
+                }
+                let bio = format!("{first} here. Into {}.", interests.join(" and "));
+                db.update_profile(id, &bio, &interests, true).await?;
+            }
             members.push((id, joined_at));
         }
         if let Some((_, account_id, _)) = staff.iter().find(|(role, ..)| *role == Role::Member)
@@ -624,6 +637,19 @@ impl Seeder<'_> {
         Ok(())
     }
 }
+
+const INTERESTS: &[&str] = &[
+    "gravel",
+    "road racing",
+    "bikepacking",
+    "commuting",
+    "repairs",
+    "photography",
+    "coffee",
+    "trail running",
+    "touring",
+    "e-bikes",
+];
 
 const COMMON_RULES: &str = "1. Be kind; assume good intent.\n2. Stay on topic; use the right group.\n3. No selling or self-promotion without asking the moderators.\n4. Help newcomers: every expert was one once.";
 

@@ -47,7 +47,106 @@ pub struct EmailTarget {
     pub unsubscribe_token: String,
 }
 
+/// A member's public face in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberProfile {
+    pub id: MemberId,
+    pub name: String,
+    pub handle: String,
+    pub bio: String,
+    pub interests: Vec<String>,
+    pub joined_at: Timestamp,
+    pub is_staff: bool,
+    /// Who may see the profile: every member, or staff only.
+    pub visible_to_members: bool,
+}
+
+impl MemberProfile {
+    /// Initials for the generated avatar.
+    pub fn initials(&self) -> String {
+        self.name
+            .split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .take(2)
+            .collect::<String>()
+            .to_uppercase()
+    }
+
+    /// A hue for the generated avatar, stable per member.
+    pub fn avatar_hue(&self) -> i64 {
+        (self.id.wrapping_mul(137)).rem_euclid(360)
+    }
+
+    /// Whether the profile counts as complete for onboarding.
+    pub fn is_complete(&self) -> bool {
+        !self.bio.trim().is_empty() && !self.interests.is_empty()
+    }
+}
+
+/// Parses interests typed as a comma-separated list: lower-cased, trimmed,
+/// without repeats, at most 10 of at most 30 characters each.
+pub fn parse_interests(raw: &str) -> Result<Vec<String>, String> {
+    let mut interests: Vec<String> = Vec::new();
+    for item in raw
+        .split(',')
+        .map(|item| item.trim().to_lowercase())
+        .filter(|item| !item.is_empty())
+    {
+        if item.chars().count() > 30 {
+            return Err(format!("“{item}” is longer than 30 characters"));
+        }
+        if !interests.contains(&item) {
+            interests.push(item);
+        }
+    }
+    if interests.len() > 10 {
+        return Err("list at most 10 interests".into());
+    }
+    Ok(interests)
+}
+
+/// A newcomer's progress through onboarding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Newcomer {
+    pub profile: MemberProfile,
+    pub n_threads: i64,
+    pub n_replies: i64,
+}
+
 pub trait MemberStore: Send + Sync {
+    fn profile(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Option<MemberProfile>, StoreError>> + Send;
+    fn profile_by_handle(
+        &self,
+        workspace: WorkspaceId,
+        handle: &str,
+    ) -> impl Future<Output = Result<Option<MemberProfile>, StoreError>> + Send;
+    fn update_profile(
+        &self,
+        member: MemberId,
+        bio: &str,
+        interests: &[String],
+        visible_to_members: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Members who joined since `since`, with their first steps counted.
+    fn newcomers(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Newcomer>, StoreError>> + Send;
+    /// Non-staff members with at least one interest.
+    fn members_with_interests(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<MemberProfile>, StoreError>> + Send;
+    /// Pairs of members who ever interacted (either direction), smaller id first.
+    fn interacted_pairs(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<(MemberId, MemberId)>, StoreError>> + Send;
     /// The member's e-mail settings, when the member has an e-mail address.
     fn email_target(
         &self,
@@ -82,4 +181,115 @@ pub trait MemberStore: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+/// A suggested introduction: two members who share interests and never interacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Introduction {
+    pub first: MemberProfile,
+    pub second: MemberProfile,
+    pub shared: Vec<String>,
+}
+
+/// Pairs of members sharing the most interests who have never interacted,
+/// best first, each member in at most one pair so the week's list spreads out.
+pub fn suggest_introductions(
+    members: &[MemberProfile],
+    interacted: &[(MemberId, MemberId)],
+    limit: usize,
+) -> Vec<Introduction> {
+    let interacted: std::collections::HashSet<(MemberId, MemberId)> =
+        interacted.iter().copied().collect();
+    let mut candidates: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    for (i, first) in members.iter().enumerate() {
+        for (j, second) in members.iter().enumerate().skip(i + 1) {
+            let key = (first.id.min(second.id), first.id.max(second.id));
+            if interacted.contains(&key) {
+                continue;
+            }
+            let shared: Vec<String> = first
+                .interests
+                .iter()
+                .filter(|interest| second.interests.contains(interest))
+                .cloned()
+                .collect();
+            if !shared.is_empty() {
+                candidates.push((i, j, shared));
+            }
+        }
+    }
+    candidates.sort_by(|a, b| {
+        b.2.len()
+            .cmp(&a.2.len())
+            .then(a.0.cmp(&b.0))
+            .then(a.1.cmp(&b.1))
+    });
+    let mut used = std::collections::HashSet::new();
+    let mut introductions = Vec::new();
+    for (i, j, shared) in candidates {
+        if introductions.len() >= limit {
+            break;
+        }
+        if used.contains(&i) || used.contains(&j) {
+            continue;
+        }
+        used.insert(i);
+        used.insert(j);
+        introductions.push(Introduction {
+            first: members[i].clone(),
+            second: members[j].clone(),
+            shared,
+        });
+    }
+    introductions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(id: MemberId, interests: &[&str]) -> MemberProfile {
+        MemberProfile {
+            id,
+            name: format!("M{id}"),
+            handle: format!("m{id}"),
+            bio: String::new(),
+            interests: interests.iter().map(|s| (*s).to_owned()).collect(),
+            joined_at: Timestamp(0),
+            is_staff: false,
+            visible_to_members: true,
+        }
+    }
+
+    #[test]
+    fn interests_are_parsed() {
+        assert_eq!(
+            parse_interests(" Gravel, climbing ,gravel,, "),
+            Ok(vec!["gravel".to_owned(), "climbing".to_owned()])
+        );
+        assert!(parse_interests(&"x".repeat(31)).is_err());
+        assert!(
+            parse_interests(&(0..11).map(|n| n.to_string()).collect::<Vec<_>>().join(",")).is_err()
+        );
+    }
+
+    #[test]
+    fn introductions_pair_strangers_with_shared_interests() {
+        let members = [
+            profile(1, &["gravel", "coffee"]),
+            profile(2, &["gravel", "coffee"]),
+            profile(3, &["gravel"]),
+            profile(4, &["chess"]),
+        ];
+        let suggestions = suggest_introductions(&members, &[], 10);
+        assert_eq!(suggestions.len(), 1, "each member once; 4 shares nothing");
+        assert_eq!((suggestions[0].first.id, suggestions[0].second.id), (1, 2));
+        assert_eq!(suggestions[0].shared, vec!["gravel", "coffee"]);
+        let suggestions = suggest_introductions(&members, &[(1, 2)], 10);
+        assert_eq!(
+            (suggestions[0].first.id, suggestions[0].second.id),
+            (1, 3),
+            "1 and 2 already talked"
+        );
+    }
 }

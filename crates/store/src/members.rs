@@ -1,13 +1,150 @@
 //! Member profiles in SQL.
 
 use agora_core::accounts::{AccountId, WorkspaceId};
-use agora_core::members::{EmailTarget, MemberId, MemberStore, MemberSummary, NewMember};
+use agora_core::members::{
+    EmailTarget, MemberId, MemberProfile, MemberStore, MemberSummary, NewMember, Newcomer,
+};
 use agora_core::pagination::{Cursor, Page};
 use agora_core::{StoreError, Timestamp};
 
 use crate::{Db, flag, get, store_error};
 
+const PROFILE_COLUMNS: &str = "id, name, COALESCE(handle, '') AS handle, bio, interests, joined_at, is_staff, profile_visibility";
+
+fn profile_from(row: &sqlx::any::AnyRow) -> Result<MemberProfile, StoreError> {
+    let interests: String = get(row, "interests")?;
+    Ok(MemberProfile {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        handle: get(row, "handle")?,
+        bio: get(row, "bio")?,
+        interests: interests
+            .split(',')
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        joined_at: Timestamp(get(row, "joined_at")?),
+        is_staff: get::<i64>(row, "is_staff")? != 0,
+        visible_to_members: get::<String>(row, "profile_visibility")? == "members",
+    })
+}
+
 impl MemberStore for Db {
+    async fn profile(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+    ) -> Result<Option<MemberProfile>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM members WHERE workspace_id = $1 AND id = $2"
+        )))
+        .bind(workspace)
+        .bind(member)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(profile_from).transpose()
+    }
+
+    async fn profile_by_handle(
+        &self,
+        workspace: WorkspaceId,
+        handle: &str,
+    ) -> Result<Option<MemberProfile>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM members WHERE workspace_id = $1 AND handle = $2"
+        )))
+        .bind(workspace)
+        .bind(handle)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.as_ref().map(profile_from).transpose()
+    }
+
+    async fn update_profile(
+        &self,
+        member: MemberId,
+        bio: &str,
+        interests: &[String],
+        visible_to_members: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE members SET bio = $1, interests = $2, profile_visibility = $3 WHERE id = $4",
+        )
+        .bind(bio)
+        .bind(interests.join(","))
+        .bind(if visible_to_members {
+            "members"
+        } else {
+            "staff"
+        })
+        .bind(member)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn newcomers(
+        &self,
+        workspace: WorkspaceId,
+        since: Timestamp,
+    ) -> Result<Vec<Newcomer>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS}, \
+             (SELECT COUNT(*) FROM threads t WHERE t.author_id = members.id) AS n_threads, \
+             (SELECT COUNT(*) FROM replies r WHERE r.author_id = members.id AND r.deleted_at IS NULL) AS n_replies \
+             FROM members WHERE workspace_id = $1 AND joined_at >= $2 AND is_staff = 0 ORDER BY joined_at DESC LIMIT 200"
+        )))
+        .bind(workspace)
+        .bind(since.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Newcomer {
+                    profile: profile_from(row)?,
+                    n_threads: get(row, "n_threads")?,
+                    n_replies: get(row, "n_replies")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn members_with_interests(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<MemberProfile>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM members WHERE workspace_id = $1 AND is_staff = 0 AND interests <> '' ORDER BY id"
+        )))
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(profile_from).collect()
+    }
+
+    async fn interacted_pairs(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(MemberId, MemberId)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT CASE WHEN actor_id < target_id THEN actor_id ELSE target_id END AS a, \
+             CASE WHEN actor_id < target_id THEN target_id ELSE actor_id END AS b \
+             FROM interactions WHERE workspace_id = $1 AND target_id IS NOT NULL AND target_id <> actor_id",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "a")?, get(row, "b")?)))
+            .collect()
+    }
+
     async fn email_target(&self, member: MemberId) -> Result<Option<EmailTarget>, StoreError> {
         let token = agora_core::secrets::random_token(24);
         sqlx::query(

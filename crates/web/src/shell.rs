@@ -45,6 +45,7 @@ const NAV: &[(&str, &str, Access, bool)] = &[
     ("Events", "events", Access::Member, false),
     ("Moderation", "moderation", Access::Moderation, false),
     ("Support", "support", Access::Moderation, false),
+    ("Welcome", "welcome", Access::Community, false),
     ("Members", "members", Access::Staff, true),
     ("Analytics", "analytics", Access::Analytics, false),
     ("Settings", "settings", Access::Admin, true),

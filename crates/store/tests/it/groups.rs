@@ -496,3 +496,76 @@ async fn edits_keep_history_and_deletions_keep_the_thread(db: Db) {
         .is_empty()
     );
 }
+
+contract!(
+    profiles_newcomers_and_interaction_pairs,
+    profiles_newcomers_and_interaction_pairs
+);
+async fn profiles_newcomers_and_interaction_pairs(db: Db) {
+    use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let old = db
+        .create_member(&NewMember {
+            workspace_id: workspace,
+            account_id: None,
+            name: "Olga Old".into(),
+            email: None,
+            joined_at: T0.plus_seconds(-30 * 86_400),
+            is_staff: false,
+        })
+        .await
+        .unwrap();
+    let new = member(&db, workspace, "Nina New").await;
+    db.update_profile(
+        new,
+        "I ride gravel.",
+        &["gravel".into(), "coffee".into()],
+        false,
+    )
+    .await
+    .unwrap();
+    let profile = db
+        .profile_by_handle(workspace, "nina-new")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (profile.id, profile.bio.as_str(), profile.visible_to_members),
+        (new, "I ride gravel.", false)
+    );
+    assert_eq!(profile.interests, vec!["gravel", "coffee"]);
+    assert!(profile.is_complete());
+    assert_eq!(db.members_with_interests(workspace).await.unwrap().len(), 1);
+
+    let newcomers = db
+        .newcomers(workspace, T0.plus_seconds(-14 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        newcomers.iter().map(|n| n.profile.id).collect::<Vec<_>>(),
+        vec![new],
+        "Olga joined a month ago"
+    );
+
+    let space = group(&db, workspace, "talk", Visibility::Public).await;
+    db.record_interactions(&[NewInteraction {
+        workspace_id: workspace,
+        space_id: space.id,
+        actor_id: new,
+        target_id: Some(old),
+        kind: InteractionKind::Reply,
+        at: T0,
+        source: "native".into(),
+        actor_is_staff: false,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        db.interacted_pairs(workspace).await.unwrap(),
+        vec![(old.min(new), old.max(new))]
+    );
+}

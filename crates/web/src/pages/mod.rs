@@ -4,6 +4,7 @@
 pub mod account;
 pub mod community;
 pub mod marketing;
+pub mod people;
 pub mod settings;
 pub mod workspace;
 

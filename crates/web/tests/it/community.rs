@@ -845,3 +845,145 @@ async fn only_authors_edit_and_authors_or_moderators_delete() {
         "the thread stays readable without the text"
     );
 }
+
+#[tokio::test]
+async fn private_profiles_and_introductions_between_strangers() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "lounge", "public").await;
+    let (gina, gus, otto) = (
+        app.add_member("Gina Gravel").await,
+        app.add_member("Gus Gravel").await,
+        app.add_member("Otto Other").await,
+    );
+    for (person, interests, visible) in [(&gina, "gravel, coffee", true), (&gus, "Gravel", false)] {
+        let saved = app
+            .browser_as(Method::POST, "/w/acme/profile", person)
+            .form(&[
+                ("csrf", app.csrf.as_str()),
+                ("bio", "Rider."),
+                ("interests", interests),
+                ("visible_to_members", if visible { "1" } else { "" }),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    }
+    let bad = app
+        .browser_as(Method::POST, "/w/acme/profile", &otto)
+        .form(&[("csrf", app.csrf.as_str()), ("interests", &"x".repeat(40))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("id=\"interests-error\""));
+
+    assert_eq!(
+        app.browser_as(Method::GET, "/w/acme/people/gina-gravel", &otto)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.browser_as(Method::GET, "/w/acme/people/gus-gravel", &otto)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND,
+        "private to staff"
+    );
+    assert_eq!(
+        app.as_browser(
+            Method::GET,
+            "/w/acme/people/gus-gravel",
+            Some(Role::CommunityManager)
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::OK
+    );
+
+    let desk = app
+        .as_browser(Method::GET, "/w/acme/welcome", Some(Role::CommunityManager))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        desk.contains("Gina Gravel</strong> and <strong>Gus Gravel</strong> — both like gravel"),
+        "{desk}"
+    );
+    assert!(desk.contains("Otto Other"), "newcomers are listed");
+    let ids: Vec<i64> = ["gina-gravel", "gus-gravel"]
+        .iter()
+        .map(|handle| desk.split(&format!("/people/{handle}\"")).count() as i64)
+        .collect();
+    assert!(ids.iter().all(|n| *n >= 2), "both profiles linked");
+
+    let first = desk
+        .split("name=\"first\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let second = desk
+        .split("name=\"second\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let posted = app
+        .as_browser(
+            Method::POST,
+            "/w/acme/welcome/introductions",
+            Some(Role::CommunityManager),
+        )
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("first", first.as_str()),
+            ("second", second.as_str()),
+            ("group", "lounge"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    for person in [&gina, &gus] {
+        let badge = app
+            .browser_as(Method::GET, "/w/acme/notifications/badge", person)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            badge.contains("<span class=\"count\">1</span>"),
+            "both are notified of the introduction"
+        );
+    }
+    let threads: Value = app
+        .as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &otto,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(threads[0]["title"], "Meet Gina Gravel and Gus Gravel");
+}
