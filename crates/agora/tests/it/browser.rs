@@ -412,6 +412,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     "cm@demo.agora",
                     "community-manager",
                     &[
+                        ("/w/northwind/welcome", "both like"),
                         ("/w/northwind/members", "Load more members"),
                         ("/w/northwind/analytics", "Product Announcements"),
                         ("/w/northwind/moderation", "review queue"),
@@ -429,6 +430,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     "member@demo.agora",
                     "member",
                     &[
+                        ("/w/northwind/groups/race-team", "for its members"),
                         ("/w/northwind/community", "Sunday Riders"),
                         ("/w/northwind/groups/repair-qa", "Repair Q&A"),
                     ],
