@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use agora_connectors::email::{self, Mailer};
 use agora_core::config::{Config, LogFormat};
 use agora_core::jobs::JobOutcomeCounters;
+use agora_core::jobs::JobStore;
 use agora_core::secrets::HashCost;
 use agora_core::{Clock, SystemClock};
 use agora_jobs::{Registry, Worker, WorkerSettings};
@@ -149,6 +150,19 @@ pub async fn run_with(
     if mode.runs_workers() {
         let mut registry = Registry::with_builtins();
         email::register(&mut registry, mailer(&config)?);
+        agora_jobs::digests::register(
+            &mut registry,
+            db.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+        );
+        // The daily digest run: enqueued once per day whichever process gets here first.
+        let now = clock.now();
+        db.enqueue(
+            &agora_jobs::digests::job(agora_jobs::digests::next_run(now)),
+            now,
+        )
+        .await?;
         db.listen_for_jobs(config.effective_database_url().expose());
         let worker = Worker::new(
             db.clone(),

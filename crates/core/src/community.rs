@@ -252,6 +252,13 @@ pub trait CommunityStore: Send + Sync {
         &self,
         reply: i64,
     ) -> impl Future<Output = Result<Vec<(String, Timestamp, String)>, StoreError>> + Send;
+    /// Threads started since `since` in these spaces, most replied first (digests).
+    fn threads_since(
+        &self,
+        spaces: &[SpaceId],
+        since: Timestamp,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ThreadSummary>, StoreError>> + Send;
     /// Pins or unpins, locks or unlocks a thread (`None` leaves a flag as it is).
     fn set_thread_flags(
         &self,

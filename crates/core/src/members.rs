@@ -105,6 +105,59 @@ pub fn parse_interests(raw: &str) -> Result<Vec<String>, String> {
     Ok(interests)
 }
 
+/// How often a member wants a digest of new threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestFrequency {
+    Off,
+    Daily,
+    Weekly,
+}
+
+impl DigestFrequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DigestFrequency::Off => "off",
+            DigestFrequency::Daily => "daily",
+            DigestFrequency::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "off" => Some(DigestFrequency::Off),
+            "daily" => Some(DigestFrequency::Daily),
+            "weekly" => Some(DigestFrequency::Weekly),
+            _ => None,
+        }
+    }
+
+    /// Whether a digest is due, given when the last one went out. A little
+    /// slack (20 h, 6.5 days) keeps a daily run from skipping a day.
+    pub fn is_due(self, last_sent: Option<Timestamp>, now: Timestamp) -> bool {
+        let gap_millis = match self {
+            DigestFrequency::Off => return false,
+            DigestFrequency::Daily => 20 * 3_600_000,
+            DigestFrequency::Weekly => 156 * 3_600_000,
+        };
+        last_sent.is_none_or(|at| now.millis() - at.millis() >= gap_millis)
+    }
+}
+
+/// Someone who may get a digest, with what the e-mail needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRecipient {
+    pub member_id: MemberId,
+    pub workspace_id: WorkspaceId,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub email: String,
+    pub name: String,
+    pub frequency: DigestFrequency,
+    pub last_sent: Option<Timestamp>,
+    pub unsubscribe_token: Option<String>,
+}
+
 /// A newcomer's progress through onboarding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Newcomer {
@@ -130,6 +183,26 @@ pub trait MemberStore: Send + Sync {
         bio: &str,
         interests: &[String],
         visible_to_members: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The member's e-mail choices: activity e-mails on or off, and the digest.
+    fn email_preferences(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<(bool, DigestFrequency), StoreError>> + Send;
+    fn set_email_preferences(
+        &self,
+        member: MemberId,
+        activity_emails: bool,
+        digest: DigestFrequency,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every member with a digest turned on and an e-mail address, in every workspace.
+    fn digest_recipients(
+        &self,
+    ) -> impl Future<Output = Result<Vec<DigestRecipient>, StoreError>> + Send;
+    fn mark_digest_sent(
+        &self,
+        member: MemberId,
+        at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Members who joined since `since`, with their first steps counted.
     fn newcomers(

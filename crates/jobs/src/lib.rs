@@ -6,6 +6,8 @@
 //! Tests drive a [`Worker`] step by step with [`Worker::run_once`] and a
 //! [`agora_core::ManualClock`]; production runs [`Worker::run`] until shutdown.
 
+pub mod digests;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -65,6 +65,22 @@ fn html_or_render(html: String, body: &str) -> String {
 /// How many of the newest matches a search ranks by relevance.
 const RECENT_MATCHES: i64 = 5_000;
 
+fn summary_from(row: &AnyRow) -> Result<ThreadSummary, StoreError> {
+    Ok(ThreadSummary {
+        id: get(row, "id")?,
+        space_id: get(row, "space_id")?,
+        kind: thread_kind(row)?,
+        solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
+        pinned: get::<i64>(row, "pinned")? != 0,
+        locked: get::<i64>(row, "locked")? != 0,
+        title: get(row, "title")?,
+        author_name: get(row, "author_name")?,
+        created_at: Timestamp(get(row, "created_at")?),
+        n_replies: get(row, "n_replies")?,
+        last_activity_at: Timestamp(get(row, "last_activity_at")?),
+    })
+}
+
 const SPACE_COLUMNS: &str = "id, workspace_id, kind, slug, name, description, network, visibility, rules, rules_version, created_at";
 const MEMBERSHIP_COLUMNS: &str = "space_id, member_id, role, active, rules_version, joined_at";
 
@@ -300,23 +316,7 @@ impl CommunityStore for Db {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(ThreadSummary {
-                    id: get(row, "id")?,
-                    space_id: get(row, "space_id")?,
-                    kind: thread_kind(row)?,
-                    solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
-                    pinned: get::<i64>(row, "pinned")? != 0,
-                    locked: get::<i64>(row, "locked")? != 0,
-                    title: get(row, "title")?,
-                    author_name: get(row, "author_name")?,
-                    created_at: Timestamp(get(row, "created_at")?),
-                    n_replies: get(row, "n_replies")?,
-                    last_activity_at: Timestamp(get(row, "last_activity_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(summary_from).collect()
     }
 
     async fn thread(
@@ -492,6 +492,34 @@ impl CommunityStore for Db {
                 ))
             })
             .collect()
+    }
+
+    async fn threads_since(
+        &self,
+        spaces: &[SpaceId],
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<ThreadSummary>, StoreError> {
+        if spaces.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Space ids come from our own database, so they can be inlined.
+        let space_list = spaces
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, m.name AS author_name, t.created_at, \
+             t.n_replies, t.last_activity_at FROM threads t JOIN members m ON m.id = t.author_id \
+             WHERE t.space_id IN ({space_list}) AND t.created_at > $1 ORDER BY t.n_replies DESC, t.id DESC LIMIT $2"
+        )))
+        .bind(since.millis())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(summary_from).collect()
     }
 
     async fn set_thread_flags(

@@ -2,7 +2,8 @@
 
 use agora_core::accounts::{AccountId, WorkspaceId};
 use agora_core::members::{
-    EmailTarget, MemberId, MemberProfile, MemberStore, MemberSummary, NewMember, Newcomer,
+    DigestFrequency, DigestRecipient, EmailTarget, MemberId, MemberProfile, MemberStore,
+    MemberSummary, NewMember, Newcomer,
 };
 use agora_core::pagination::{Cursor, Page};
 use agora_core::{StoreError, Timestamp};
@@ -83,6 +84,75 @@ impl MemberStore for Db {
         .execute(self.pool())
         .await
         .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn email_preferences(
+        &self,
+        member: MemberId,
+    ) -> Result<(bool, DigestFrequency), StoreError> {
+        let row = sqlx::query("SELECT email_notifications, digest FROM members WHERE id = $1")
+            .bind(member)
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
+        let digest: String = get(&row, "digest")?;
+        Ok((
+            get::<i64>(&row, "email_notifications")? != 0,
+            DigestFrequency::parse(&digest).unwrap_or(DigestFrequency::Off),
+        ))
+    }
+
+    async fn set_email_preferences(
+        &self,
+        member: MemberId,
+        activity_emails: bool,
+        digest: DigestFrequency,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET email_notifications = $1, digest = $2 WHERE id = $3")
+            .bind(i64::from(activity_emails))
+            .bind(digest.as_str())
+            .bind(member)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn digest_recipients(&self) -> Result<Vec<DigestRecipient>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.workspace_id, w.slug, w.name AS workspace_name, m.email, m.name, m.digest, m.digest_sent_at, \
+             m.unsubscribe_token FROM members m JOIN workspaces w ON w.id = m.workspace_id \
+             WHERE m.digest <> 'off' AND m.email IS NOT NULL ORDER BY m.id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let digest: String = get(row, "digest")?;
+                Ok(DigestRecipient {
+                    member_id: get(row, "id")?,
+                    workspace_id: get(row, "workspace_id")?,
+                    workspace_slug: get(row, "slug")?,
+                    workspace_name: get(row, "workspace_name")?,
+                    email: get(row, "email")?,
+                    name: get(row, "name")?,
+                    frequency: DigestFrequency::parse(&digest).unwrap_or(DigestFrequency::Off),
+                    last_sent: get::<Option<i64>>(row, "digest_sent_at")?.map(Timestamp),
+                    unsubscribe_token: get(row, "unsubscribe_token")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_digest_sent(&self, member: MemberId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET digest_sent_at = $1 WHERE id = $2")
+            .bind(at.millis())
+            .bind(member)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -172,7 +242,7 @@ impl MemberStore for Db {
     }
 
     async fn unsubscribe(&self, token: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("UPDATE members SET email_notifications = 0 WHERE unsubscribe_token = $1 RETURNING name")
+        let row = sqlx::query("UPDATE members SET email_notifications = 0, digest = 'off' WHERE unsubscribe_token = $1 RETURNING name")
             .bind(token)
             .fetch_optional(self.pool())
             .await

@@ -236,3 +236,120 @@ async fn heartbeat_is_recorded_with_the_clock(backend: Backend) {
     rig.worker.heartbeat().await.unwrap();
     assert_eq!(rig.db.latest_heartbeat().await.unwrap(), Some(T0));
 }
+
+both_backends!(digests_go_out_once_with_only_readable_threads);
+async fn digests_go_out_once_with_only_readable_threads(backend: Backend) {
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::community::{
+        CommunityStore, NewSpace, NewThread, SpaceKind, ThreadKind, Visibility,
+    };
+    use agora_core::members::{DigestFrequency, MemberStore};
+    use agora_jobs::digests::{next_run, run_digests};
+
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    let db = &rig.db;
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap();
+    let account = db
+        .create_account(
+            &Email::parse("rea@acme.test").unwrap(),
+            &DisplayName::parse("Rea Reader").unwrap(),
+            "x",
+            T0,
+        )
+        .await
+        .unwrap();
+    db.upsert_membership(account.id, workspace.id, Role::Member, T0)
+        .await
+        .unwrap();
+    let reader = db
+        .member_of_account(workspace.id, account.id)
+        .await
+        .unwrap()
+        .unwrap();
+    db.set_email_preferences(reader, true, DigestFrequency::Daily)
+        .await
+        .unwrap();
+    let new_group = |slug: &str, visibility| NewSpace {
+        workspace_id: workspace.id,
+        kind: SpaceKind::Group,
+        slug: slug.into(),
+        name: slug.into(),
+        description: String::new(),
+        network: "native".into(),
+        visibility,
+        rules: String::new(),
+        created_at: T0,
+    };
+    let open = db
+        .create_space(&new_group("open", Visibility::Public))
+        .await
+        .unwrap();
+    let private = db
+        .create_space(&new_group("private", Visibility::Private))
+        .await
+        .unwrap();
+    for (space, title) in [(open.id, "Open news"), (private.id, "Private plans")] {
+        db.create_thread(&NewThread {
+            space_id: space,
+            author_id: reader,
+            kind: ThreadKind::Discussion,
+            title: title.into(),
+            body: "x".into(),
+            created_at: T0.plus_seconds(60),
+        })
+        .await
+        .unwrap();
+    }
+
+    let now = T0.plus_seconds(3_600);
+    assert_eq!(
+        run_digests(db, now, "https://agora.example").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        run_digests(db, now.plus_seconds(60), "https://agora.example")
+            .await
+            .unwrap(),
+        0,
+        "once a day"
+    );
+    let queued = db
+        .list_jobs(None, JobState::Queued, false, 10)
+        .await
+        .unwrap();
+    let email = queued
+        .iter()
+        .find(|job| job.kind == "email.send")
+        .expect("a digest e-mail");
+    let claimed = db.claim("w", 10, now, 60_000).await.unwrap();
+    let payload = &claimed
+        .iter()
+        .find(|job| job.id == email.id)
+        .unwrap()
+        .payload;
+    let text = payload["text"].as_str().unwrap();
+    assert!(
+        text.contains("Open news") && !text.contains("Private plans"),
+        "{text}"
+    );
+    assert!(
+        payload["unsubscribe_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://agora.example/unsubscribe?token=")
+    );
+    assert!(
+        run_digests(db, now.plus_seconds(21 * 3_600), "https://agora.example")
+            .await
+            .is_ok()
+    );
+
+    let next = next_run(Timestamp(0));
+    assert_eq!(next, Timestamp(7 * 3_600_000));
+    assert_eq!(next_run(next), next.plus_seconds(86_400));
+}

@@ -6,6 +6,8 @@ ALTER TABLE spaces ADD COLUMN rules_version BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE members ADD COLUMN handle TEXT;
 CREATE UNIQUE INDEX members_handle ON members(workspace_id, handle);
 ALTER TABLE members ADD COLUMN email_notifications BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE members ADD COLUMN digest TEXT NOT NULL DEFAULT 'off';
+ALTER TABLE members ADD COLUMN digest_sent_at BIGINT;
 ALTER TABLE members ADD COLUMN bio TEXT NOT NULL DEFAULT '';
 ALTER TABLE members ADD COLUMN interests TEXT NOT NULL DEFAULT '';
 ALTER TABLE members ADD COLUMN profile_visibility TEXT NOT NULL DEFAULT 'members';

@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use agora_core::community::{CommunityStore, Space};
 use agora_core::members::{
-    Introduction, MemberProfile, MemberStore, Newcomer, parse_interests, suggest_introductions,
+    DigestFrequency, Introduction, MemberProfile, MemberStore, Newcomer, parse_interests,
+    suggest_introductions,
 };
 
 use super::{FieldErrors, PageError, PageResult, render, render_with_status};
@@ -69,6 +70,8 @@ pub async fn profile(
 struct ProfileEditPage {
     shell: Shell,
     profile: MemberProfile,
+    activity_emails: bool,
+    digest: String,
     bio: String,
     interests: String,
     visible_to_members: bool,
@@ -85,9 +88,12 @@ pub async fn edit_form(
         .profile(viewer.workspace_id, viewer.member_id)
         .await?
         .ok_or_else(|| PageError::not_found("No profile."))?;
+    let (activity_emails, digest) = state.db.email_preferences(viewer.member_id).await?;
     let shell = Shell::build(&state, &ctx, "Your profile").await;
     Ok(render(&ProfileEditPage {
         shell,
+        activity_emails,
+        digest: digest.as_str().to_owned(),
         bio: profile.bio.clone(),
         interests: profile.interests.join(", "),
         visible_to_members: profile.visible_to_members,
@@ -104,6 +110,10 @@ pub struct ProfileForm {
     interests: String,
     #[serde(default)]
     visible_to_members: Option<String>,
+    #[serde(default)]
+    activity_emails: Option<String>,
+    #[serde(default)]
+    digest: String,
 }
 
 pub async fn edit(
@@ -130,11 +140,27 @@ pub async fn edit(
         .visible_to_members
         .as_deref()
         .is_some_and(|value| !value.is_empty());
-    match interests {
-        Some(interests) if errors.is_empty() => {
+    let activity_emails = form
+        .activity_emails
+        .as_deref()
+        .is_some_and(|value| !value.is_empty());
+    let digest = if form.digest.is_empty() {
+        Some(DigestFrequency::Off)
+    } else {
+        DigestFrequency::parse(&form.digest)
+    };
+    if digest.is_none() {
+        errors.add("digest", "choose off, daily or weekly");
+    }
+    match (interests, digest) {
+        (Some(interests), Some(digest)) if errors.is_empty() => {
             state
                 .db
                 .update_profile(viewer.member_id, &bio, &interests, visible_to_members)
+                .await?;
+            state
+                .db
+                .set_email_preferences(viewer.member_id, activity_emails, digest)
                 .await?;
             Ok(redirect_with_flash(
                 &state,
@@ -147,6 +173,8 @@ pub async fn edit(
             let page = ProfileEditPage {
                 shell,
                 profile,
+                activity_emails,
+                digest: form.digest,
                 bio: form.bio,
                 interests: form.interests,
                 visible_to_members,
