@@ -259,6 +259,12 @@ pub trait CommunityStore: Send + Sync {
         since: Timestamp,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ThreadSummary>, StoreError>> + Send;
+    /// The times of the member's threads and replies since `since`, oldest first.
+    fn recent_post_times(
+        &self,
+        member: MemberId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Timestamp>, StoreError>> + Send;
     /// Pins or unpins, locks or unlocks a thread (`None` leaves a flag as it is).
     fn set_thread_flags(
         &self,
@@ -510,6 +516,11 @@ pub fn summarise_support(responses: &[FirstResponse]) -> SupportSummary {
     }
 }
 
+/// Flood limit for members (staff are exempt): at most this many posts…
+pub const FLOOD_MAX_POSTS: i64 = 5;
+/// …within this window. The moderation issue will vary it by trust level.
+pub const FLOOD_WINDOW_MILLIS: i64 = 30_000;
+
 /// The reactions a reply can get.
 pub const REACTIONS: [&str; 5] = ["👍", "❤️", "🎉", "😂", "🤔"];
 
@@ -531,6 +542,8 @@ pub enum CommunityError {
     Locked,
     #[error("only the author can edit this, and only the author or a moderator can delete it")]
     NotTheAuthor,
+    #[error("you are posting quickly: wait {wait_seconds} s and send again (your text is kept)")]
+    RateLimited { wait_seconds: i64 },
 }
 
 impl CommunityError {
@@ -549,6 +562,7 @@ impl CommunityError {
             | CommunityError::Locked
             | CommunityError::NotTheAuthor => ErrorKind::Forbidden,
             CommunityError::Hidden => ErrorKind::NotFound,
+            CommunityError::RateLimited { .. } => ErrorKind::RateLimited,
         }
     }
 

@@ -522,6 +522,25 @@ impl CommunityStore for Db {
         rows.iter().map(summary_from).collect()
     }
 
+    async fn recent_post_times(
+        &self,
+        member: MemberId,
+        since: Timestamp,
+    ) -> Result<Vec<Timestamp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at FROM threads WHERE author_id = $1 AND created_at >= $2 \
+             UNION ALL SELECT created_at FROM replies WHERE author_id = $1 AND created_at >= $2 ORDER BY created_at",
+        )
+        .bind(member)
+        .bind(since.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok(Timestamp(get(row, "created_at")?)))
+            .collect()
+    }
+
     async fn set_thread_flags(
         &self,
         thread: ThreadId,

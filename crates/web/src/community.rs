@@ -5,9 +5,10 @@
 
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_core::community::{
-    CommunityError, CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply,
-    NewThread, NotificationKind, REACTIONS, Space, SpaceKind, ThreadId, ThreadKind, ThreadView,
-    Visibility, can_post, can_read, can_see, mentioned_handles, parse_body, parse_title,
+    CommunityError, CommunityStore, FLOOD_MAX_POSTS, FLOOD_WINDOW_MILLIS, GroupMembership,
+    GroupRole, NewNotification, NewReply, NewThread, NotificationKind, REACTIONS, Space, SpaceKind,
+    ThreadId, ThreadKind, ThreadView, Visibility, can_post, can_read, can_see, mentioned_handles,
+    parse_body, parse_title,
 };
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -297,6 +298,25 @@ async fn mentions(
     Ok(interactions)
 }
 
+/// Refuses a member's post when they already posted FLOOD_MAX_POSTS times in
+/// the window; staff are exempt.
+async fn check_flood(state: &AppState, viewer: &Viewer) -> Result<(), ActionError> {
+    if viewer.is_staff {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let recent = state
+        .db
+        .recent_post_times(viewer.member_id, now.plus_millis(-FLOOD_WINDOW_MILLIS))
+        .await?;
+    if recent.len() as i64 >= FLOOD_MAX_POSTS {
+        let oldest = recent.first().copied().unwrap_or(now);
+        let wait_seconds = ((oldest.millis() + FLOOD_WINDOW_MILLIS - now.millis()) / 1000).max(1);
+        return Err(CommunityError::RateLimited { wait_seconds }.into());
+    }
+    Ok(())
+}
+
 pub struct ThreadDraft {
     pub title: String,
     pub body: String,
@@ -317,6 +337,7 @@ pub async fn post_thread(
     if !can_post(space, membership.as_ref(), viewer.is_staff) {
         return Err(CommunityError::NotAMember.into());
     }
+    check_flood(state, viewer).await?;
     let title = parse_title(&draft.title);
     let body = parse_body(&draft.body);
     let kind = ThreadKind::parse(&draft.kind)
@@ -388,6 +409,7 @@ pub async fn post_reply(
         return Err(CommunityError::Locked.into());
     }
     let body = parse_body(body)?;
+    check_flood(state, viewer).await?;
     let quoted = quote.and_then(|id| view.replies.iter().find(|reply| reply.id == id));
     if quote.is_some() && quoted.is_none() {
         return Err(

@@ -402,6 +402,9 @@ async fn pins_locks_and_first_responses(db: Db) {
     assert_eq!(by_title("peer").first_reply_by_staff, Some(false));
     assert_eq!(by_title("staff").first_reply_by_staff, Some(true));
 
+    let times = db.recent_post_times(asker, T0.plus_seconds(5)).await.unwrap();
+    assert_eq!(times, vec![T0.plus_seconds(10), T0.plus_seconds(15), T0.plus_seconds(20)], "threads and replies, oldest first");
+
     db.set_thread_flags(old, Some(true), None).await.unwrap();
     db.set_thread_flags(staff_answered, None, Some(true))
         .await

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use agora_core::analytics::{InteractionStore, SpaceActivity};
 use agora_core::community::{
-    CommunityStore, GroupMembership, Notification, REACTIONS, SearchHit, SearchQuery, Space,
-    SpaceKind, ThreadKind, ThreadSummary, ThreadView, can_post, can_read, render_markdown,
+    CommunityError, CommunityStore, GroupMembership, Notification, REACTIONS, SearchHit,
+    SearchQuery, Space, SpaceKind, ThreadKind, ThreadSummary, ThreadView, can_post, can_read,
+    render_markdown,
 };
 use agora_core::members::{MemberStore, MemberSummary};
 use agora_core::pagination::{Cursor, page_size};
@@ -457,9 +458,11 @@ pub async fn reply(
             workspace.slug, path.thread
         ))
         .into_response()),
-        Err(ActionError::Community(error)) if error.field().is_some() => {
+        Err(ActionError::Community(error))
+            if error.field().is_some() || matches!(error, CommunityError::RateLimited { .. }) =>
+        {
             let mut errors = FieldErrors::default();
-            errors.add(error.field().unwrap_or("body"), error.to_string());
+            errors.add(error.field().unwrap_or("_"), error.to_string());
             thread_page(&state, &ctx, path.thread, Some((form.body, quote, errors))).await
         }
         Err(other) => Err(other.into()),

@@ -987,3 +987,108 @@ async fn private_profiles_and_introductions_between_strangers() {
         .unwrap();
     assert_eq!(threads[0]["title"], "Meet Gina Gravel and Gus Gravel");
 }
+
+#[tokio::test]
+async fn posting_too_fast_is_refused_with_a_clear_message_and_nothing_lost() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "fast", "public").await;
+    let member = app.add_member("Quick Quinn").await;
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/groups/{group}/join"),
+        &member,
+    )
+    .json(&json!({"accept_rules": true}))
+    .send()
+    .await
+    .unwrap();
+    let thread: Value = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &member,
+        )
+        .json(&json!({"title": "Burst", "body": "one"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let thread_id = thread["id"].as_i64().unwrap();
+    for n in 0..4 {
+        let reply = app
+            .as_person(
+                Method::POST,
+                &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+                &member,
+            )
+            .json(&json!({"body": format!("reply {n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::CREATED);
+    }
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            &member,
+        )
+        .json(&json!({"body": "too fast"}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        body["title"].as_str().unwrap().contains("wait 30 s"),
+        "{body}"
+    );
+
+    let page = app
+        .browser_as(
+            Method::POST,
+            &format!("/w/acme/threads/{thread_id}/replies"),
+            &member,
+        )
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("body", "My long thoughtful reply"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("you are posting quickly")
+            && html.contains(">My long thoughtful reply</textarea>"),
+        "message shown, text kept"
+    );
+
+    let staff = app
+        .as_api(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            Role::CommunityManager,
+        )
+        .json(&json!({"body": "staff are not limited"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.status(), StatusCode::CREATED);
+    app.clock.advance_seconds(31);
+    let later = app
+        .as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
+            &member,
+        )
+        .json(&json!({"body": "calmer now"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.status(), StatusCode::CREATED);
+}
