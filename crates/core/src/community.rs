@@ -110,6 +110,7 @@ pub struct ThreadSummary {
     pub pinned: bool,
     /// Locked threads take no more replies (staff excepted).
     pub locked: bool,
+    pub tags: Vec<String>,
     pub title: String,
     pub author_name: String,
     pub created_at: Timestamp,
@@ -143,6 +144,7 @@ pub struct ThreadView {
     pub accepted_reply_id: Option<i64>,
     pub pinned: bool,
     pub locked: bool,
+    pub tags: Vec<String>,
     pub title: String,
     pub author_id: MemberId,
     pub author_name: String,
@@ -259,6 +261,11 @@ pub trait CommunityStore: Send + Sync {
         since: Timestamp,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<ThreadSummary>, StoreError>> + Send;
+    fn set_thread_tags(
+        &self,
+        thread: ThreadId,
+        tags: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The times of the member's threads and replies since `since`, oldest first.
     fn recent_post_times(
         &self,
@@ -587,6 +594,31 @@ pub fn parse_title(raw: &str) -> Result<String, CommunityError> {
     }
 }
 
+/// Parses tags typed as a comma-separated list: lower-case letters, digits
+/// and dashes, at most 5 tags of at most 24 characters.
+pub fn parse_tags(raw: &str) -> Result<Vec<String>, CommunityError> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw
+        .split(',')
+        .map(|tag| tag.trim().to_lowercase().replace(' ', "-"))
+        .filter(|tag| !tag.is_empty())
+    {
+        if tag.len() > 24 || !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(CommunityError::invalid(
+                "tags",
+                format!("“{tag}”: use up to 24 letters, digits and dashes"),
+            ));
+        }
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > 5 {
+        return Err(CommunityError::invalid("tags", "use at most 5 tags"));
+    }
+    Ok(tags)
+}
+
 /// Longest post body, in characters.
 pub const MAX_BODY_CHARS: usize = 20_000;
 
@@ -718,6 +750,13 @@ pub struct SearchQuery {
     pub words: Vec<String>,
     pub space_id: Option<SpaceId>,
     pub solved: Option<bool>,
+    /// Only threads with this tag.
+    pub tag: Option<String>,
+    /// Only posts by this member.
+    pub author_id: Option<MemberId>,
+    /// Only threads started in `[from, to)`.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
 }
 
 impl SearchQuery {
@@ -734,8 +773,7 @@ impl SearchQuery {
         }
         Ok(SearchQuery {
             words,
-            space_id: None,
-            solved: None,
+            ..SearchQuery::default()
         })
     }
 }

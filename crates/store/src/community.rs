@@ -73,6 +73,7 @@ fn summary_from(row: &AnyRow) -> Result<ThreadSummary, StoreError> {
         solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
         pinned: get::<i64>(row, "pinned")? != 0,
         locked: get::<i64>(row, "locked")? != 0,
+        tags: Vec::new(),
         title: get(row, "title")?,
         author_name: get(row, "author_name")?,
         created_at: Timestamp(get(row, "created_at")?),
@@ -316,7 +317,12 @@ impl CommunityStore for Db {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
-        rows.iter().map(summary_from).collect()
+        let mut threads = rows
+            .iter()
+            .map(summary_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.attach_tags(&mut threads).await?;
+        Ok(threads)
     }
 
     async fn thread(
@@ -386,6 +392,12 @@ impl CommunityStore for Db {
             accepted_reply_id: get(&row, "accepted_reply_id")?,
             pinned: get::<i64>(&row, "pinned")? != 0,
             locked: get::<i64>(&row, "locked")? != 0,
+            tags: self
+                .tags_of(&[thread])
+                .await?
+                .into_iter()
+                .map(|(_, tag)| tag)
+                .collect(),
             title: get(&row, "title")?,
             author_id: get(&row, "author_id")?,
             author_name: get(&row, "author_name")?,
@@ -519,7 +531,30 @@ impl CommunityStore for Db {
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
-        rows.iter().map(summary_from).collect()
+        let mut threads = rows
+            .iter()
+            .map(summary_from)
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.attach_tags(&mut threads).await?;
+        Ok(threads)
+    }
+
+    async fn set_thread_tags(&self, thread: ThreadId, tags: &[String]) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        sqlx::query("DELETE FROM thread_tags WHERE thread_id = $1")
+            .bind(thread)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        for tag in tags {
+            sqlx::query("INSERT INTO thread_tags (thread_id, tag) VALUES ($1, $2)")
+                .bind(thread)
+                .bind(tag)
+                .execute(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+        }
+        transaction.commit().await.map_err(store_error)
     }
 
     async fn recent_post_times(
@@ -763,15 +798,40 @@ impl CommunityStore for Db {
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let solved_clause = match query.solved {
-            Some(true) => {
-                "AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NOT NULL)"
-            }
-            Some(false) => {
-                "AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NULL)"
-            }
-            None => "",
-        };
+        let mut filters = String::new();
+        match query.solved {
+            Some(true) => filters.push_str(
+                " AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NOT NULL)",
+            ),
+            Some(false) => filters.push_str(
+                " AND thread_id IN (SELECT id FROM threads WHERE accepted_reply_id IS NULL)",
+            ),
+            None => {}
+        }
+        if query.tag.is_some() {
+            filters
+                .push_str(" AND thread_id IN (SELECT thread_id FROM thread_tags WHERE tag = $3)");
+        }
+        // Ids and times are numbers we parsed, so they can be inlined.
+        if let Some(author) = query.author_id {
+            filters.push_str(&format!(
+                " AND ((reply_id IS NULL AND thread_id IN (SELECT id FROM threads WHERE author_id = {author})) \
+                 OR reply_id IN (SELECT id FROM replies WHERE author_id = {author}))"
+            ));
+        }
+        if let Some(from) = query.from {
+            filters.push_str(&format!(
+                " AND thread_id IN (SELECT id FROM threads WHERE created_at >= {})",
+                from.millis()
+            ));
+        }
+        if let Some(to) = query.to {
+            filters.push_str(&format!(
+                " AND thread_id IN (SELECT id FROM threads WHERE created_at < {})",
+                to.millis()
+            ));
+        }
+        let solved_clause = filters;
         // Relevance is computed over the newest matches only (RECENT_MATCHES), so a
         // word found in half a million posts costs the same as a rare one; the
         // excerpt is cut in Rust from the 30 bodies kept.
@@ -805,9 +865,13 @@ impl CommunityStore for Db {
                 query.words.join(" "),
             ),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(terms)
-            .bind(workspace)
+            .bind(workspace);
+        if let Some(tag) = &query.tag {
+            statement = statement.bind(tag.clone());
+        }
+        let rows = statement
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;
@@ -828,6 +892,38 @@ impl CommunityStore for Db {
 }
 
 impl Db {
+    /// (thread, tag) pairs of these threads, in tag order.
+    async fn tags_of(&self, threads: &[ThreadId]) -> Result<Vec<(ThreadId, String)>, StoreError> {
+        if threads.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Thread ids come from our own queries, so they can be inlined.
+        let list = threads
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT thread_id, tag FROM thread_tags WHERE thread_id IN ({list}) ORDER BY tag"
+        )))
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "thread_id")?, get(row, "tag")?)))
+            .collect()
+    }
+
+    async fn attach_tags(&self, threads: &mut [ThreadSummary]) -> Result<(), StoreError> {
+        let ids: Vec<ThreadId> = threads.iter().map(|thread| thread.id).collect();
+        for (thread_id, tag) in self.tags_of(&ids).await? {
+            if let Some(thread) = threads.iter_mut().find(|thread| thread.id == thread_id) {
+                thread.tags.push(tag);
+            }
+        }
+        Ok(())
+    }
+
     /// Gives a member a unique handle for `@mentions`, derived from the name.
     pub(crate) async fn assign_handle(
         &self,

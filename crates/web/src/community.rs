@@ -8,7 +8,7 @@ use agora_core::community::{
     CommunityError, CommunityStore, FLOOD_MAX_POSTS, FLOOD_WINDOW_MILLIS, GroupMembership,
     GroupRole, NewNotification, NewReply, NewThread, NotificationKind, REACTIONS, Space, SpaceKind,
     ThreadId, ThreadKind, ThreadView, Visibility, can_post, can_read, can_see, mentioned_handles,
-    parse_body, parse_title,
+    parse_body, parse_tags, parse_title,
 };
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -321,6 +321,8 @@ pub struct ThreadDraft {
     pub title: String,
     pub body: String,
     pub kind: String,
+    /// Comma-separated, as typed.
+    pub tags: String,
 }
 
 /// Starts a thread in a group the viewer may post in.
@@ -342,7 +344,8 @@ pub async fn post_thread(
     let body = parse_body(&draft.body);
     let kind = ThreadKind::parse(&draft.kind)
         .ok_or_else(|| CommunityError::invalid("kind", "choose discussion or question"));
-    let (title, body, kind) = (title?, body?, kind?);
+    let tags = parse_tags(&draft.tags);
+    let (title, body, kind, tags) = (title?, body?, kind?, tags?);
     let now = state.clock.now();
     let thread = state
         .db
@@ -355,6 +358,9 @@ pub async fn post_thread(
             created_at: now,
         })
         .await?;
+    if !tags.is_empty() {
+        state.db.set_thread_tags(thread, &tags).await?;
+    }
     let mut interactions = vec![interaction(
         viewer,
         space.id,
@@ -600,4 +606,56 @@ pub async fn delete_reply(
     }
     state.db.delete_reply(reply, state.clock.now()).await?;
     Ok(thread)
+}
+
+/// Search filters as typed: a tag, an author's handle, and a date range.
+#[derive(Debug, Default, Clone)]
+pub struct SearchFilters {
+    pub tag: Option<String>,
+    pub author: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+fn parse_day(field: &'static str, raw: &str) -> Result<Timestamp, CommunityError> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map(|date| Timestamp::from(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()))
+        .map_err(|_| {
+            CommunityError::invalid(field, format!("`{raw}` is not a date like 2026-11-22"))
+        })
+}
+
+/// Applies the filters to a parsed query; an unknown author handle finds nothing.
+pub async fn apply_filters(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &mut agora_core::community::SearchQuery,
+    filters: &SearchFilters,
+) -> Result<(), ActionError> {
+    let present = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(tag) = present(&filters.tag) {
+        query.tag = parse_tags(&tag)?.into_iter().next();
+    }
+    if let Some(author) = present(&filters.author) {
+        let handle = author.trim_start_matches('@').to_lowercase();
+        let found = state
+            .db
+            .members_by_handles(viewer.workspace_id, &[handle])
+            .await?;
+        query.author_id = Some(found.first().map_or(-1, |(id, _)| *id));
+    }
+    if let Some(from) = present(&filters.from) {
+        query.from = Some(parse_day("from", &from)?);
+    }
+    if let Some(to) = present(&filters.to) {
+        // Inclusive of the day typed.
+        query.to = Some(parse_day("to", &to)?.plus_seconds(86_400));
+    }
+    Ok(())
 }

@@ -68,3 +68,10 @@ CREATE TABLE reply_edits (
     edited_at BIGINT NOT NULL
 );
 CREATE INDEX reply_edits_reply ON reply_edits(reply_id, id);
+
+CREATE TABLE thread_tags (
+    thread_id BIGINT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (thread_id, tag)
+);
+CREATE INDEX thread_tags_tag ON thread_tags(tag);

@@ -402,8 +402,19 @@ async fn pins_locks_and_first_responses(db: Db) {
     assert_eq!(by_title("peer").first_reply_by_staff, Some(false));
     assert_eq!(by_title("staff").first_reply_by_staff, Some(true));
 
-    let times = db.recent_post_times(asker, T0.plus_seconds(5)).await.unwrap();
-    assert_eq!(times, vec![T0.plus_seconds(10), T0.plus_seconds(15), T0.plus_seconds(20)], "threads and replies, oldest first");
+    let times = db
+        .recent_post_times(asker, T0.plus_seconds(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        times,
+        vec![
+            T0.plus_seconds(10),
+            T0.plus_seconds(15),
+            T0.plus_seconds(20)
+        ],
+        "threads and replies, oldest first"
+    );
 
     db.set_thread_flags(old, Some(true), None).await.unwrap();
     db.set_thread_flags(staff_answered, None, Some(true))
@@ -570,5 +581,92 @@ async fn profiles_newcomers_and_interaction_pairs(db: Db) {
     assert_eq!(
         db.interacted_pairs(workspace).await.unwrap(),
         vec![(old.min(new), old.max(new))]
+    );
+}
+
+contract!(tags_and_search_filters, tags_and_search_filters);
+async fn tags_and_search_filters(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let (ada, bob) = (
+        member(&db, workspace, "Ada").await,
+        member(&db, workspace, "Bob").await,
+    );
+    let space = group(&db, workspace, "talk", Visibility::Public).await;
+    let thread = |author, title: &str, at: Timestamp| NewThread {
+        space_id: space.id,
+        author_id: author,
+        kind: ThreadKind::Discussion,
+        title: title.into(),
+        body: "sealant talk".into(),
+        created_at: at,
+    };
+    let early = db
+        .create_thread(&thread(ada, "Early sealant", T0))
+        .await
+        .unwrap();
+    let late = db
+        .create_thread(&thread(bob, "Late sealant", T0.plus_seconds(10 * 86_400)))
+        .await
+        .unwrap();
+    db.set_thread_tags(early, &["tubeless".into(), "maintenance".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.thread(workspace, early).await.unwrap().tags,
+        vec!["maintenance", "tubeless"]
+    );
+    assert_eq!(
+        db.list_threads(space.id, 10)
+            .await
+            .unwrap()
+            .iter()
+            .find(|t| t.id == early)
+            .unwrap()
+            .tags
+            .len(),
+        2
+    );
+
+    let base = SearchQuery::parse("sealant").unwrap();
+    let ids = |hits: Vec<agora_core::community::SearchHit>| {
+        hits.into_iter()
+            .map(|hit| hit.thread_id)
+            .collect::<Vec<_>>()
+    };
+    let by_tag = SearchQuery {
+        tag: Some("tubeless".into()),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(db.search(workspace, &by_tag, &[space.id]).await.unwrap()),
+        vec![early]
+    );
+    let by_author = SearchQuery {
+        author_id: Some(bob),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(db.search(workspace, &by_author, &[space.id]).await.unwrap()),
+        vec![late]
+    );
+    let by_date = SearchQuery {
+        from: Some(T0.plus_seconds(86_400)),
+        ..base.clone()
+    };
+    assert_eq!(
+        ids(db.search(workspace, &by_date, &[space.id]).await.unwrap()),
+        vec![late]
+    );
+    let until = SearchQuery {
+        to: Some(T0.plus_seconds(86_400)),
+        ..base
+    };
+    assert_eq!(
+        ids(db.search(workspace, &until, &[space.id]).await.unwrap()),
+        vec![early]
     );
 }

@@ -156,6 +156,9 @@ pub struct NewThreadBody {
     /// `discussion` (default) or `question`.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Up to 5 tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 pub async fn group_thread_create(
@@ -171,6 +174,7 @@ pub async fn group_thread_create(
         title: body.title,
         body: body.body,
         kind: body.kind.unwrap_or_else(|| "discussion".into()),
+        tags: body.tags.join(","),
     };
     let thread = crate::community::post_thread(&state, &viewer, &space, &draft).await?;
     let view = state.db.thread(viewer.workspace_id, thread).await?;
@@ -265,6 +269,13 @@ pub struct SearchParams {
     pub group: Option<i64>,
     /// `true` or `false` to filter solved questions.
     pub solved: Option<bool>,
+    pub tag: Option<String>,
+    /// An author's handle.
+    pub author: Option<String>,
+    /// `YYYY-MM-DD`, threads started on or after.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`, threads started on or before.
+    pub to: Option<String>,
 }
 
 pub async fn search(
@@ -277,6 +288,13 @@ pub async fn search(
         .map_err(|error| Problem::invalid(error.to_string()).field("q", error.to_string()))?;
     query.space_id = params.group;
     query.solved = params.solved;
+    let filters = crate::community::SearchFilters {
+        tag: params.tag,
+        author: params.author,
+        from: params.from,
+        to: params.to,
+    };
+    crate::community::apply_filters(&state, &viewer, &mut query, &filters).await?;
     let readable = readable_group_ids(&state, &viewer).await?;
     Ok(Json(
         state

@@ -84,7 +84,8 @@ fn schemas() -> Value {
                 "reactions": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}}}}}}},
         "NewThread": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown, up to 20,000 characters"},
-            "kind": {"type": "string", "enum": ["discussion", "question"]}}},
+            "kind": {"type": "string", "enum": ["discussion", "question"]},
+            "tags": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 24}}}},
         "NewReply": {"type": "object", "required": ["body"], "additionalProperties": false, "properties": {
             "body": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}}},
         "Created": {"type": "object", "properties": {"id": {"type": "integer"}}},
@@ -115,6 +116,15 @@ fn query_parameters(path: &str) -> Vec<Value> {
             "state",
             "dead (default), retrying, queued, running or succeeded",
         )],
+        "/api/v1/w/{workspace}/search" => vec![
+            query("q", "words, all required"),
+            query("group", "a group id"),
+            query("solved", "true or false"),
+            query("tag", "a tag"),
+            query("author", "an author's @handle"),
+            query("from", "YYYY-MM-DD: threads started on or after"),
+            query("to", "YYYY-MM-DD: threads started on or before"),
+        ],
         _ => Vec::new(),
     }
 }

@@ -94,6 +94,7 @@ struct GroupPage {
     draft_title: String,
     draft_body: String,
     draft_kind: String,
+    draft_tags: String,
     errors: FieldErrors,
 }
 
@@ -123,6 +124,7 @@ async fn group_page(
             title: String::new(),
             body: String::new(),
             kind: "discussion".into(),
+            tags: String::new(),
         },
         FieldErrors::default(),
     ));
@@ -141,6 +143,7 @@ async fn group_page(
         draft_title: draft.title,
         draft_body: draft.body,
         draft_kind: draft.kind,
+        draft_tags: draft.tags,
         errors,
         space,
     };
@@ -157,6 +160,8 @@ pub async fn group(
 
 #[derive(Debug, Deserialize)]
 pub struct ThreadForm {
+    #[serde(default)]
+    tags: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -183,6 +188,7 @@ pub async fn create_thread(
         } else {
             form.kind
         },
+        tags: form.tags,
     };
     match crate::community::post_thread(&state, &viewer, &space, &draft).await {
         Ok(thread) => {
@@ -772,6 +778,14 @@ pub struct SearchForm {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
     group: Option<String>,
     #[serde(default)]
     solved: Option<String>,
@@ -782,6 +796,10 @@ pub struct SearchForm {
 struct SearchPage {
     shell: Shell,
     q: String,
+    tag: String,
+    author: String,
+    from: String,
+    to: String,
     group: String,
     solved: String,
     groups: Vec<Space>,
@@ -817,11 +835,25 @@ pub async fn search(
                     Some("no") => Some(false),
                     _ => None,
                 };
-                let readable: Vec<i64> = groups.iter().map(|space| space.id).collect();
-                hits = state
-                    .db
-                    .search(viewer.workspace_id, &query, &readable)
-                    .await?;
+                let filters = crate::community::SearchFilters {
+                    tag: form.tag.clone(),
+                    author: form.author.clone(),
+                    from: form.from.clone(),
+                    to: form.to.clone(),
+                };
+                match crate::community::apply_filters(&state, &viewer, &mut query, &filters).await {
+                    Ok(()) => {
+                        let readable: Vec<i64> = groups.iter().map(|space| space.id).collect();
+                        hits = state
+                            .db
+                            .search(viewer.workspace_id, &query, &readable)
+                            .await?;
+                    }
+                    Err(ActionError::Community(error)) => {
+                        errors.add(error.field().unwrap_or("q"), error.to_string())
+                    }
+                    Err(other) => return Err(other.into()),
+                }
             }
             Err(error) => errors.add("q", error.to_string()),
         }
@@ -829,6 +861,10 @@ pub async fn search(
     let shell = Shell::build(&state, &ctx, "Search").await;
     Ok(render(&SearchPage {
         shell,
+        tag: form.tag.unwrap_or_default(),
+        author: form.author.unwrap_or_default(),
+        from: form.from.unwrap_or_default(),
+        to: form.to.unwrap_or_default(),
         q: form.q,
         group: form.group.unwrap_or_default(),
         solved: form.solved.unwrap_or_default(),

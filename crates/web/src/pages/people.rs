@@ -261,6 +261,7 @@ pub async fn introduce(
             }
         ),
         kind: "discussion".into(),
+        tags: "introductions".into(),
     };
     let thread = crate::community::post_thread(&state, &viewer, &space, &draft).await?;
     Ok(redirect_with_flash(

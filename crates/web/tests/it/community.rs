@@ -1092,3 +1092,79 @@ async fn posting_too_fast_is_refused_with_a_clear_message_and_nothing_lost() {
         .unwrap();
     assert_eq!(later.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn threads_take_tags_and_search_filters_by_tag_author_and_date() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let group = create_group(&app, "tips", "public").await;
+    let author = app.add_member("Tess Tagger").await;
+    app.as_person(
+        Method::POST,
+        &format!("/api/v1/w/acme/groups/{group}/join"),
+        &author,
+    )
+    .json(&json!({"accept_rules": true}))
+    .send()
+    .await
+    .unwrap();
+    let (status, body) = status_and_json(
+        app.as_person(Method::POST, &format!("/api/v1/w/acme/groups/{group}/threads"), &author)
+            .json(&json!({"title": "Sealant guide", "body": "How to refresh sealant", "tags": ["Tubeless", "how to"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["tags"], json!(["how-to", "tubeless"]));
+    let (status, body) = status_and_json(
+        app.as_person(
+            Method::POST,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            &author,
+        )
+        .json(&json!({"title": "x", "body": "y", "tags": ["no spaces!"]}))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/tags"))
+    );
+
+    let search = |query: &str| {
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/search?q=sealant&{query}"),
+            &author,
+        )
+        .send()
+    };
+    let hits: Value = search("tag=tubeless&author=@tess-tagger")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    let none: Value = search("tag=road").await.unwrap().json().await.unwrap();
+    assert_eq!(none, json!([]));
+    let nobody: Value = search("author=nobody").await.unwrap().json().await.unwrap();
+    assert_eq!(nobody, json!([]), "an unknown author finds nothing");
+    let (status, body) = status_and_json(search("from=yesterday").await.unwrap()).await;
+    assert_eq!(
+        (status, body["errors"][0]["pointer"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("/from"))
+    );
+    let page = app
+        .browser_as(Method::GET, "/w/acme/groups/tips", &author)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("#tubeless"), "tags shown in the group");
+}
