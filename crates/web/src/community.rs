@@ -106,6 +106,16 @@ pub async fn visible_group(
     Ok((space, membership))
 }
 
+/// The group with this slug, if the viewer may see it.
+pub async fn visible_group_by_slug(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<(Space, Option<GroupMembership>), ActionError> {
+    let space = state.db.space_by_slug(viewer.workspace_id, slug).await?;
+    visible_group(state, viewer, space).await
+}
+
 /// Groups the viewer can see, each with their membership.
 pub async fn visible_groups(
     state: &AppState,

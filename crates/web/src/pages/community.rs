@@ -105,9 +105,7 @@ async fn group_page(
     draft: Option<(ThreadDraft, FieldErrors)>,
 ) -> PageResult {
     let viewer = crate::community::viewer(state, ctx).await?;
-    let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, slug).await?;
-    let (space, membership) = crate::community::visible_group(state, &viewer, space).await?;
+    let (space, membership) = crate::community::visible_group_by_slug(state, &viewer, slug).await?;
     let readable = can_read(&space, membership.as_ref(), viewer.is_staff);
     let threads = if readable {
         state.db.list_threads(space.id, 100).await?
@@ -178,8 +176,7 @@ pub async fn create_thread(
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
-    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
     let draft = ThreadDraft {
         title: form.title,
         body: form.body,
@@ -218,9 +215,7 @@ pub async fn join_form(
     Path(path): Path<GroupPath>,
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
-    let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
-    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
     let shell = Shell::build(&state, &ctx, format!("Join {}", space.name)).await;
     Ok(render(&JoinPage {
         shell,
@@ -244,8 +239,7 @@ pub async fn join(
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
-    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
     match crate::community::join(&state, &viewer, &space, form.accept_rules.is_some()).await {
         Ok(membership) => {
             let message = if membership.active {
@@ -287,8 +281,7 @@ pub async fn leave(
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
-    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
     state.db.leave_group(space.id, viewer.member_id).await?;
     Ok(redirect_with_flash(
         &state,
@@ -311,8 +304,7 @@ pub async fn approve_request(
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    let space = state.db.space_by_slug(workspace.id, &path.group).await?;
-    let (space, _) = crate::community::visible_group(&state, &viewer, space).await?;
+    let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
     let Some(request) = state
         .db
         .group_membership(space.id, path.member)
