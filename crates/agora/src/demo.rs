@@ -623,11 +623,27 @@ impl Seeder<'_> {
             let entry = joined.entry(interaction.actor_id).or_insert(interaction.at);
             *entry = (*entry).min(interaction.at);
         }
+        // The two most active members own and moderate the group.
+        let mut activity: std::collections::HashMap<MemberId, usize> =
+            std::collections::HashMap::new();
+        for interaction in interactions
+            .iter()
+            .filter(|interaction| !interaction.actor_is_staff)
+        {
+            *activity.entry(interaction.actor_id).or_default() += 1;
+        }
+        let mut most_active: Vec<(MemberId, usize)> = activity.into_iter().collect();
+        most_active.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let role_of = |member: MemberId| match most_active.iter().position(|(id, _)| *id == member) {
+            Some(0) => GroupRole::Owner,
+            Some(1) => GroupRole::Moderator,
+            _ => GroupRole::Member,
+        };
         for (member_id, joined_at) in joined {
             db.upsert_group_membership(&GroupMembership {
                 space_id: group.id,
                 member_id,
-                role: GroupRole::Member,
+                role: role_of(member_id),
                 active: true,
                 rules_version: group.rules_version,
                 joined_at,
@@ -685,6 +701,23 @@ pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
         .cloned()
         .collect();
     seeder.workspace(&LUMEN, &lumen_staff).await?;
+    // The community manager's welcome message for newcomers.
+    if let Some((_, cm_account, _)) = accounts
+        .iter()
+        .find(|(role, ..)| *role == Role::CommunityManager)
+        && let Some(cm) = db.member_of_account(northwind.id, *cm_account).await?
+    {
+        db.set_welcome_message(
+            northwind.id,
+            "Welcome to {workspace}, **{name}**! I am Cora, the community manager.\n\n\
+             The *Sunday Riders* plan group rides, *Repair Q&A* answers any question about \
+             your bike (members answer most of them!), and *Product Announcements* is where we \
+             share what is new. Say hello, and ask anything.",
+            cm,
+            now,
+        )
+        .await?;
+    }
     // A bounced e-mail, so the admin's jobs page shows what a dead job looks like.
     let bounced = OutgoingEmail {
         to: "not-an-address".into(),

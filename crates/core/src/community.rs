@@ -152,7 +152,29 @@ pub struct ThreadView {
     pub body: String,
     pub body_html: String,
     pub created_at: Timestamp,
+    /// When the opening post was last edited.
+    pub edited_at: Option<Timestamp>,
+    /// (emoji, count) for each reaction the opening post received.
+    pub reactions: Vec<(String, i64)>,
     pub replies: Vec<ReplyView>,
+}
+
+/// A member of a group, for the group's management page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMemberRow {
+    pub membership: GroupMembership,
+    pub name: String,
+    pub handle: String,
+}
+
+/// What a group's owner or moderator may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupChanges {
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    /// New rules bump the rules' version: members accept them again before posting.
+    pub rules: String,
 }
 
 pub trait CommunityStore: Send + Sync {
@@ -326,6 +348,45 @@ pub trait CommunityStore: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Replaces a thread's title and opening post, keeping the previous ones in its history.
+    fn edit_thread(
+        &self,
+        thread: ThreadId,
+        title: &str,
+        body: &str,
+        editor: MemberId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Earlier versions of a thread's opening post, oldest first:
+    /// (title, body, replaced at, by whom).
+    fn thread_history(
+        &self,
+        thread: ThreadId,
+    ) -> impl Future<Output = Result<Vec<(String, String, Timestamp, String)>, StoreError>> + Send;
+    /// Adds or removes a reaction on a thread's opening post; answers whether it is now present.
+    fn toggle_thread_reaction(
+        &self,
+        thread: ThreadId,
+        member: MemberId,
+        emoji: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn thread_reaction_counts(
+        &self,
+        thread: ThreadId,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+    /// Changes a group's name, description, visibility and rules; the rules'
+    /// version goes up when their text changes.
+    fn update_group(
+        &self,
+        space: SpaceId,
+        changes: &GroupChanges,
+    ) -> impl Future<Output = Result<Space, StoreError>> + Send;
+    /// A group's members (pending requests included), owners first, then by name.
+    fn group_members(
+        &self,
+        space: SpaceId,
+    ) -> impl Future<Output = Result<Vec<GroupMemberRow>, StoreError>> + Send;
     /// Full-text search over threads and replies of the given spaces only.
     fn search(
         &self,
@@ -433,6 +494,15 @@ pub fn can_see(space: &Space, membership: Option<&GroupMembership>, is_staff: bo
 /// current rules) and staff.
 pub fn can_post(space: &Space, membership: Option<&GroupMembership>, is_staff: bool) -> bool {
     is_staff || membership.is_some_and(|m| m.active && m.rules_version >= space.rules_version)
+}
+
+/// Whether someone may manage a group (its settings, members' roles, pins and
+/// locks, join requests): workspace moderators and the group's own active
+/// owners and moderators.
+pub fn can_manage_group(membership: Option<&GroupMembership>, workspace_moderator: bool) -> bool {
+    workspace_moderator
+        || membership
+            .is_some_and(|m| m.active && matches!(m.role, GroupRole::Owner | GroupRole::Moderator))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -551,6 +621,8 @@ pub enum CommunityError {
     NotTheAuthor,
     #[error("you are posting quickly: wait {wait_seconds} s and send again (your text is kept)")]
     RateLimited { wait_seconds: i64 },
+    #[error("only the group's owners and moderators (and workspace moderators) can do this")]
+    NotAGroupModerator,
 }
 
 impl CommunityError {
@@ -567,7 +639,8 @@ impl CommunityError {
             CommunityError::NotAMember
             | CommunityError::NotTheAsker
             | CommunityError::Locked
-            | CommunityError::NotTheAuthor => ErrorKind::Forbidden,
+            | CommunityError::NotTheAuthor
+            | CommunityError::NotAGroupModerator => ErrorKind::Forbidden,
             CommunityError::Hidden => ErrorKind::NotFound,
             CommunityError::RateLimited { .. } => ErrorKind::RateLimited,
         }
@@ -984,5 +1057,28 @@ mod tests {
             Some(&member(true, 2)),
             false
         ));
+        let with_role = |role, active| GroupMembership {
+            role,
+            active,
+            ..member(true, 2)
+        };
+        assert!(can_manage_group(None, true), "workspace moderators");
+        assert!(can_manage_group(
+            Some(&with_role(GroupRole::Owner, true)),
+            false
+        ));
+        assert!(can_manage_group(
+            Some(&with_role(GroupRole::Moderator, true)),
+            false
+        ));
+        assert!(!can_manage_group(
+            Some(&with_role(GroupRole::Member, true)),
+            false
+        ));
+        assert!(
+            !can_manage_group(Some(&with_role(GroupRole::Moderator, false)), false),
+            "a pending request manages nothing"
+        );
+        assert!(!can_manage_group(None, false));
     }
 }

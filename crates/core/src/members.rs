@@ -254,6 +254,86 @@ pub trait MemberStore: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The community manager's welcome message (Markdown), when one was saved.
+    fn welcome_message(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    fn set_welcome_message(
+        &self,
+        workspace: WorkspaceId,
+        body: &str,
+        by: MemberId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// When the member put the welcome panel away, if they did.
+    fn welcome_dismissed_at(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
+    fn dismiss_welcome(
+        &self,
+        member: MemberId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The introductions suggested for the week starting at `week_start`, in order.
+    fn introduction_batch(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+    ) -> impl Future<Output = Result<Vec<SuggestedIntroduction>, StoreError>> + Send;
+    /// Stores a week's batch; a batch already stored for that week is kept.
+    fn save_introduction_batch(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+        batch: &[Introduction],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Pairs the community manager already introduced, in any week, smaller id first.
+    fn introduced_pairs(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<(MemberId, MemberId)>, StoreError>> + Send;
+    /// Records that a suggested pair was introduced (`Some(thread)`) or dismissed (`None`).
+    fn settle_introduction(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+        pair: (MemberId, MemberId),
+        thread: Option<crate::community::ThreadId>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// A pair from a week's stored batch of introductions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuggestedIntroduction {
+    pub first_id: MemberId,
+    pub second_id: MemberId,
+    pub shared: Vec<String>,
+    /// The thread that introduced them, once the community manager did.
+    pub thread_id: Option<crate::community::ThreadId>,
+    pub dismissed: bool,
+}
+
+/// Monday 00:00 UTC of the week `now` falls in: introductions come in weekly batches.
+pub fn week_start(now: Timestamp) -> Timestamp {
+    use chrono::{Datelike, NaiveTime};
+    let date = now.to_datetime().date_naive();
+    let monday = date - chrono::Days::new(u64::from(date.weekday().num_days_from_monday()));
+    Timestamp::from(monday.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// The welcome message shown until the community manager writes one.
+pub const DEFAULT_WELCOME: &str = "Welcome to {workspace}, {name}! We are glad you are here.\n\n\
+Start by telling us a little about yourself in your profile, then say hello in a group: \
+people here answer each other's questions, so do not be shy.";
+
+/// The welcome message for one member: `{name}` and `{workspace}` filled in.
+pub fn personalise_welcome(template: &str, name: &str, workspace: &str) -> String {
+    template
+        .replace("{name}", name)
+        .replace("{workspace}", workspace)
 }
 
 /// A suggested introduction: two members who share interests and never interacted.
@@ -332,6 +412,29 @@ mod tests {
             is_staff: false,
             visible_to_members: true,
         }
+    }
+
+    #[test]
+    fn weeks_start_on_monday_utc() {
+        // Sunday 2026-11-22 23:30 UTC belongs to the week of Monday 2026-11-16.
+        // 2026-11-22T23:30:00Z
+        let sunday = Timestamp::from_millis(1_795_390_200_000);
+        assert_eq!(week_start(sunday).rfc3339(), "2026-11-16T00:00:00.000Z");
+        // 2026-11-23T00:00:00Z
+        let monday = Timestamp::from_millis(1_795_392_000_000);
+        assert_eq!(week_start(monday), monday);
+    }
+
+    #[test]
+    fn welcome_is_personalised() {
+        assert_eq!(
+            personalise_welcome(
+                "Hi {name}, welcome to {workspace}. {name}!",
+                "Ada",
+                "Northwind"
+            ),
+            "Hi Ada, welcome to Northwind. Ada!"
+        );
     }
 
     #[test]

@@ -4,9 +4,10 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::community::{
-    CommunityStore, FirstResponse, GroupMembership, GroupRole, NewNotification, NewReply, NewSpace,
-    NewThread, Notification, ReplyView, SearchHit, SearchQuery, Space, SpaceId, SpaceKind,
-    ThreadId, ThreadKind, ThreadSummary, ThreadView, Visibility, excerpt_html, render_markdown,
+    CommunityStore, FirstResponse, GroupChanges, GroupMemberRow, GroupMembership, GroupRole,
+    NewNotification, NewReply, NewSpace, NewThread, Notification, ReplyView, SearchHit,
+    SearchQuery, Space, SpaceId, SpaceKind, ThreadId, ThreadKind, ThreadSummary, ThreadView,
+    Visibility, excerpt_html, render_markdown,
 };
 use agora_core::members::MemberId;
 use agora_core::{StoreError, Timestamp};
@@ -250,7 +251,11 @@ impl CommunityStore for Db {
         .await
         .map_err(store_error)?;
         let id: ThreadId = get(&row, "id")?;
-        sqlx::query("INSERT INTO search_index (title, body, thread_id, reply_id, space_id) VALUES ($1, $2, $3, NULL, $4)")
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) VALUES ($1, $2, $3, $4, NULL, $5)",
+            self.search_key()
+        )))
+            .bind(-id)
             .bind(&thread.title)
             .bind(&thread.body)
             .bind(id)
@@ -288,10 +293,11 @@ impl CommunityStore for Db {
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO search_index (title, body, thread_id, reply_id, space_id) \
-             SELECT title, $1, id, $2, space_id FROM threads WHERE id = $3",
-        )
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) \
+             SELECT $2, title, $1, id, $2, space_id FROM threads WHERE id = $3",
+            self.search_key()
+        )))
         .bind(&reply.body)
         .bind(id)
         .bind(reply.thread_id)
@@ -331,7 +337,7 @@ impl CommunityStore for Db {
         thread: ThreadId,
     ) -> Result<ThreadView, StoreError> {
         let row = sqlx::query(
-            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, t.body, t.body_html, t.created_at, t.author_id, \
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, t.body, t.body_html, t.created_at, t.edited_at, t.author_id, \
              m.name AS author_name, m.is_staff FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \
              WHERE t.id = $1 AND s.workspace_id = $2",
         )
@@ -405,6 +411,8 @@ impl CommunityStore for Db {
             body_html: html_or_render(get(&row, "body_html")?, &body),
             body,
             created_at: Timestamp(get(&row, "created_at")?),
+            edited_at: get::<Option<i64>>(&row, "edited_at")?.map(Timestamp),
+            reactions: self.thread_reaction_counts(thread).await?,
             replies,
         })
     }
@@ -453,12 +461,15 @@ impl CommunityStore for Db {
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;
-        sqlx::query("UPDATE search_index SET body = $1 WHERE reply_id = $2")
-            .bind(body)
-            .bind(reply)
-            .execute(&mut *transaction)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE search_index SET body = $1 WHERE {} = $2",
+            self.search_key()
+        )))
+        .bind(body)
+        .bind(reply)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
         transaction.commit().await.map_err(store_error)
     }
 
@@ -470,11 +481,14 @@ impl CommunityStore for Db {
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;
-        sqlx::query("DELETE FROM search_index WHERE reply_id = $1")
-            .bind(reply)
-            .execute(&mut *transaction)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM search_index WHERE {} = $1",
+            self.search_key()
+        )))
+        .bind(reply)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
         sqlx::query("DELETE FROM reply_edits WHERE reply_id = $1")
             .bind(reply)
             .execute(&mut *transaction)
@@ -778,6 +792,179 @@ impl CommunityStore for Db {
         Ok(())
     }
 
+    async fn edit_thread(
+        &self,
+        thread: ThreadId,
+        title: &str,
+        body: &str,
+        editor: MemberId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO thread_edits (thread_id, title_before, body_before, edited_by, edited_at) \
+             SELECT id, title, body, $1, $2 FROM threads WHERE id = $3",
+        )
+        .bind(editor)
+        .bind(now.millis())
+        .bind(thread)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        sqlx::query("UPDATE threads SET title = $1, body = $2, body_html = $3, edited_at = $4 WHERE id = $5")
+            .bind(title)
+            .bind(body)
+            .bind(render_markdown(body))
+            .bind(now.millis())
+            .bind(thread)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE search_index SET title = $1, body = $2 WHERE {} = $3",
+            self.search_key()
+        )))
+        .bind(title)
+        .bind(body)
+        .bind(-thread)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE search_index SET title = $1 WHERE {} IN (SELECT id FROM replies WHERE thread_id = $2 AND deleted_at IS NULL)",
+            self.search_key()
+        )))
+            .bind(title)
+            .bind(thread)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)
+    }
+
+    async fn thread_history(
+        &self,
+        thread: ThreadId,
+    ) -> Result<Vec<(String, String, Timestamp, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.title_before, e.body_before, e.edited_at, m.name FROM thread_edits e JOIN members m ON m.id = e.edited_by \
+             WHERE e.thread_id = $1 ORDER BY e.id",
+        )
+        .bind(thread)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, "title_before")?,
+                    get(row, "body_before")?,
+                    Timestamp(get(row, "edited_at")?),
+                    get(row, "name")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn toggle_thread_reaction(
+        &self,
+        thread: ThreadId,
+        member: MemberId,
+        emoji: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let removed = sqlx::query(
+            "DELETE FROM thread_reactions WHERE thread_id = $1 AND member_id = $2 AND emoji = $3",
+        )
+        .bind(thread)
+        .bind(member)
+        .bind(emoji)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        if removed.rows_affected() > 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO thread_reactions (thread_id, member_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (thread_id, member_id, emoji) DO NOTHING",
+        )
+        .bind(thread)
+        .bind(member)
+        .bind(emoji)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(true)
+    }
+
+    async fn thread_reaction_counts(
+        &self,
+        thread: ThreadId,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT emoji, COUNT(*) AS n FROM thread_reactions WHERE thread_id = $1 GROUP BY emoji ORDER BY emoji",
+        )
+        .bind(thread)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "emoji")?, get(row, "n")?)))
+            .collect()
+    }
+
+    async fn update_group(
+        &self,
+        space: SpaceId,
+        changes: &GroupChanges,
+    ) -> Result<Space, StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        sqlx::query(
+            "UPDATE spaces SET name = $1, description = $2, visibility = $3, \
+             rules_version = CASE WHEN rules = $4 THEN rules_version ELSE rules_version + 1 END, rules = $4 \
+             WHERE id = $5 AND kind = 'group'",
+        )
+        .bind(&changes.name)
+        .bind(&changes.description)
+        .bind(changes.visibility.as_str())
+        .bind(&changes.rules)
+        .bind(space)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        let row = sqlx::query("SELECT * FROM spaces WHERE id = $1")
+            .bind(space)
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)?;
+        space_from(&row)
+    }
+
+    async fn group_members(&self, space: SpaceId) -> Result<Vec<GroupMemberRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.space_id, g.member_id, g.role, g.active, g.rules_version, g.joined_at, m.name, \
+             COALESCE(m.handle, '') AS handle FROM group_members g JOIN members m ON m.id = g.member_id \
+             WHERE g.space_id = $1 \
+             ORDER BY CASE g.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, m.name, m.id",
+        )
+        .bind(space)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(GroupMemberRow {
+                    membership: membership_from(row)?,
+                    name: get(row, "name")?,
+                    handle: get(row, "handle")?,
+                })
+            })
+            .collect()
+    }
+
     async fn search(
         &self,
         workspace: WorkspaceId,
@@ -925,6 +1112,16 @@ impl Db {
     }
 
     /// Gives a member a unique handle for `@mentions`, derived from the name.
+    /// The column that keys a search row: the reply's id, or minus the
+    /// thread's id for an opening post, so edits and deletions find their
+    /// row by primary key (FTS5 cannot index `reply_id`).
+    fn search_key(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "rowid",
+            Backend::Postgres => "id",
+        }
+    }
+
     pub(crate) async fn assign_handle(
         &self,
         workspace: WorkspaceId,
@@ -1023,25 +1220,29 @@ impl Db {
                 .iter()
                 .map(|row| get(row, "id"))
                 .collect::<Result<_, _>>()?;
-            let placeholders: Vec<String> = (0..chunk.len())
+            let search_placeholders: Vec<String> = (0..chunk.len())
                 .map(|i| {
+                    let n = i * 6;
                     format!(
-                        "(${}, ${}, ${}, ${}, ${})",
-                        i * 5 + 1,
-                        i * 5 + 2,
-                        i * 5 + 3,
-                        i * 5 + 4,
-                        i * 5 + 5
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
                     )
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO search_index (title, body, thread_id, reply_id, space_id) VALUES {}",
-                placeholders.join(", ")
+                "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) VALUES {}",
+                self.search_key(),
+                search_placeholders.join(", ")
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (body, id) in chunk.iter().zip(&ids) {
                 query = query
+                    .bind(*id)
                     .bind(&title)
                     .bind(body.as_str())
                     .bind(thread)

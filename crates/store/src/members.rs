@@ -2,8 +2,8 @@
 
 use agora_core::accounts::{AccountId, WorkspaceId};
 use agora_core::members::{
-    DigestFrequency, DigestRecipient, EmailTarget, MemberId, MemberProfile, MemberStore,
-    MemberSummary, NewMember, Newcomer,
+    DigestFrequency, DigestRecipient, EmailTarget, Introduction, MemberId, MemberProfile,
+    MemberStore, MemberSummary, NewMember, Newcomer, SuggestedIntroduction,
 };
 use agora_core::pagination::{Cursor, Page};
 use agora_core::{StoreError, Timestamp};
@@ -339,5 +339,178 @@ impl MemberStore for Db {
             .await
             .map_err(store_error)?;
         get(&row, "n")
+    }
+
+    async fn welcome_message(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT body FROM welcome_messages WHERE workspace_id = $1")
+            .bind(workspace)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(store_error)?;
+        row.map(|row| get(&row, "body")).transpose()
+    }
+
+    async fn set_welcome_message(
+        &self,
+        workspace: WorkspaceId,
+        body: &str,
+        by: MemberId,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO welcome_messages (workspace_id, body, updated_by, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workspace_id) DO UPDATE SET body = excluded.body, updated_by = excluded.updated_by, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(workspace)
+        .bind(body)
+        .bind(by)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn welcome_dismissed_at(
+        &self,
+        member: MemberId,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let row = sqlx::query("SELECT welcome_dismissed_at FROM members WHERE id = $1")
+            .bind(member)
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(get::<Option<i64>>(&row, "welcome_dismissed_at")?.map(Timestamp))
+    }
+
+    async fn dismiss_welcome(&self, member: MemberId, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET welcome_dismissed_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(member)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn introduction_batch(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+    ) -> Result<Vec<SuggestedIntroduction>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT first_id, second_id, shared, thread_id, dismissed_at FROM introduction_suggestions \
+             WHERE workspace_id = $1 AND week_start = $2 ORDER BY ordinal",
+        )
+        .bind(workspace)
+        .bind(week_start.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let shared: String = get(row, "shared")?;
+                Ok(SuggestedIntroduction {
+                    first_id: get(row, "first_id")?,
+                    second_id: get(row, "second_id")?,
+                    shared: shared
+                        .split(',')
+                        .filter(|item| !item.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    thread_id: get(row, "thread_id")?,
+                    dismissed: get::<Option<i64>>(row, "dismissed_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    async fn save_introduction_batch(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+        batch: &[Introduction],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        let existing = sqlx::query(
+            "SELECT COUNT(*) AS n FROM introduction_suggestions WHERE workspace_id = $1 AND week_start = $2",
+        )
+        .bind(workspace)
+        .bind(week_start.millis())
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        if get::<i64>(&existing, "n")? > 0 {
+            return Ok(());
+        }
+        for (ordinal, introduction) in batch.iter().enumerate() {
+            let (first, second) = if introduction.first.id < introduction.second.id {
+                (introduction.first.id, introduction.second.id)
+            } else {
+                (introduction.second.id, introduction.first.id)
+            };
+            sqlx::query(
+                "INSERT INTO introduction_suggestions (workspace_id, week_start, first_id, second_id, shared, ordinal) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(workspace)
+            .bind(week_start.millis())
+            .bind(first)
+            .bind(second)
+            .bind(introduction.shared.join(","))
+            .bind(i64::try_from(ordinal).unwrap_or(i64::MAX))
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        }
+        transaction.commit().await.map_err(store_error)
+    }
+
+    async fn introduced_pairs(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(MemberId, MemberId)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT first_id, second_id FROM introduction_suggestions \
+             WHERE workspace_id = $1 AND thread_id IS NOT NULL",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "first_id")?, get(row, "second_id")?)))
+            .collect()
+    }
+
+    async fn settle_introduction(
+        &self,
+        workspace: WorkspaceId,
+        week_start: Timestamp,
+        pair: (MemberId, MemberId),
+        thread: Option<agora_core::community::ThreadId>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (first, second) = if pair.0 < pair.1 {
+            pair
+        } else {
+            (pair.1, pair.0)
+        };
+        let done = sqlx::query(
+            "UPDATE introduction_suggestions SET thread_id = $1, dismissed_at = $2 \
+             WHERE workspace_id = $3 AND week_start = $4 AND first_id = $5 AND second_id = $6 \
+             AND thread_id IS NULL AND dismissed_at IS NULL",
+        )
+        .bind(thread)
+        .bind(thread.is_none().then_some(now.millis()))
+        .bind(workspace)
+        .bind(week_start.millis())
+        .bind(first)
+        .bind(second)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(done.rows_affected() > 0)
     }
 }

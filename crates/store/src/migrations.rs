@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_community.sql"),
         postgres: include_str!("../migrations/postgres/0002_community.sql"),
     },
+    Migration {
+        version: 3,
+        name: "welcome",
+        sqlite: include_str!("../migrations/sqlite/0003_welcome.sql"),
+        postgres: include_str!("../migrations/postgres/0003_welcome.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -7,8 +7,8 @@ use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_core::community::{
     CommunityError, CommunityStore, FLOOD_MAX_POSTS, FLOOD_WINDOW_MILLIS, GroupMembership,
     GroupRole, NewNotification, NewReply, NewThread, NotificationKind, REACTIONS, Space, SpaceKind,
-    ThreadId, ThreadKind, ThreadView, Visibility, can_post, can_read, can_see, mentioned_handles,
-    parse_body, parse_tags, parse_title,
+    ThreadId, ThreadKind, ThreadView, Visibility, can_manage_group, can_post, can_read, can_see,
+    mentioned_handles, parse_body, parse_tags, parse_title,
 };
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -27,6 +27,8 @@ pub struct Viewer {
     pub name: String,
     pub member_id: MemberId,
     pub is_staff: bool,
+    /// Whether the workspace role moderates (every group, not just one's own).
+    pub moderates: bool,
 }
 
 /// Why a community action failed: the caller's mistake, or storage.
@@ -84,6 +86,7 @@ pub async fn viewer(state: &AppState, ctx: &Ctx) -> Result<Viewer, Problem> {
         name: account.name.clone(),
         member_id,
         is_staff: role.is_staff(),
+        moderates: agora_core::accounts::Access::Moderation.allows(role),
     })
 }
 
@@ -403,6 +406,83 @@ pub async fn readable_thread(
         return Err(CommunityError::Hidden.into());
     }
     Ok((space, view))
+}
+
+/// Whether the viewer manages this group: a workspace moderator, or one of
+/// the group's owners or moderators.
+pub async fn manages_group(
+    state: &AppState,
+    viewer: &Viewer,
+    space: &Space,
+) -> Result<bool, StoreError> {
+    if viewer.moderates {
+        return Ok(true);
+    }
+    let membership = state
+        .db
+        .group_membership(space.id, viewer.member_id)
+        .await?;
+    Ok(can_manage_group(membership.as_ref(), false))
+}
+
+/// Edits a thread's title and opening post (its author only); the old
+/// version stays in the thread's history and search follows the new text.
+pub async fn edit_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    title: &str,
+    body: &str,
+) -> Result<(), ActionError> {
+    let (_, view) = readable_thread(state, viewer, thread).await?;
+    if view.author_id != viewer.member_id {
+        return Err(CommunityError::NotTheAuthor.into());
+    }
+    let title = parse_title(title);
+    let body = parse_body(body);
+    let (title, body) = (title?, body?);
+    state
+        .db
+        .edit_thread(thread, &title, &body, viewer.member_id, state.clock.now())
+        .await?;
+    Ok(())
+}
+
+/// Toggles a reaction on a thread's opening post; a new reaction to someone
+/// else's post is an interaction in the member graph.
+pub async fn react_to_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    emoji: &str,
+) -> Result<Vec<(String, i64)>, ActionError> {
+    if !REACTIONS.contains(&emoji) {
+        return Err(CommunityError::invalid(
+            "emoji",
+            format!("choose one of {}", REACTIONS.join(" ")),
+        )
+        .into());
+    }
+    let (space, view) = readable_thread(state, viewer, thread).await?;
+    let now = state.clock.now();
+    if state
+        .db
+        .toggle_thread_reaction(thread, viewer.member_id, emoji, now)
+        .await?
+        && view.author_id != viewer.member_id
+    {
+        state
+            .db
+            .record_interactions(&[interaction(
+                viewer,
+                space.id,
+                Some(view.author_id),
+                InteractionKind::Reaction,
+                now,
+            )])
+            .await?;
+    }
+    Ok(state.db.thread_reaction_counts(thread).await?)
 }
 
 /// Replies to a thread (optionally quoting a reply), notifying whom it answers.

@@ -413,6 +413,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     "community-manager",
                     &[
                         ("/w/northwind/welcome", "both like"),
+                        ("/w/northwind/welcome", "I am Cora"),
                         ("/w/northwind/members", "Load more members"),
                         ("/w/northwind/analytics", "Product Announcements"),
                         ("/w/northwind/moderation", "review queue"),
@@ -424,6 +425,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     &[
                         ("/w/northwind/moderation", "review queue"),
                         ("/w/northwind/members", "Members"),
+                        ("/w/northwind/groups/sunday-riders/manage", "Make moderator"),
                     ],
                 ),
                 (
@@ -633,6 +635,11 @@ async fn a_question_is_asked_answered_mentioned_accepted_and_found() {
     with_browser("a_question_is_asked_answered_mentioned_accepted_and_found", async |browser| {
         // The asker joins, accepting the rules, and asks.
         sign_in(browser, &server, "asa@acme.test", "a long password").await?;
+        // A newcomer is welcomed with the default message and a checklist.
+        browser.client.goto(&server.url("/w/acme/community")).await.or_text("open community")?;
+        let welcome = text_of(browser, ".welcome").await?;
+        check(welcome.contains("Asa Asker") && welcome.contains("Complete your profile"), format!("the welcome: {welcome}"))?;
+        browser.screenshot("community-welcome").await;
         browser.client.goto(&server.url("/w/acme/groups/repair/join")).await.or_text("open join")?;
         check(text_of(browser, ".rules").await?.contains("no selling"), "the rules are shown")?;
         browser.click_css("main form button[type=submit]").await.or_text("join without accepting")?;

@@ -310,6 +310,36 @@ pub struct EditBody {
     pub body: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadEditBody {
+    pub title: String,
+    pub body: String,
+}
+
+pub async fn thread_edit(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    ApiJson(body): ApiJson<ThreadEditBody>,
+) -> ApiResult<StatusCode> {
+    let viewer = viewer(&state, &ctx).await?;
+    crate::community::edit_thread(&state, &viewer, path.id, &body.title, &body.body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn thread_react(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    ApiJson(body): ApiJson<ReactionBody>,
+) -> ApiResult<Json<ReactionCounts>> {
+    let viewer = viewer(&state, &ctx).await?;
+    let reactions =
+        crate::community::react_to_thread(&state, &viewer, path.id, &body.emoji).await?;
+    Ok(Json(ReactionCounts { reactions }))
+}
+
 pub async fn reply_edit(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,

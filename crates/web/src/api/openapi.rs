@@ -78,6 +78,8 @@ fn schemas() -> Value {
             "id": {"type": "integer"}, "space_id": {"type": "integer"}, "kind": {"type": "string"}, "accepted_reply_id": {"type": ["integer", "null"]},
             "title": {"type": "string"}, "author_id": {"type": "integer"}, "author_name": {"type": "string"}, "body": {"type": "string"},
             "body_html": {"type": "string", "description": "sanitised HTML"}, "created_at": timestamp,
+            "edited_at": {"type": ["string", "null"], "format": "date-time"},
+            "reactions": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}},
             "replies": {"type": "array", "items": {"type": "object", "properties": {
                 "id": {"type": "integer"}, "author_id": {"type": "integer"}, "author_name": {"type": "string"}, "body": {"type": "string"},
                 "body_html": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}, "created_at": timestamp,
@@ -89,6 +91,8 @@ fn schemas() -> Value {
         "NewReply": {"type": "object", "required": ["body"], "additionalProperties": false, "properties": {
             "body": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}}},
         "Created": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "ThreadEdit": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
+            "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown"}}},
         "Reaction": {"type": "object", "required": ["emoji"], "additionalProperties": false, "properties": {"emoji": {"type": "string", "enum": ["👍", "❤️", "🎉", "😂", "🤔"]}}},
         "ReactionCounts": {"type": "object", "properties": {"reactions": {"type": "array", "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}}}},
         "Accept": {"type": "object", "required": ["reply_id"], "additionalProperties": false, "properties": {"reply_id": {"type": "integer"}}},

@@ -41,6 +41,60 @@ pub struct GroupCard {
 struct CommunityPage {
     shell: Shell,
     groups: Vec<GroupCard>,
+    welcome: Option<WelcomePanel>,
+}
+
+/// What a newcomer sees in their first 14 days: the community manager's
+/// welcome message and their onboarding checklist.
+pub struct WelcomePanel {
+    pub message_html: String,
+    pub handle: String,
+    pub profile_complete: bool,
+    pub introduced: bool,
+    pub replied: bool,
+}
+
+/// The welcome panel, for a newcomer who has not put it away.
+async fn welcome_panel(
+    state: &AppState,
+    viewer: &crate::community::Viewer,
+    workspace_name: &str,
+) -> Result<Option<WelcomePanel>, PageError> {
+    let now = state.clock.now();
+    let since = now.plus_seconds(-crate::pages::people::NEWCOMER_DAYS * 86_400);
+    let Some(profile) = state
+        .db
+        .profile(viewer.workspace_id, viewer.member_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if profile.joined_at < since
+        || profile.is_staff
+        || state
+            .db
+            .welcome_dismissed_at(viewer.member_id)
+            .await?
+            .is_some()
+    {
+        return Ok(None);
+    }
+    let newcomer = state
+        .db
+        .newcomers(viewer.workspace_id, since)
+        .await?
+        .into_iter()
+        .find(|newcomer| newcomer.profile.id == viewer.member_id);
+    let template = crate::pages::people::welcome_template(state, viewer.workspace_id).await?;
+    let message =
+        agora_core::members::personalise_welcome(&template, &profile.name, workspace_name);
+    Ok(Some(WelcomePanel {
+        message_html: render_markdown(&message),
+        profile_complete: profile.is_complete(),
+        introduced: newcomer.as_ref().is_some_and(|n| n.n_threads > 0),
+        replied: newcomer.as_ref().is_some_and(|n| n.n_replies > 0),
+        handle: profile.handle,
+    }))
 }
 
 fn membership_status(membership: Option<&GroupMembership>) -> &'static str {
@@ -71,8 +125,14 @@ pub async fn community(
             threads,
         });
     }
+    let (workspace, _) = ctx.workspace()?;
+    let welcome = welcome_panel(&state, &viewer, &workspace.name).await?;
     let shell = Shell::build(&state, &ctx, "Community").await;
-    Ok(render(&CommunityPage { shell, groups }))
+    Ok(render(&CommunityPage {
+        shell,
+        groups,
+        welcome,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +151,8 @@ struct GroupPage {
     postable: bool,
     threads: Vec<ThreadSummary>,
     requests: Vec<(i64, String)>,
+    /// Owners and moderators of the group (and workspace moderators) manage it.
+    manages: bool,
     draft_title: String,
     draft_body: String,
     draft_kind: String,
@@ -112,7 +174,8 @@ async fn group_page(
     } else {
         Vec::new()
     };
-    let requests = if viewer.is_staff {
+    let manages = crate::community::manages_group(state, &viewer, &space).await?;
+    let requests = if manages {
         state.db.join_requests(space.id).await?
     } else {
         Vec::new()
@@ -138,6 +201,7 @@ async fn group_page(
         postable: can_post(&space, membership.as_ref(), viewer.is_staff),
         threads,
         requests,
+        manages,
         draft_title: draft.title,
         draft_body: draft.body,
         draft_kind: draft.kind,
@@ -305,6 +369,9 @@ pub async fn approve_request(
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
     let (space, _) = crate::community::visible_group_by_slug(&state, &viewer, &path.group).await?;
+    if !crate::community::manages_group(&state, &viewer, &space).await? {
+        return Err(ActionError::from(CommunityError::NotAGroupModerator).into());
+    }
     let Some(request) = state
         .db
         .group_membership(space.id, path.member)
@@ -394,9 +461,7 @@ async fn thread_page(
         shell: Shell::build(state, ctx, thread.title.clone()).await,
         ws: viewer.workspace_slug.clone(),
         viewer_member: viewer.member_id,
-        can_moderate: ctx
-            .role
-            .is_some_and(|role| agora_core::accounts::Access::Moderation.allows(role)),
+        can_moderate: crate::community::manages_group(state, &viewer, &space).await?,
         can_accept: thread.kind == ThreadKind::Question
             && (viewer.is_staff || thread.author_id == viewer.member_id),
         postable: can_post(&space, membership.as_ref(), viewer.is_staff)
@@ -584,7 +649,10 @@ pub async fn moderate_thread(
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let (workspace, _) = ctx.workspace()?;
-    crate::community::readable_thread(&state, &viewer, path.thread).await?;
+    let (space, _) = crate::community::readable_thread(&state, &viewer, path.thread).await?;
+    if !crate::community::manages_group(&state, &viewer, &space).await? {
+        return Err(ActionError::from(CommunityError::NotAGroupModerator).into());
+    }
     let (pinned, locked, message) = match form.action.as_str() {
         "pin" => (Some(true), None, "Thread pinned."),
         "unpin" => (Some(false), None, "Thread unpinned."),
@@ -698,7 +766,10 @@ pub struct ReactionForm {
 #[template(path = "reactions.html")]
 struct ReactionBar {
     workspace_slug: String,
-    reply_id: i64,
+    /// `replies/{id}` or `threads/{id}`: what the reactions are on.
+    target: String,
+    /// The form's element id, for htmx to swap.
+    dom_id: String,
     counts: Vec<(String, i64)>,
     reactions: [&'static str; 5],
     csrf: String,
@@ -727,7 +798,8 @@ pub async fn react(
     if headers.contains_key("hx-request") {
         return Ok(render(&ReactionBar {
             workspace_slug: workspace.slug.clone(),
-            reply_id: path.reply,
+            target: format!("replies/{}", path.reply),
+            dom_id: format!("reactions-{}", path.reply),
             counts,
             reactions: REACTIONS,
             csrf: ctx.csrf_token.clone(),
@@ -738,6 +810,109 @@ pub async fn react(
         workspace.slug, path.reply
     ))
     .into_response())
+}
+
+/// Reacts to a thread's opening post.
+pub async fn react_to_thread(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+    headers: HeaderMap,
+    Form(form): Form<ReactionForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let counts =
+        crate::community::react_to_thread(&state, &viewer, path.thread, &form.emoji).await?;
+    if headers.contains_key("hx-request") {
+        return Ok(render(&ReactionBar {
+            workspace_slug: viewer.workspace_slug.clone(),
+            target: format!("threads/{}", path.thread),
+            dom_id: "reactions-thread".into(),
+            counts,
+            reactions: REACTIONS,
+            csrf: ctx.csrf_token.clone(),
+        }));
+    }
+    Ok(Redirect::to(&format!(
+        "/w/{}/threads/{}",
+        viewer.workspace_slug, path.thread
+    ))
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "edit_thread.html")]
+struct EditThreadPage {
+    shell: Shell,
+    thread_id: i64,
+    title: String,
+    body: String,
+    history: Vec<(String, String, agora_core::Timestamp, String)>,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditThreadForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// The edit form of one's own thread, with the opening post's earlier versions.
+pub async fn edit_thread_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let (_, view) = crate::community::readable_thread(&state, &viewer, path.thread).await?;
+    if view.author_id != viewer.member_id {
+        return Err(ActionError::from(CommunityError::NotTheAuthor).into());
+    }
+    let history = state.db.thread_history(path.thread).await?;
+    let shell = Shell::build(&state, &ctx, "Edit your thread").await;
+    Ok(render(&EditThreadPage {
+        shell,
+        thread_id: view.id,
+        title: view.title,
+        body: view.body,
+        history,
+        errors: FieldErrors::default(),
+    }))
+}
+
+pub async fn edit_thread(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ThreadPath>,
+    Form(form): Form<EditThreadForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    match crate::community::edit_thread(&state, &viewer, path.thread, &form.title, &form.body).await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            &format!("/w/{}/threads/{}", viewer.workspace_slug, path.thread),
+            "Thread edited.",
+        )),
+        Err(ActionError::Community(error)) if error.field().is_some() => {
+            let mut errors = FieldErrors::default();
+            errors.add(error.field().unwrap_or("body"), error.to_string());
+            let history = state.db.thread_history(path.thread).await?;
+            let shell = Shell::build(&state, &ctx, "Edit your thread").await;
+            let page = EditThreadPage {
+                shell,
+                thread_id: path.thread,
+                title: form.title,
+                body: form.body,
+                history,
+                errors,
+            };
+            Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod community;
+pub mod groups;
 pub mod marketing;
 pub mod people;
 pub mod settings;

@@ -10,10 +10,11 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use agora_core::community::render_markdown;
 use agora_core::community::{CommunityStore, Space};
 use agora_core::members::{
-    DigestFrequency, Introduction, MemberProfile, MemberStore, Newcomer, parse_interests,
-    suggest_introductions,
+    DEFAULT_WELCOME, DigestFrequency, Introduction, MemberProfile, MemberStore, Newcomer,
+    parse_interests, personalise_welcome, suggest_introductions, week_start,
 };
 
 use super::{FieldErrors, PageError, PageResult, render, render_with_status};
@@ -190,8 +191,60 @@ pub async fn edit(
 struct WelcomePage {
     shell: Shell,
     newcomers: Vec<Newcomer>,
-    introductions: Vec<Introduction>,
+    /// This week's batch: each pair with the thread that introduced them, if any.
+    introductions: Vec<(Introduction, Option<i64>)>,
+    week_of: String,
     groups: Vec<Space>,
+    /// The welcome message template, as the community manager wrote it.
+    message: String,
+    /// The message as a newcomer named "Alex" would see it.
+    preview_html: String,
+    errors: FieldErrors,
+}
+
+/// The workspace's welcome message template (the default until one is saved).
+pub async fn welcome_template(state: &AppState, workspace: i64) -> Result<String, PageError> {
+    Ok(state
+        .db
+        .welcome_message(workspace)
+        .await?
+        .unwrap_or_else(|| DEFAULT_WELCOME.to_owned()))
+}
+
+/// This week's introductions: the stored batch, made from the current
+/// suggestions the first time anyone looks during the week.
+async fn this_weeks_introductions(
+    state: &AppState,
+    workspace: i64,
+) -> Result<Vec<(Introduction, Option<i64>)>, PageError> {
+    let week = week_start(state.clock.now());
+    let members = state.db.members_with_interests(workspace).await?;
+    let mut batch = state.db.introduction_batch(workspace, week).await?;
+    if batch.is_empty() {
+        let mut interacted = state.db.interacted_pairs(workspace).await?;
+        interacted.extend(state.db.introduced_pairs(workspace).await?);
+        let suggestions = suggest_introductions(&members, &interacted, 10);
+        state
+            .db
+            .save_introduction_batch(workspace, week, &suggestions)
+            .await?;
+        batch = state.db.introduction_batch(workspace, week).await?;
+    }
+    let profile = |id: i64| members.iter().find(|member| member.id == id).cloned();
+    Ok(batch
+        .into_iter()
+        .filter(|pair| !pair.dismissed)
+        .filter_map(|pair| {
+            Some((
+                Introduction {
+                    first: profile(pair.first_id)?,
+                    second: profile(pair.second_id)?,
+                    shared: pair.shared,
+                },
+                pair.thread_id,
+            ))
+        })
+        .collect())
 }
 
 pub async fn welcome(
@@ -199,23 +252,141 @@ pub async fn welcome(
     Extension(ctx): Extension<Arc<Ctx>>,
 ) -> PageResult {
     let viewer = crate::community::viewer(&state, &ctx).await?;
+    welcome_page(&state, &ctx, &viewer, None).await
+}
+
+async fn welcome_page(
+    state: &AppState,
+    ctx: &Ctx,
+    viewer: &crate::community::Viewer,
+    draft: Option<(String, FieldErrors)>,
+) -> PageResult {
     let since = state.clock.now().plus_seconds(-NEWCOMER_DAYS * 86_400);
     let newcomers = state.db.newcomers(viewer.workspace_id, since).await?;
-    let members = state.db.members_with_interests(viewer.workspace_id).await?;
-    let interacted = state.db.interacted_pairs(viewer.workspace_id).await?;
-    let introductions = suggest_introductions(&members, &interacted, 10);
-    let groups = crate::community::visible_groups(&state, &viewer)
+    let introductions = this_weeks_introductions(state, viewer.workspace_id).await?;
+    let (workspace, _) = ctx.workspace()?;
+    let (message, errors) = match draft {
+        Some(draft) => draft,
+        None => (
+            welcome_template(state, viewer.workspace_id).await?,
+            FieldErrors::default(),
+        ),
+    };
+    let preview_html = render_markdown(&personalise_welcome(&message, "Alex", &workspace.name));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let groups = crate::community::visible_groups(state, viewer)
         .await?
         .into_iter()
         .map(|(space, _)| space)
         .collect();
-    let shell = Shell::build(&state, &ctx, "Welcome").await;
-    Ok(render(&WelcomePage {
-        shell,
-        newcomers,
-        introductions,
-        groups,
-    }))
+    let shell = Shell::build(state, ctx, "Welcome").await;
+    Ok(render_with_status(
+        status,
+        &WelcomePage {
+            shell,
+            newcomers,
+            introductions,
+            week_of: week_start(state.clock.now()).display_date(),
+            groups,
+            message,
+            preview_html,
+            errors,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WelcomeMessageForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// Saves the welcome message newcomers see in their first 14 days.
+pub async fn save_welcome_message(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<WelcomeMessageForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let message = form.message.trim().to_owned();
+    let mut errors = FieldErrors::default();
+    if message.is_empty() {
+        errors.add(
+            "message",
+            "write a message (use {name} for the newcomer's name)",
+        );
+    } else if message.chars().count() > 5_000 {
+        errors.add("message", "use at most 5,000 characters");
+    }
+    if !errors.is_empty() {
+        return welcome_page(&state, &ctx, &viewer, Some((form.message, errors))).await;
+    }
+    state
+        .db
+        .set_welcome_message(
+            viewer.workspace_id,
+            &message,
+            viewer.member_id,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/welcome", viewer.workspace_slug),
+        "Welcome message saved: newcomers see it on their first visits.",
+    ))
+}
+
+/// A newcomer puts the welcome panel away.
+pub async fn dismiss_welcome(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    state
+        .db
+        .dismiss_welcome(viewer.member_id, state.clock.now())
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/community", viewer.workspace_slug),
+        "Welcome put away.",
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PairForm {
+    first: i64,
+    second: i64,
+}
+
+/// Skips a suggested introduction for this week.
+pub async fn skip_introduction(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<PairForm>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .settle_introduction(
+            viewer.workspace_id,
+            week_start(now),
+            (form.first, form.second),
+            None,
+            now,
+        )
+        .await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/welcome", viewer.workspace_slug),
+        "Skipped for this week.",
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,6 +435,17 @@ pub async fn introduce(
         tags: "introductions".into(),
     };
     let thread = crate::community::post_thread(&state, &viewer, &space, &draft).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .settle_introduction(
+            workspace.id,
+            week_start(now),
+            (first.id, second.id),
+            Some(thread),
+            now,
+        )
+        .await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/w/{}/threads/{thread}", workspace.slug),
