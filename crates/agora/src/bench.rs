@@ -224,6 +224,63 @@ pub struct CommunityBenchArgs {
     /// Seconds of load per page
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Load the pages with `wrk` (Debian's `wrk` package, 2 threads) instead
+    /// of the built-in load generator
+    #[arg(long)]
+    wrk: bool,
+}
+
+/// Milliseconds from a wrk duration such as `812.00us`, `1.25ms` or `1.02s`.
+fn wrk_millis(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, factor) = if let Some(us) = text.strip_suffix("us") {
+        (us, 0.001)
+    } else if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1.0)
+    } else if let Some(seconds) = text.strip_suffix('s') {
+        (seconds, 1000.0)
+    } else {
+        return None;
+    };
+    number.parse::<f64>().ok().map(|value| value * factor)
+}
+
+/// Runs wrk against a URL; answers (requests/s, p50 ms, p99 ms, non-2xx responses).
+fn wrk_load(
+    url: &str,
+    cookie: &str,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<(f64, f64, f64, usize)> {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+        ])
+        .args(["-H", &format!("Cookie: {cookie}"), url])
+        .output()
+        .context("run wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "wrk failed: {text}");
+    let mut rps = None;
+    let (mut p50, mut p99) = (None, None);
+    let mut failures = 0;
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            ["Requests/sec:", value] => rps = value.parse::<f64>().ok(),
+            ["50%", value] => p50 = wrk_millis(value),
+            ["99%", value] => p99 = wrk_millis(value),
+            ["Non-2xx", "or", "3xx", "responses:", value] => failures = value.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    match (rps, p50, p99) {
+        (Some(rps), Some(p50), Some(p99)) => Ok((rps, p50, p99, failures)),
+        _ => anyhow::bail!("could not read wrk's report: {text}"),
+    }
 }
 
 /// Words with a Zipf-like frequency, so search terms range from common to rare.
@@ -471,13 +528,20 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
         ),
     ] {
         let url = format!("http://{address}{path}");
-        let (rps, p50, p99, failures) =
-            load(&client, &url, &cookie, args.connections, args.seconds).await?;
+        let (rps, p50, p99, failures) = if args.wrk {
+            let (url, cookie, connections, seconds) =
+                (url.clone(), cookie.clone(), args.connections, args.seconds);
+            tokio::task::spawn_blocking(move || wrk_load(&url, &cookie, connections, seconds))
+                .await??
+        } else {
+            let (rps, p50, p99, failures) =
+                load(&client, &url, &cookie, args.connections, args.seconds).await?;
+            (rps, p50 as f64 / 1000.0, p99 as f64 / 1000.0, failures)
+        };
         println!(
-            "| {label}, {} connections | {rps:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, {failures} failed |",
+            "| {label}, {} connections{} | {rps:.0} requests/s, p50 {p50:.1} ms, p99 {p99:.1} ms, {failures} failed |",
             args.connections,
-            p50 as f64 / 1000.0,
-            p99 as f64 / 1000.0
+            if args.wrk { " (wrk)" } else { "" },
         );
     }
     server.abort();

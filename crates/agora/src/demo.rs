@@ -634,7 +634,8 @@ impl Seeder<'_> {
         }
         let mut most_active: Vec<(MemberId, usize)> = activity.into_iter().collect();
         most_active.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        let role_of = |member: MemberId| match most_active.iter().position(|(id, _)| *id == member) {
+        let role_of = |member: MemberId| match most_active.iter().position(|(id, _)| *id == member)
+        {
             Some(0) => GroupRole::Owner,
             Some(1) => GroupRole::Moderator,
             _ => GroupRole::Member,

@@ -15,6 +15,32 @@ use sqlx::any::AnyRow;
 
 use crate::{Backend, Db, flag, get, store_error};
 
+/// The key of a post's search row: its time in milliseconds, then 20 bits
+/// of its id and one bit for "opening post". Keys grow with time, so the
+/// newest matches come first from the index (search ranks the newest
+/// `RECENT_MATCHES`), and an edit or deletion finds its row by key instead of
+/// scanning (FTS5 cannot index `reply_id`). Two posts share a key only if
+/// they were written in the same millisecond with ids a multiple of 2^20 apart.
+fn search_row_key(created_at: Timestamp, id: i64, is_thread: bool) -> i64 {
+    created_at.millis() * 2_097_152 + (id % 1_048_576) * 2 + i64::from(is_thread)
+}
+
+/// [`search_row_key`] in SQL, for a reply `r` and a thread `t`.
+const REPLY_KEY: &str = "(r.created_at * 2097152 + (r.id % 1048576) * 2)";
+const THREAD_KEY: &str = "(t.created_at * 2097152 + (t.id % 1048576) * 2 + 1)";
+
+fn hit_from(row: &AnyRow, words: &[String]) -> Result<SearchHit, StoreError> {
+    Ok(SearchHit {
+        thread_id: get(row, "thread_id")?,
+        reply_id: get(row, "reply_id")?,
+        space_name: get(row, "space_name")?,
+        title: get(row, "title")?,
+        snippet_html: excerpt_html(&get::<String>(row, "body")?, words),
+        solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
+        created_at: Timestamp(get(row, "created_at")?),
+    })
+}
+
 fn space_from(row: &AnyRow) -> Result<Space, StoreError> {
     let kind: String = get(row, "kind")?;
     let visibility: String = get(row, "visibility")?;
@@ -65,6 +91,10 @@ fn html_or_render(html: String, body: &str) -> String {
 
 /// How many of the newest matches a search ranks by relevance.
 const RECENT_MATCHES: i64 = 5_000;
+
+/// How many of the newest posts PostgreSQL reads first for a common word
+/// (one in four posts matching fills `RECENT_MATCHES` from them).
+const RECENT_WINDOW: i64 = 20_000;
 
 fn summary_from(row: &AnyRow) -> Result<ThreadSummary, StoreError> {
     Ok(ThreadSummary {
@@ -252,14 +282,11 @@ impl CommunityStore for Db {
         .map_err(store_error)?;
         let id: ThreadId = get(&row, "id")?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) VALUES ($1, $2, $3, $4, NULL, $5)",
+            "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) \
+             SELECT {THREAD_KEY}, t.title, t.body, t.id, NULL, t.space_id FROM threads t WHERE t.id = $1",
             self.search_key()
         )))
-            .bind(-id)
-            .bind(&thread.title)
-            .bind(&thread.body)
             .bind(id)
-            .bind(thread.space_id)
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;
@@ -295,12 +322,11 @@ impl CommunityStore for Db {
         .map_err(store_error)?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO search_index ({}, title, body, thread_id, reply_id, space_id) \
-             SELECT $2, title, $1, id, $2, space_id FROM threads WHERE id = $3",
+             SELECT {REPLY_KEY}, t.title, r.body, t.id, r.id, t.space_id FROM replies r \
+             JOIN threads t ON t.id = r.thread_id WHERE r.id = $1",
             self.search_key()
         )))
-        .bind(&reply.body)
         .bind(id)
-        .bind(reply.thread_id)
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
@@ -462,7 +488,7 @@ impl CommunityStore for Db {
             .await
             .map_err(store_error)?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE search_index SET body = $1 WHERE {} = $2",
+            "UPDATE search_index SET body = $1 WHERE {} = (SELECT {REPLY_KEY} FROM replies r WHERE r.id = $2)",
             self.search_key()
         )))
         .bind(body)
@@ -482,7 +508,7 @@ impl CommunityStore for Db {
             .await
             .map_err(store_error)?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM search_index WHERE {} = $1",
+            "DELETE FROM search_index WHERE {} = (SELECT {REPLY_KEY} FROM replies r WHERE r.id = $1)",
             self.search_key()
         )))
         .bind(reply)
@@ -821,24 +847,36 @@ impl CommunityStore for Db {
             .await
             .map_err(store_error)?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE search_index SET title = $1, body = $2 WHERE {} = $3",
+            "UPDATE search_index SET title = $1, body = $2 WHERE {} = (SELECT {THREAD_KEY} FROM threads t WHERE t.id = $3)",
             self.search_key()
         )))
         .bind(title)
         .bind(body)
-        .bind(-thread)
+        .bind(thread)
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE search_index SET title = $1 WHERE {} IN (SELECT id FROM replies WHERE thread_id = $2 AND deleted_at IS NULL)",
-            self.search_key()
+        // One lookup by key per reply: FTS5 answers `rowid = ?` from its
+        // index but may scan for `rowid IN (…)`.
+        let keys = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REPLY_KEY} AS k FROM replies r WHERE r.thread_id = $1 AND r.deleted_at IS NULL"
         )))
-            .bind(title)
-            .bind(thread)
-            .execute(&mut *transaction)
-            .await
-            .map_err(store_error)?;
+        .bind(thread)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        let update = format!(
+            "UPDATE search_index SET title = $1 WHERE {} = $2",
+            self.search_key()
+        );
+        for key in &keys {
+            sqlx::query(sqlx::AssertSqlSafe(update.clone()))
+                .bind(title)
+                .bind(get::<i64>(key, "k")?)
+                .execute(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+        }
         transaction.commit().await.map_err(store_error)
     }
 
@@ -1052,29 +1090,45 @@ impl CommunityStore for Db {
                 query.words.join(" "),
             ),
         };
-        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(terms)
-            .bind(workspace);
-        if let Some(tag) = &query.tag {
-            statement = statement.bind(tag.clone());
-        }
-        let rows = statement
-            .fetch_all(self.pool())
+        let run = |sql: String| {
+            let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(terms.clone())
+                .bind(workspace);
+            if let Some(tag) = &query.tag {
+                statement = statement.bind(tag.clone());
+            }
+            statement.fetch_all(self.pool())
+        };
+        // A very common word on PostgreSQL: its newest matches are all among
+        // the newest posts, and reading those by key is much cheaper than
+        // collecting every match from the GIN index. Otherwise (fewer matches
+        // there) the index answers.
+        if self.backend() == Backend::Postgres {
+            let recent = run(format!(
+                "SELECT m.thread_id, m.reply_id, m.body, m.n_recent, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
+                 FROM (SELECT id, thread_id, reply_id, body, document, COUNT(*) OVER () AS n_recent \
+                       FROM (SELECT id, thread_id, reply_id, body, document, space_id FROM search_index \
+                             ORDER BY id DESC LIMIT {RECENT_WINDOW}) newest \
+                       WHERE document @@ plainto_tsquery('simple', $1) AND space_id IN ({space_list}) {solved_clause} \
+                       ORDER BY id DESC LIMIT {RECENT_MATCHES}) m \
+                 JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
+                 WHERE s.workspace_id = $2 ORDER BY ts_rank(m.document, plainto_tsquery('simple', $1)) DESC, m.id DESC LIMIT 30"
+            ))
             .await
             .map_err(store_error)?;
-        rows.iter()
-            .map(|row| {
-                Ok(SearchHit {
-                    thread_id: get(row, "thread_id")?,
-                    reply_id: get(row, "reply_id")?,
-                    space_name: get(row, "space_name")?,
-                    title: get(row, "title")?,
-                    snippet_html: excerpt_html(&get::<String>(row, "body")?, &query.words),
-                    solved: get::<Option<i64>>(row, "accepted_reply_id")?.is_some(),
-                    created_at: Timestamp(get(row, "created_at")?),
-                })
-            })
-            .collect()
+            let n_recent = match recent.first() {
+                Some(row) => get::<i64>(row, "n_recent")?,
+                None => 0,
+            };
+            if n_recent >= RECENT_MATCHES {
+                return recent
+                    .iter()
+                    .map(|row| hit_from(row, &query.words))
+                    .collect();
+            }
+        }
+        let rows = run(sql).await.map_err(store_error)?;
+        rows.iter().map(|row| hit_from(row, &query.words)).collect()
     }
 }
 
@@ -1112,9 +1166,7 @@ impl Db {
     }
 
     /// Gives a member a unique handle for `@mentions`, derived from the name.
-    /// The column that keys a search row: the reply's id, or minus the
-    /// thread's id for an opening post, so edits and deletions find their
-    /// row by primary key (FTS5 cannot index `reply_id`).
+    /// The column that keys a search row (see [`search_row_key`]).
     fn search_key(&self) -> &'static str {
         match self.backend() {
             Backend::Sqlite => "rowid",
@@ -1240,9 +1292,10 @@ impl Db {
                 search_placeholders.join(", ")
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (body, id) in chunk.iter().zip(&ids) {
+            for (i, (body, id)) in chunk.iter().zip(&ids).enumerate() {
+                let at = start.plus_millis(((n_batch * BATCH + i) as i64) * 1000);
                 query = query
-                    .bind(*id)
+                    .bind(search_row_key(at, *id, false))
                     .bind(&title)
                     .bind(body.as_str())
                     .bind(thread)

@@ -41,7 +41,11 @@ CREATE TABLE introduction_suggestions (
     PRIMARY KEY (workspace_id, week_start, first_id, second_id)
 );
 
--- Search rows are keyed by the reply's id, or minus the thread's id for an
--- opening post, so an edit finds its row by primary key.
-UPDATE search_index SET id = -id - 1000000000000000;
-UPDATE search_index SET id = COALESCE(reply_id, -thread_id);
+-- Search rows are keyed by the post's time, then its id, so the newest
+-- matches come first and an edit finds its row by primary key (see
+-- search_row_key in crates/store/src/community.rs).
+UPDATE search_index SET id = -id;
+UPDATE search_index si SET id = CASE WHEN si.reply_id IS NULL
+    THEN (SELECT t.created_at * 2097152 + (t.id % 1048576) * 2 + 1 FROM threads t WHERE t.id = si.thread_id)
+    ELSE (SELECT r.created_at * 2097152 + (r.id % 1048576) * 2 FROM replies r WHERE r.id = si.reply_id)
+END;

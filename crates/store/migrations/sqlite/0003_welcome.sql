@@ -41,13 +41,17 @@ CREATE TABLE introduction_suggestions (
     PRIMARY KEY (workspace_id, week_start, first_id, second_id)
 );
 
--- Search rows are keyed by the reply's id, or minus the thread's id for an
--- opening post, so an edit finds its row without scanning the index.
+-- Search rows are keyed by the post's time, then its id, so the newest
+-- matches come first and an edit finds its row without scanning the index
+-- (see search_row_key in crates/store/src/community.rs).
 CREATE VIRTUAL TABLE search_index_keyed USING fts5(
     title, body, thread_id UNINDEXED, reply_id UNINDEXED, space_id UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO search_index_keyed (rowid, title, body, thread_id, reply_id, space_id)
-    SELECT COALESCE(reply_id, -thread_id), title, body, thread_id, reply_id, space_id FROM search_index;
+    SELECT CASE WHEN si.reply_id IS NULL
+        THEN (SELECT t.created_at * 2097152 + (t.id % 1048576) * 2 + 1 FROM threads t WHERE t.id = si.thread_id)
+        ELSE (SELECT r.created_at * 2097152 + (r.id % 1048576) * 2 FROM replies r WHERE r.id = si.reply_id)
+    END, si.title, si.body, si.thread_id, si.reply_id, si.space_id FROM search_index si;
 DROP TABLE search_index;
 ALTER TABLE search_index_keyed RENAME TO search_index;

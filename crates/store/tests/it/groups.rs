@@ -670,3 +670,63 @@ async fn tags_and_search_filters(db: Db) {
         vec![early]
     );
 }
+
+contract!(
+    a_very_common_word_ranks_the_newest_matches,
+    a_very_common_word_ranks_the_newest_matches
+);
+async fn a_very_common_word_ranks_the_newest_matches(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap()
+        .id;
+    let author = member(&db, workspace, "Author").await;
+    let space = group(&db, workspace, "talk", Visibility::Public).await;
+    let thread = db
+        .create_thread(&NewThread {
+            space_id: space.id,
+            author_id: author,
+            kind: ThreadKind::Discussion,
+            title: "Chains".into(),
+            body: "About chains".into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    // Of 10,000 replies, every other one of the first 7,000 says "chain" and
+    // the last 3,000 all do: 6,500 matches, more than the 5,000 ranked.
+    let bodies: Vec<String> = (0..10_000)
+        .map(|n| {
+            if n < 7_000 && n % 2 == 1 {
+                format!("odd {n}")
+            } else {
+                format!("chain lube number {n}")
+            }
+        })
+        .collect();
+    db.bulk_replies(thread, author, &bodies, T0).await.unwrap();
+    let hits = db
+        .search(
+            workspace,
+            &SearchQuery::parse("chain").unwrap(),
+            &[space.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 30);
+    let view = db.thread(workspace, thread).await.unwrap();
+    // The newest 5,000 matches are the 3,000 all-matching replies and the
+    // newest 2,000 of the alternating ones: replies from index 3,000 on.
+    let oldest_ranked = view.replies[3_000].id;
+    assert!(
+        hits.iter()
+            .all(|hit| hit.reply_id.is_some_and(|id| id >= oldest_ranked)),
+        "only the newest matches are ranked"
+    );
+    let rare = db
+        .search(workspace, &SearchQuery::parse("odd").unwrap(), &[space.id])
+        .await
+        .unwrap();
+    assert_eq!(rare.len(), 30, "a rarer word is found through the index");
+}
