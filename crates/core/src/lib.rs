@@ -17,6 +17,7 @@ pub mod members;
 pub mod pagination;
 pub mod publishing;
 pub mod secrets;
+pub mod text_limits;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{ErrorKind, StoreError};
