@@ -15,6 +15,7 @@ pub mod error;
 pub mod jobs;
 pub mod members;
 pub mod pagination;
+pub mod posts;
 pub mod publishing;
 pub mod secrets;
 pub mod text_limits;

@@ -127,3 +127,162 @@ mod tests {
         assert_eq!(token_digest(&a).len(), 64);
     }
 }
+
+/// Seals network credentials at rest with ChaCha20-Poly1305 under a key
+/// derived (SHA-256) from the configured `secret_key`. A sealed value reads
+/// `v1:<key id>:<base64 of nonce and ciphertext>`; the key id (8 hex digits of
+/// the key's own digest) says which key sealed it, so a value sealed under the
+/// previous key (`secret_key_previous`) still opens after a rotation until
+/// `agora reseal` seals everything under the new one.
+#[derive(Clone)]
+pub struct Sealer {
+    current: ([u8; 32], String),
+    previous: Option<([u8; 32], String)>,
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealer(key {})", self.current.1)
+    }
+}
+
+/// Why a sealed value did not open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("the sealed value is malformed")]
+    Malformed,
+    #[error(
+        "the value was sealed under key {0}, which is not configured (set secret_key_previous)"
+    )]
+    UnknownKey(String),
+    #[error("the sealed value does not open: wrong key or tampered")]
+    Tampered,
+}
+
+fn derive_key(secret: &str) -> ([u8; 32], String) {
+    let key: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    let id = hex::encode(&Sha256::digest(key)[..4]);
+    (key, id)
+}
+
+impl Sealer {
+    pub fn new(secret: &Secret, previous: Option<&Secret>) -> Self {
+        Self {
+            current: derive_key(secret.expose()),
+            previous: previous.map(|p| derive_key(p.expose())),
+        }
+    }
+
+    /// The current key's id.
+    pub fn key_id(&self) -> &str {
+        &self.current.1
+    }
+
+    pub fn seal(&self, plaintext: &str) -> String {
+        use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let key = LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, &self.current.0)
+                .unwrap_or_else(|_| unreachable!("a 32-byte key is valid for ChaCha20-Poly1305")),
+        );
+        let mut data = plaintext.as_bytes().to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(self.current.1.as_bytes()),
+            &mut data,
+        )
+        .unwrap_or_else(|_| unreachable!("sealing into a Vec cannot run out of room"));
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        format!(
+            "v1:{}:{}",
+            self.current.1,
+            base64::engine::general_purpose::STANDARD.encode(out)
+        )
+    }
+
+    pub fn open(&self, sealed: &str) -> Result<Secret, SealError> {
+        use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+        let mut parts = sealed.splitn(3, ':');
+        let (Some("v1"), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(SealError::Malformed);
+        };
+        let key = if id == self.current.1 {
+            &self.current
+        } else {
+            match &self.previous {
+                Some(previous) if previous.1 == id => previous,
+                _ => return Err(SealError::UnknownKey(id.to_owned())),
+            }
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| SealError::Malformed)?;
+        if bytes.len() < 12 + 16 {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, data) = bytes.split_at(12);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError::Malformed)?;
+        let unbound =
+            UnboundKey::new(&CHACHA20_POLY1305, &key.0).map_err(|_| SealError::Malformed)?;
+        let mut data = data.to_vec();
+        let plaintext = LessSafeKey::new(unbound)
+            .open_in_place(nonce, Aad::from(key.1.as_bytes()), &mut data)
+            .map_err(|_| SealError::Tampered)?;
+        String::from_utf8(plaintext.to_vec())
+            .map(Secret::new)
+            .map_err(|_| SealError::Malformed)
+    }
+
+    /// Whether a sealed value was sealed under the current key.
+    pub fn is_current(&self, sealed: &str) -> bool {
+        sealed
+            .split(':')
+            .nth(1)
+            .is_some_and(|id| id == self.current.1)
+    }
+}
+
+#[cfg(test)]
+mod sealer_tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let sealer = Sealer::new(&Secret::new("a long and random secret key, 32+"), None);
+        let sealed = sealer.seal("{\"access_token\":\"tok\"}");
+        assert!(!sealed.contains("tok"), "no plaintext at rest");
+        assert_ne!(
+            sealed,
+            sealer.seal("{\"access_token\":\"tok\"}"),
+            "fresh nonce"
+        );
+        assert_eq!(
+            sealer.open(&sealed).map(|s| s.expose().to_owned()),
+            Ok("{\"access_token\":\"tok\"}".to_owned())
+        );
+        let other = Sealer::new(&Secret::new("another key entirely, also long"), None);
+        assert!(matches!(other.open(&sealed), Err(SealError::UnknownKey(_))));
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(sealer.open(&tampered).is_err());
+        assert_eq!(sealer.open("plain"), Err(SealError::Malformed));
+    }
+
+    #[test]
+    fn a_rotated_key_still_opens_old_values() {
+        let old = Secret::new("the old key, used until rotation");
+        let new = Secret::new("the new key, used from now on....");
+        let sealed = Sealer::new(&old, None).seal("secret");
+        let rotated = Sealer::new(&new, Some(&old));
+        assert!(!rotated.is_current(&sealed));
+        assert_eq!(
+            rotated.open(&sealed).map(|s| s.expose().to_owned()),
+            Ok("secret".to_owned())
+        );
+        let resealed = rotated.seal("secret");
+        assert!(rotated.is_current(&resealed));
+    }
+}

@@ -14,6 +14,7 @@ mod community;
 mod jobs;
 mod members;
 mod migrations;
+mod posts;
 mod publishing;
 
 use std::sync::Arc;

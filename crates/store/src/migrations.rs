@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_welcome.sql"),
         postgres: include_str!("../migrations/postgres/0003_welcome.sql"),
     },
+    Migration {
+        version: 4,
+        name: "publishing",
+        sqlite: include_str!("../migrations/sqlite/0004_publishing.sql"),
+        postgres: include_str!("../migrations/postgres/0004_publishing.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

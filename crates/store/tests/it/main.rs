@@ -7,6 +7,7 @@ mod accounts;
 mod community;
 mod groups;
 mod jobs;
+mod posts;
 mod welcome;
 
 /// Declares a contract test that runs `$body(db)` once per backend.

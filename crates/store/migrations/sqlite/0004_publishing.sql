@@ -1,0 +1,64 @@
+-- The publishing engine: channels (with sealed credentials and health),
+-- posts with one target per channel, and every attempt to publish a target.
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    space_id BIGINT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+    network TEXT NOT NULL,
+    name TEXT NOT NULL,
+    avatar_url TEXT,
+    base_url TEXT NOT NULL,
+    account TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    max_chars BIGINT NOT NULL,
+    max_media BIGINT NOT NULL,
+    chars_per_url BIGINT NOT NULL,
+    paused BIGINT NOT NULL DEFAULT 0,
+    needs_reconnect BIGINT NOT NULL DEFAULT 0,
+    rate_limited_until BIGINT,
+    last_success_at BIGINT,
+    last_error TEXT,
+    last_error_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX channels_workspace ON channels(workspace_id);
+
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    author_id BIGINT NOT NULL REFERENCES members(id),
+    scheduled_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX posts_workspace ON posts(workspace_id, id);
+
+CREATE TABLE post_targets (
+    id INTEGER PRIMARY KEY,
+    post_id BIGINT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    generation BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT,
+    remote_id TEXT,
+    remote_url TEXT,
+    published_at BIGINT,
+    message TEXT
+);
+CREATE INDEX post_targets_post ON post_targets(post_id);
+CREATE INDEX post_targets_due ON post_targets(status, next_attempt_at);
+
+CREATE TABLE post_attempts (
+    id INTEGER PRIMARY KEY,
+    target_id BIGINT NOT NULL REFERENCES post_targets(id) ON DELETE CASCADE,
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT,
+    outcome TEXT NOT NULL,
+    request TEXT NOT NULL,
+    http_status BIGINT,
+    response TEXT NOT NULL,
+    message TEXT
+);
+CREATE INDEX post_attempts_target ON post_attempts(target_id, id);
