@@ -505,13 +505,14 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
     let cookie = format!("agora_session={session}");
     let state = agora_web::AppState::new(
         db.clone(),
-        crate::serve::web_settings(config),
+        crate::serve::web_settings(config)?,
         std::sync::Arc::new(SystemClock),
         std::sync::Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
         .build()?;

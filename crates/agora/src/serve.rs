@@ -86,14 +86,58 @@ pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     }
 }
 
-pub fn web_settings(config: &Config) -> WebSettings {
-    WebSettings {
+pub fn web_settings(config: &Config) -> anyhow::Result<WebSettings> {
+    Ok(WebSettings {
         public_url: config.public_url.clone(),
         secure_cookies: config.secure_cookies(),
         session_days: config.session_days,
         password_cost: HashCost::Production,
         heartbeat_max_age_millis: 30_000,
-    }
+        sealer: sealer(config)?,
+        network_client: agora_connectors::networks::client(NETWORK_TIMEOUT),
+    })
+}
+
+/// How long Agora waits for a network's answer before calling a post unconfirmed.
+pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The sealer for channel credentials: `secret_key` from the configuration,
+/// or a key generated once into `<data_dir>/secret.key` (mode 0600).
+pub fn sealer(config: &Config) -> anyhow::Result<agora_core::secrets::Sealer> {
+    use agora_core::secrets::{Sealer, Secret};
+    let key = match &config.secret_key {
+        Some(key) => key.clone(),
+        None => {
+            let path = config.data_dir.join("secret.key");
+            match std::fs::read_to_string(&path) {
+                Ok(text) if text.trim().len() >= 32 => Secret::new(text.trim()),
+                _ => {
+                    std::fs::create_dir_all(&config.data_dir)?;
+                    let key = agora_core::secrets::random_token(32);
+                    write_private(&path, &key)?;
+                    Secret::new(key)
+                }
+            }
+        }
+    };
+    Ok(Sealer::new(&key, config.secret_key_previous.as_ref()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
 }
 
 pub fn worker_settings(config: &Config) -> WorkerSettings {
@@ -156,8 +200,19 @@ pub async fn run_with(
             clock.clone(),
             config.public_url.clone(),
         );
+        let engine = Arc::new(agora_connectors::publishing::Engine::new(
+            db.clone(),
+            clock.clone(),
+            sealer(&config)?,
+            NETWORK_TIMEOUT,
+            config.public_url.clone(),
+        ));
+        agora_connectors::publishing::register(&mut registry, engine);
         // The daily digest run: enqueued once per day whichever process gets here first.
         let now = clock.now();
+        // The publishing sweep, now: posts due while no worker ran go out first.
+        db.enqueue(&agora_connectors::publishing::sweep_job(now), now)
+            .await?;
         db.enqueue(
             &agora_jobs::digests::job(agora_jobs::digests::next_run(now)),
             now,
@@ -185,7 +240,7 @@ pub async fn run_with(
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
         let address = listener.local_addr()?;
-        let mut settings = web_settings(&config);
+        let mut settings = web_settings(&config)?;
         // Unless configured, links in e-mails point at the address actually bound (port 0 included).
         if settings.public_url == format!("http://{}", config.listen) {
             settings.public_url = format!("http://{address}");

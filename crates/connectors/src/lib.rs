@@ -3,3 +3,5 @@
 //! network here. Today: e-mail over SMTP. The publishing issue adds networks.
 
 pub mod email;
+pub mod networks;
+pub mod publishing;

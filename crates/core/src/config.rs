@@ -93,7 +93,13 @@ pub const KEYS: &[(&str, Option<&str>, bool, &str)] = &[
         "secret_key",
         None,
         true,
-        "key for encrypting network credentials at rest (32+ characters); read once channel connectors land",
+        "key sealing network credentials at rest (32+ characters); unset: generated once into <data_dir>/secret.key",
+    ),
+    (
+        "secret_key_previous",
+        None,
+        true,
+        "the key before a rotation: credentials it sealed still open until `agora reseal`",
     ),
     (
         "worker.concurrency",
@@ -134,6 +140,7 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     pub smtp_from: String,
     pub secret_key: Option<Secret>,
+    pub secret_key_previous: Option<Secret>,
     pub worker_concurrency: i64,
     pub worker_poll_interval_ms: i64,
     pub session_days: i64,
@@ -178,6 +185,10 @@ impl Config {
             ("smtp.url".into(), secret(&self.smtp_url)),
             ("smtp.from".into(), self.smtp_from.clone()),
             ("secret_key".into(), secret(&self.secret_key)),
+            (
+                "secret_key_previous".into(),
+                secret(&self.secret_key_previous),
+            ),
             (
                 "worker.concurrency".into(),
                 self.worker_concurrency.to_string(),
@@ -367,6 +378,16 @@ impl Layers {
             Some(key) if key.chars().count() >= 32 => Some(Secret::new(key)),
             Some(_) => return Err(error("secret_key", "must be at least 32 characters".into())),
         };
+        let secret_key_previous = match text("secret_key_previous") {
+            None => None,
+            Some(key) if key.chars().count() >= 32 => Some(Secret::new(key)),
+            Some(_) => {
+                return Err(error(
+                    "secret_key_previous",
+                    "must be at least 32 characters".into(),
+                ));
+            }
+        };
         Ok(Config {
             data_dir,
             database_url,
@@ -377,6 +398,7 @@ impl Layers {
             smtp_url,
             smtp_from,
             secret_key,
+            secret_key_previous,
             worker_concurrency: number("worker.concurrency", 1..=256)?,
             worker_poll_interval_ms: number("worker.poll_interval_ms", 10..=60_000)?,
             session_days: number("session.days", 1..=365)?,

@@ -454,11 +454,12 @@ pub trait PostStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// The job that publishes a target once: its unique key names the target,
-/// its generation and its attempt, so the sweeper and the scheduler cannot
-/// enqueue it twice.
-pub fn publish_job_key(target: TargetId, generation: i64, attempt: i64) -> String {
-    format!("publish:{target}:{generation}:{attempt}")
+/// The job that publishes a target when it is due: its unique key names the
+/// target, its generation and its due time, so the scheduler and the sweeper
+/// cannot enqueue the same run twice, while a retry or a postponement (a new
+/// due time) gets a job of its own.
+pub fn publish_job_key(target: TargetId, generation: i64, due: Timestamp) -> String {
+    format!("publish:{target}:{generation}:{}", due.millis())
 }
 
 /// An IANA timezone name, checked.

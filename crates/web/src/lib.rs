@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod ops;
 pub mod pages;
 pub mod problem;
+pub mod publishing;
 pub mod routes;
 pub mod shell;
 
@@ -39,6 +40,10 @@ pub struct WebSettings {
     pub password_cost: HashCost,
     /// A worker heartbeat older than this makes `/readyz` fail.
     pub heartbeat_max_age_millis: i64,
+    /// Seals channel credentials before they are stored.
+    pub sealer: agora_core::secrets::Sealer,
+    /// Talks to the networks when a channel is connected or tested.
+    pub network_client: reqwest::Client,
 }
 
 /// Shared state of every handler; cheap to clone.

@@ -619,6 +619,7 @@ async fn a_question_is_asked_answered_mentioned_accepted_and_found() {
     };
     let (cora, hal) = (token("cora@acme.test"), token("hal@acme.test"));
     let server = Server::start(data.path(), &["serve"], &[("AGORA_SMTP_URL", &sink.url())]);
+    agora_connectors::networks::install_crypto_provider();
     let api = reqwest::Client::new();
     let group: serde_json::Value = api
         .post(server.url("/api/v1/w/acme/groups"))

@@ -108,6 +108,7 @@ async fn readyz_follows_the_worker_processes() {
     assert!(token.starts_with("agp_"));
 
     let mut web = Server::start(data.path(), &["serve", "--web-only"], &[]);
+    agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::new();
     let me: serde_json::Value = client
         .get(web.url("/api/v1/me"))

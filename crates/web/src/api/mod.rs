@@ -4,6 +4,7 @@
 
 pub mod community;
 pub mod openapi;
+pub mod publishing;
 
 use std::sync::Arc;
 

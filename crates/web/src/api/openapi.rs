@@ -91,6 +91,33 @@ fn schemas() -> Value {
         "NewReply": {"type": "object", "required": ["body"], "additionalProperties": false, "properties": {
             "body": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}}},
         "Created": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "Channel": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "network": {"type": "string", "enum": ["mastodon", "bluesky", "matrix", "email", "webhook", "linkedin", "facebook", "x", "threads"]},
+            "name": {"type": "string"}, "base_url": {"type": "string"}, "account": {"type": "string"}, "timezone": {"type": "string", "description": "IANA"},
+            "max_chars": {"type": "integer"}, "max_media": {"type": "integer"}, "chars_per_url": {"type": "integer"},
+            "paused": {"type": "boolean"}, "needs_reconnect": {"type": "boolean"}, "last_success_at": {"type": ["integer", "null"]},
+            "last_error": {"type": ["string", "null"]}}},
+        "ChannelList": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}},
+        "NewChannel": {"type": "object", "required": ["network"], "additionalProperties": false, "properties": {
+            "network": {"type": "string"}, "name": {"type": "string"}, "base_url": {"type": "string", "description": "instance, PDS, homeserver or webhook URL"},
+            "account": {"type": "string", "description": "Bluesky handle, Matrix room id, Facebook page id, LinkedIn organization URN"},
+            "timezone": {"type": "string", "description": "IANA, default UTC"}, "access_token": {"type": "string"}, "app_password": {"type": "string", "description": "Bluesky"}}},
+        "CreatedChannel": {"allOf": [{"$ref": "#/components/schemas/Channel"}, {"type": "object", "properties": {"webhook_secret": {"type": "string", "description": "shown once"}}}]},
+        "NewPost": {"type": "object", "required": ["variants"], "additionalProperties": false, "properties": {
+            "variants": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["channel_id", "text"], "properties": {
+                "channel_id": {"type": "integer"}, "text": {"type": "string"}, "media": {"type": "array"}}}},
+            "scheduled_at": {"type": "string", "format": "date-time", "description": "absent: now"}, "draft": {"type": "boolean"}}},
+        "Post": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "status": {"type": "string", "enum": ["draft", "scheduled", "publishing", "published", "partial", "failed", "unconfirmed"]},
+            "scheduled_at": {"type": ["integer", "null"]}, "targets": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "channel_id": {"type": "integer"}, "network": {"type": "string"}, "text": {"type": "string"},
+                "status": {"type": "string", "enum": ["draft", "scheduled", "publishing", "published", "retrying", "failed", "unconfirmed"]},
+                "remote_id": {"type": ["string", "null"]}, "remote_url": {"type": ["string", "null"]}, "message": {"type": ["string", "null"]},
+                "next_attempt_at": {"type": ["integer", "null"]}}}},
+            "attempts": {"type": "array", "items": {"type": "object", "properties": {
+                "target_id": {"type": "integer"}, "started_at": {"type": "integer"}, "outcome": {"type": "string"}, "request": {"type": "string", "description": "secrets redacted"},
+                "http_status": {"type": ["integer", "null"]}, "response": {"type": "string"}, "message": {"type": ["string", "null"]}}}}}},
+        "TargetRef": {"type": "object", "additionalProperties": false, "properties": {"target_id": {"type": "integer"}}},
         "ThreadEdit": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown"}}},
         "Reaction": {"type": "object", "required": ["emoji"], "additionalProperties": false, "properties": {"emoji": {"type": "string", "enum": ["👍", "❤️", "🎉", "😂", "🤔"]}}},

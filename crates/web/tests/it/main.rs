@@ -196,6 +196,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         session_days: 30,
         password_cost: HashCost::Testing,
         heartbeat_max_age_millis: 30_000,
+        sealer: agora_core::secrets::Sealer::new(
+            &agora_core::secrets::Secret::new("a test key that is long enough to use"),
+            None,
+        ),
+        network_client: agora_connectors::networks::client(std::time::Duration::from_secs(5)),
     };
     let state = AppState::new(
         db.clone(),
@@ -206,6 +211,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

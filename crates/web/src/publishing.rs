@@ -1,0 +1,532 @@
+//! The publishing use cases, shared by pages and the API: connecting a
+//! channel (its credentials checked against the network, then sealed),
+//! scheduling a post with a variant per channel (each checked against its
+//! network's limits), retrying, and settling an unconfirmed target.
+
+use agora_connectors::networks::{self, Credentials, Failure, Target};
+use agora_connectors::publishing::publish_job;
+use agora_core::jobs::JobStore;
+use agora_core::posts::{
+    Channel, NewChannel, NewPost, NewVariant, PostId, PostStore, TargetId, TargetStatus,
+    parse_timezone,
+};
+use agora_core::secrets::random_token;
+use agora_core::text_limits::Network;
+use agora_core::{StoreError, Timestamp};
+
+use crate::AppState;
+use crate::problem::Problem;
+
+/// A channel as typed in the connect form or the API.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelDraft {
+    pub network: String,
+    #[serde(default)]
+    pub name: String,
+    /// The instance, PDS, homeserver or webhook URL.
+    #[serde(default)]
+    pub base_url: String,
+    /// The Bluesky handle, Matrix room id, Facebook page id or LinkedIn organization URN.
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub timezone: String,
+    /// Mastodon, Matrix, LinkedIn, Facebook, X and Threads.
+    #[serde(default)]
+    pub access_token: String,
+    /// Bluesky: an app password (never the account's password).
+    #[serde(default)]
+    pub app_password: String,
+}
+
+fn words(failure: &Failure) -> String {
+    match failure {
+        Failure::Retryable { message, .. }
+        | Failure::Permanent { message }
+        | Failure::Reconnect { message }
+        | Failure::Unconfirmed { message } => message.clone(),
+    }
+}
+
+fn credentials_for(network: Network, draft: &ChannelDraft, problem: &mut Problem) -> Credentials {
+    let token = draft.access_token.trim();
+    match network {
+        Network::Bluesky => {
+            if draft.app_password.trim().is_empty() {
+                *problem = problem.clone().field(
+                    "app_password",
+                    "paste an app password made in Bluesky's settings",
+                );
+            }
+            Credentials::AppPassword {
+                identifier: draft.account.trim().to_owned(),
+                password: draft.app_password.trim().to_owned(),
+                access_jwt: None,
+                refresh_jwt: None,
+                did: None,
+            }
+        }
+        Network::Webhook => Credentials::Webhook {
+            secret: random_token(32),
+        },
+        Network::Email => Credentials::None,
+        _ => {
+            if token.is_empty() {
+                *problem = problem
+                    .clone()
+                    .field("access_token", "paste the account's access token");
+            }
+            Credentials::Token {
+                access_token: token.to_owned(),
+            }
+        }
+    }
+}
+
+/// Checks a draft, talks to the network, and stores the channel. For a
+/// webhook, the signing secret is answered once and never shown again.
+pub async fn connect_channel(
+    state: &AppState,
+    workspace: i64,
+    draft: &ChannelDraft,
+) -> Result<(Channel, Option<String>), Problem> {
+    let mut problem = Problem::invalid("the channel is not valid");
+    let network = Network::parse(draft.network.trim());
+    if network.is_none() {
+        problem = problem.field(
+            "network",
+            "choose mastodon, bluesky, matrix, webhook, email, linkedin, facebook, x or threads",
+        );
+    }
+    let timezone = if draft.timezone.trim().is_empty() {
+        "UTC".to_owned()
+    } else {
+        draft.timezone.trim().to_owned()
+    };
+    if let Err(message) = parse_timezone(&timezone) {
+        problem = problem.field("timezone", message);
+    }
+    let base_url = draft.base_url.trim().trim_end_matches('/').to_owned();
+    let needs_url = matches!(
+        network,
+        Some(Network::Mastodon | Network::Bluesky | Network::Matrix | Network::Webhook)
+    );
+    if needs_url && base_url.is_empty() {
+        problem = problem.field(
+            "base_url",
+            "give the server's address, e.g. https://mastodon.social",
+        );
+    } else if !base_url.is_empty()
+        && !(base_url.starts_with("https://") || base_url.starts_with("http://"))
+    {
+        problem = problem.field("base_url", "use an address starting with https://");
+    }
+    let account = draft.account.trim().to_owned();
+    let needs_account = matches!(
+        network,
+        Some(
+            Network::Bluesky
+                | Network::Matrix
+                | Network::Facebook
+                | Network::LinkedIn
+                | Network::Threads
+        )
+    );
+    if needs_account && account.is_empty() {
+        problem = problem.field(
+            "account",
+            match network {
+                Some(Network::Bluesky) => "give the handle, e.g. northwind.bsky.social",
+                Some(Network::Matrix) => "give the room id, e.g. !abc:matrix.org",
+                _ => "give the page, organization or user id",
+            },
+        );
+    }
+    let Some(network) = network else {
+        return Err(problem);
+    };
+    let credentials = credentials_for(network, draft, &mut problem);
+    if !problem.errors.is_empty() {
+        return Err(problem);
+    }
+    let limits = network.default_limits();
+    let (mut name, mut avatar_url) = (draft.name.trim().to_owned(), None);
+    let (mut max_chars, mut max_media, mut chars_per_url) = (
+        limits.max_chars as i64,
+        limits.max_media as i64,
+        agora_core::text_limits::CHARS_PER_URL as i64,
+    );
+    let mut credentials = credentials;
+    if network != Network::Email {
+        let target = Target {
+            network,
+            base_url: &base_url,
+            account: &account,
+            credentials: &credentials,
+        };
+        let (checked, updated) = networks::check(&state.settings.network_client, &target).await;
+        match checked {
+            Ok(info) => {
+                if name.is_empty() {
+                    name = info.display_name;
+                }
+                avatar_url = info.avatar_url;
+                max_chars = info.max_chars as i64;
+                max_media = info.max_media as i64;
+                chars_per_url = info.chars_per_url as i64;
+            }
+            Err(failure) => {
+                let field = match failure {
+                    Failure::Reconnect { .. } => match network {
+                        Network::Bluesky => "app_password",
+                        _ => "access_token",
+                    },
+                    _ => "base_url",
+                };
+                return Err(Problem::invalid("the network refused the connection")
+                    .field(field, format!("{}: {}", network.as_str(), words(&failure))));
+            }
+        }
+        if let Some(updated) = updated {
+            credentials = updated;
+        }
+    }
+    if name.is_empty() {
+        name = if account.is_empty() {
+            network.as_str().to_owned()
+        } else {
+            account.clone()
+        };
+    }
+    let webhook_secret = match &credentials {
+        Credentials::Webhook { secret } => Some(secret.clone()),
+        _ => None,
+    };
+    let json = serde_json::to_string(&credentials)
+        .map_err(|error| Problem::from(StoreError::Backend(error.to_string())))?;
+    let channel = state
+        .db
+        .create_channel(&NewChannel {
+            workspace_id: workspace,
+            network,
+            name,
+            avatar_url,
+            base_url,
+            account,
+            timezone,
+            sealed_credentials: state.settings.sealer.seal(&json),
+            max_chars,
+            max_media,
+            chars_per_url,
+            created_at: state.clock.now(),
+        })
+        .await?;
+    Ok((channel, webhook_secret))
+}
+
+/// Tests a channel's connection again, recording its health.
+pub async fn test_channel(state: &AppState, channel: &Channel) -> Result<Option<String>, Problem> {
+    let sealed = state.db.channel_credentials(channel.id).await?;
+    let credentials: Credentials = state
+        .settings
+        .sealer
+        .open(&sealed)
+        .map_err(|error| error.to_string())
+        .and_then(|secret| serde_json::from_str(secret.expose()).map_err(|e| e.to_string()))
+        .map_err(|message| Problem::invalid(format!("the credentials do not open: {message}")))?;
+    if channel.network == Network::Email {
+        return Ok(None);
+    }
+    let target = Target {
+        network: channel.network,
+        base_url: &channel.base_url,
+        account: &channel.account,
+        credentials: &credentials,
+    };
+    let (checked, updated) = networks::check(&state.settings.network_client, &target).await;
+    let now = state.clock.now();
+    if let Some(updated) = updated
+        && let Ok(json) = serde_json::to_string(&updated)
+    {
+        state
+            .db
+            .set_channel_credentials(channel.id, &state.settings.sealer.seal(&json), false)
+            .await?;
+    }
+    match checked {
+        Ok(_) => {
+            state
+                .db
+                .channel_health(channel.id, Some(now), None, false, None)
+                .await?;
+            Ok(None)
+        }
+        Err(failure) => {
+            let message = words(&failure);
+            let reconnect = matches!(failure, Failure::Reconnect { .. });
+            state
+                .db
+                .channel_health(channel.id, None, Some((&message, now)), reconnect, None)
+                .await?;
+            Ok(Some(message))
+        }
+    }
+}
+
+/// Replaces a channel's credentials after checking them ("reconnect"); due
+/// posts that waited for it go out at the next sweep.
+pub async fn reconnect_channel(
+    state: &AppState,
+    channel: &Channel,
+    draft: &ChannelDraft,
+) -> Result<(), Problem> {
+    let mut problem = Problem::invalid("the credentials are not valid");
+    let mut draft = draft.clone();
+    if draft.account.is_empty() {
+        draft.account = channel.account.clone();
+    }
+    let credentials = credentials_for(channel.network, &draft, &mut problem);
+    if !problem.errors.is_empty() {
+        return Err(problem);
+    }
+    let target = Target {
+        network: channel.network,
+        base_url: &channel.base_url,
+        account: &channel.account,
+        credentials: &credentials,
+    };
+    let (checked, updated) = networks::check(&state.settings.network_client, &target).await;
+    if let Err(failure) = checked {
+        let field = if channel.network == Network::Bluesky {
+            "app_password"
+        } else {
+            "access_token"
+        };
+        return Err(
+            Problem::invalid("the network refused the credentials").field(field, words(&failure))
+        );
+    }
+    let json = serde_json::to_string(&updated.unwrap_or(credentials))
+        .map_err(|error| Problem::from(StoreError::Backend(error.to_string())))?;
+    state
+        .db
+        .set_channel_credentials(channel.id, &state.settings.sealer.seal(&json), true)
+        .await?;
+    let now = state.clock.now();
+    state
+        .db
+        .channel_health(channel.id, Some(now), None, false, None)
+        .await?;
+    state
+        .db
+        .enqueue(&agora_connectors::publishing::sweep_job(now), now)
+        .await?;
+    Ok(())
+}
+
+/// One channel's text in a post, as sent to the API or the form.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantDraft {
+    pub channel_id: i64,
+    pub text: String,
+    /// Images to attach: counted against the network's limit (uploads come with the media library).
+    #[serde(default)]
+    pub media: Vec<serde_json::Value>,
+}
+
+/// Checks and schedules a post (or saves a draft when `draft`), and
+/// enqueues the job of each target at its time.
+pub async fn schedule_post(
+    state: &AppState,
+    workspace: i64,
+    author: i64,
+    variants: &[VariantDraft],
+    scheduled_at: Option<Timestamp>,
+    draft: bool,
+) -> Result<PostId, Problem> {
+    let now = state.clock.now();
+    let channels = state.db.channels(workspace).await?;
+    let mut problem = Problem::invalid("the post is not valid");
+    if variants.is_empty() {
+        problem = problem.field("variants", "choose at least one channel");
+    }
+    for (i, variant) in variants.iter().enumerate() {
+        let Some(channel) = channels.iter().find(|c| c.id == variant.channel_id) else {
+            problem = problem.field(
+                &format!("variants[{i}].channel_id"),
+                format!(
+                    "there is no channel {} in this workspace",
+                    variant.channel_id
+                ),
+            );
+            continue;
+        };
+        if variants[..i]
+            .iter()
+            .any(|v| v.channel_id == variant.channel_id)
+        {
+            problem = problem.field(
+                &format!("variants[{i}].channel_id"),
+                format!("{} appears twice", channel.name),
+            );
+        }
+        let text = variant.text.trim();
+        let length = channel
+            .network
+            .length(text, usize::try_from(channel.chars_per_url).unwrap_or(23));
+        if text.is_empty() {
+            problem = problem.field(&format!("variants[{i}].text"), "write something to post");
+        } else if length > usize::try_from(channel.max_chars).unwrap_or(usize::MAX) {
+            problem = problem.field(
+                &format!("variants[{i}].text"),
+                format!(
+                    "{length} characters as {} counts them; {} allows {}",
+                    channel.network.as_str(),
+                    channel.name,
+                    channel.max_chars
+                ),
+            );
+        } else if channel.network == Network::Bluesky
+            && agora_core::text_limits::bluesky_bytes(text) > 3_000
+        {
+            problem = problem.field(&format!("variants[{i}].text"), "Bluesky allows 3,000 bytes");
+        }
+        if variant.media.len() as i64 > channel.max_media {
+            problem = problem.field(
+                &format!("variants[{i}].media"),
+                format!(
+                    "{} images; {} allows {} per post",
+                    variant.media.len(),
+                    channel.name,
+                    channel.max_media
+                ),
+            );
+        } else if !variant.media.is_empty() {
+            problem = problem.field(
+                &format!("variants[{i}].media"),
+                "attaching images is not available yet: it arrives with the media library",
+            );
+        }
+    }
+    if let Some(at) = scheduled_at
+        && at < now.plus_seconds(-60)
+    {
+        problem = problem.field(
+            "scheduled_at",
+            format!(
+                "{} is in the past; choose a later time, or none to post now",
+                at.rfc3339()
+            ),
+        );
+    }
+    if !problem.errors.is_empty() {
+        return Err(problem);
+    }
+    let at = if draft {
+        None
+    } else {
+        Some(scheduled_at.unwrap_or(now).max(now))
+    };
+    let post = state
+        .db
+        .create_post(&NewPost {
+            workspace_id: workspace,
+            author_id: author,
+            variants: variants
+                .iter()
+                .map(|v| NewVariant {
+                    channel_id: v.channel_id,
+                    text: v.text.trim().to_owned(),
+                })
+                .collect(),
+            scheduled_at: at,
+            created_at: now,
+        })
+        .await?;
+    if let Some(at) = at
+        && let Some(view) = state.db.post(workspace, post).await?
+    {
+        for target in view.targets {
+            state
+                .db
+                .enqueue(
+                    &publish_job(target.id, target.generation, at).for_workspace(workspace),
+                    now,
+                )
+                .await?;
+        }
+    }
+    Ok(post)
+}
+
+/// "Publish again": failed and unconfirmed targets (or the one named) go
+/// back in line now; answers how many.
+pub async fn retry_post(
+    state: &AppState,
+    workspace: i64,
+    post: PostId,
+    only: Option<TargetId>,
+) -> Result<usize, Problem> {
+    let view = state
+        .db
+        .post(workspace, post)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such post"))?;
+    let now = state.clock.now();
+    let mut n = 0;
+    for target in &view.targets {
+        if only.is_some_and(|id| id != target.id)
+            || !matches!(
+                target.status,
+                TargetStatus::Failed | TargetStatus::Unconfirmed | TargetStatus::Retrying
+            )
+        {
+            continue;
+        }
+        if let Some(generation) = state.db.requeue_target(target.id, now).await? {
+            state
+                .db
+                .enqueue(
+                    &publish_job(target.id, generation, now).for_workspace(workspace),
+                    now,
+                )
+                .await?;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "nothing-to-retry",
+            "nothing to retry: only failed or unconfirmed channels can be published again",
+        ));
+    }
+    Ok(n)
+}
+
+/// A person checked the network: an unconfirmed target is out.
+pub async fn mark_published(
+    state: &AppState,
+    workspace: i64,
+    post: PostId,
+    target: TargetId,
+) -> Result<(), Problem> {
+    let view = state
+        .db
+        .post(workspace, post)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such post"))?;
+    if !view.targets.iter().any(|t| t.id == target) {
+        return Err(Problem::not_found("there is no such channel in this post"));
+    }
+    if !state.db.mark_published(target, state.clock.now()).await? {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "not-unconfirmed",
+            "only an unconfirmed channel can be marked as published",
+        ));
+    }
+    Ok(())
+}
