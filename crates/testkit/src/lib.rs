@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use agora_core::secrets::random_token;
 use agora_store::{Backend, ConnectOptions, Db};
 
+pub mod peers;
+
 /// A directory removed when dropped.
 #[derive(Debug)]
 pub struct TempDir {

@@ -1,0 +1,158 @@
+//! Mastodon: a status through `POST /api/v1/statuses` with an
+//! `Idempotency-Key`, so a retry of the same (post, target) returns the first
+//! status instead of a second one; the instance's limits from
+//! `/api/v2/instance` (or v1); counters from `GET /api/v1/statuses/:id`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{
+    ChannelInfo, Failure, Metrics, Outcome, Outgoing, Published, Reply, Request, Target, classify,
+    default_info, outcome, send, token, trim_base,
+};
+use agora_core::text_limits::Network;
+
+/// Mastodon's own words: `{"error": "…"}`.
+fn words(reply: &Reply) -> Option<String> {
+    reply.str_at("/error").map(str::to_owned)
+}
+
+pub(crate) async fn publish(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    post: &Outgoing<'_>,
+) -> Outcome {
+    let mut exchanges = Vec::new();
+    let result = async {
+        let token = token(target)?;
+        let mut body = json!({
+            "status": post.text,
+            "visibility": "public",
+            "spoiler_text": post.content_warning.unwrap_or(""),
+        });
+        if let Some(language) = post.language {
+            body["language"] = Value::String(language.to_owned());
+        }
+        let request = Request::new(
+            Method::POST,
+            format!("{}/api/v1/statuses", trim_base(target.base_url)),
+        )
+        .bearer(token)
+        .header("Idempotency-Key", post.idempotency_key())
+        .json(body);
+        let reply = classify(send(client, request, &mut exchanges).await?, words)?;
+        let Some(id) = reply.json.get("id").and_then(id_string) else {
+            // A 2xx without a status: it may have been created; the same key
+            // finds it again on a retry.
+            return Err(Failure::Unconfirmed {
+                message: format!(
+                    "HTTP {} without a status in the answer: {}",
+                    reply.status,
+                    super::truncate(&reply.text, 200)
+                ),
+            });
+        };
+        let url = reply
+            .str_at("/url")
+            .or_else(|| reply.str_at("/uri"))
+            .map(str::to_owned);
+        Ok(Published { remote_id: id, url })
+    }
+    .await;
+    outcome(result, exchanges)
+}
+
+fn id_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(id) if !id.is_empty() => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) async fn check(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+) -> Result<ChannelInfo, Failure> {
+    let token = token(target)?;
+    let base = trim_base(target.base_url);
+    let mut exchanges = Vec::new();
+    let account = classify(
+        send(
+            client,
+            Request::new(
+                Method::GET,
+                format!("{base}/api/v1/accounts/verify_credentials"),
+            )
+            .bearer(token),
+            &mut exchanges,
+        )
+        .await?,
+        words,
+    )?;
+    let username = account.str_at("/username").unwrap_or_default();
+    let display_name = account
+        .str_at("/display_name")
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or(username);
+    let mut info = default_info(Network::Mastodon, display_name);
+    info.avatar_url = account.str_at("/avatar").map(str::to_owned);
+
+    // v2 first (Mastodon 4); v1 for older servers and some forks, which may
+    // also say `max_toot_chars`.
+    let mut statuses = None;
+    for path in ["/api/v2/instance", "/api/v1/instance"] {
+        let request = Request::new(Method::GET, format!("{base}{path}")).bearer(token);
+        let Ok(reply) = send(client, request, &mut exchanges).await else {
+            continue;
+        };
+        if !reply.is_success() {
+            continue;
+        }
+        if let Some(found) = reply.json.pointer("/configuration/statuses") {
+            statuses = Some(found.clone());
+        } else if let Some(max) = reply.json.get("max_toot_chars").and_then(Value::as_u64) {
+            statuses = Some(json!({ "max_characters": max }));
+        }
+        if statuses.is_some() {
+            break;
+        }
+    }
+    if let Some(statuses) = statuses {
+        let number = |key: &str| {
+            statuses
+                .get(key)
+                .and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+        };
+        info.max_chars = number("max_characters").unwrap_or(info.max_chars);
+        info.max_media = number("max_media_attachments").unwrap_or(info.max_media);
+        info.chars_per_url = number("characters_reserved_per_url").unwrap_or(info.chars_per_url);
+    }
+    Ok(info)
+}
+
+pub(crate) async fn metrics(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    remote_id: &str,
+) -> Result<Metrics, Failure> {
+    let token = token(target)?;
+    let request = Request::new(
+        Method::GET,
+        format!(
+            "{}/api/v1/statuses/{}",
+            trim_base(target.base_url),
+            super::path_segment(remote_id)
+        ),
+    )
+    .bearer(token);
+    let reply = classify(send(client, request, &mut Vec::new()).await?, words)?;
+    let count = |key: &str| reply.json.get(key).and_then(Value::as_i64).unwrap_or(0);
+    Ok(Metrics {
+        likes: count("favourites_count"),
+        shares: count("reblogs_count"),
+        replies: count("replies_count"),
+        quotes: count("quotes_count"),
+    })
+}
