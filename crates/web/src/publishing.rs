@@ -355,7 +355,7 @@ pub async fn schedule_post(
     for (i, variant) in variants.iter().enumerate() {
         let Some(channel) = channels.iter().find(|c| c.id == variant.channel_id) else {
             problem = problem.field(
-                &format!("variants[{i}].channel_id"),
+                &format!("variants/{i}/channel_id"),
                 format!(
                     "there is no channel {} in this workspace",
                     variant.channel_id
@@ -368,7 +368,7 @@ pub async fn schedule_post(
             .any(|v| v.channel_id == variant.channel_id)
         {
             problem = problem.field(
-                &format!("variants[{i}].channel_id"),
+                &format!("variants/{i}/channel_id"),
                 format!("{} appears twice", channel.name),
             );
         }
@@ -377,10 +377,10 @@ pub async fn schedule_post(
             .network
             .length(text, usize::try_from(channel.chars_per_url).unwrap_or(23));
         if text.is_empty() {
-            problem = problem.field(&format!("variants[{i}].text"), "write something to post");
+            problem = problem.field(&format!("variants/{i}/text"), "write something to post");
         } else if length > usize::try_from(channel.max_chars).unwrap_or(usize::MAX) {
             problem = problem.field(
-                &format!("variants[{i}].text"),
+                &format!("variants/{i}/text"),
                 format!(
                     "{length} characters as {} counts them; {} allows {}",
                     channel.network.as_str(),
@@ -391,11 +391,11 @@ pub async fn schedule_post(
         } else if channel.network == Network::Bluesky
             && agora_core::text_limits::bluesky_bytes(text) > 3_000
         {
-            problem = problem.field(&format!("variants[{i}].text"), "Bluesky allows 3,000 bytes");
+            problem = problem.field(&format!("variants/{i}/text"), "Bluesky allows 3,000 bytes");
         }
         if variant.media.len() as i64 > channel.max_media {
             problem = problem.field(
-                &format!("variants[{i}].media"),
+                &format!("variants/{i}/media"),
                 format!(
                     "{} images; {} allows {} per post",
                     variant.media.len(),
@@ -405,7 +405,7 @@ pub async fn schedule_post(
             );
         } else if !variant.media.is_empty() {
             problem = problem.field(
-                &format!("variants[{i}].media"),
+                &format!("variants/{i}/media"),
                 "attaching images is not available yet: it arrives with the media library",
             );
         }

@@ -40,6 +40,7 @@ pub struct Shell {
 const NAV: &[(&str, &str, Access, bool)] = &[
     ("Publish", "publish", Access::Marketing, true),
     ("Calendar", "calendar", Access::Marketing, false),
+    ("Channels", "channels", Access::Marketing, false),
     ("Inbox", "inbox", Access::Marketing, false),
     ("Community", "community", Access::Member, true),
     ("Events", "events", Access::Member, false),

@@ -53,6 +53,28 @@ pub async fn channels_create(
         .into_response())
 }
 
+pub async fn channel_reconnect(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    ApiJson(body): ApiJson<ChannelDraft>,
+) -> ApiResult<Json<Channel>> {
+    let (workspace, _) = ctx.workspace()?;
+    let channel = state
+        .db
+        .channel(workspace.id, path.id)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such channel"))?;
+    crate::publishing::reconnect_channel(&state, &channel, &body).await?;
+    Ok(Json(
+        state
+            .db
+            .channel(workspace.id, path.id)
+            .await?
+            .ok_or_else(|| Problem::not_found("there is no such channel"))?,
+    ))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPostBody {

@@ -8,6 +8,7 @@ mod api;
 mod community;
 mod forms;
 mod ops;
+mod publishing;
 mod welcome;
 
 use std::collections::HashMap;

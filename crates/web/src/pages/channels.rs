@@ -1,0 +1,495 @@
+//! The marketer's channels and posts: connect, test, pause and remove
+//! channels; write and schedule a post; a post's page with each channel's
+//! status, the attempt timeline, and what to do about a failed or
+//! unconfirmed channel.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use agora_core::posts::{Attempt, Channel, Post, PostStore, local_to_utc, utc_to_local};
+use agora_core::text_limits::Network;
+
+use super::{FieldErrors, PageError, PageResult, render, render_with_status};
+use crate::AppState;
+use crate::auth::Ctx;
+use crate::pages::account::redirect_with_flash;
+use crate::problem::Problem;
+use crate::publishing::{ChannelDraft, VariantDraft};
+use crate::shell::Shell;
+
+/// Field errors of a problem document, for a form.
+fn field_errors(problem: &Problem, known: &[&'static str]) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for error in &problem.errors {
+        let name = error.pointer.trim_start_matches('/');
+        let field = known
+            .iter()
+            .find(|known| name == **known || name.ends_with(&format!("/{known}")))
+            .copied()
+            .unwrap_or("_");
+        errors.add(field, error.detail.clone());
+    }
+    if errors.is_empty() {
+        errors.add("_", problem.detail.clone().unwrap_or(problem.title.clone()));
+    }
+    errors
+}
+
+#[derive(Template)]
+#[template(path = "channels.html")]
+struct ChannelsPage {
+    shell: Shell,
+    channels: Vec<Channel>,
+    networks: Vec<&'static str>,
+    draft: ChannelForm,
+    errors: FieldErrors,
+    /// A new webhook's signing secret, shown once.
+    webhook_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChannelForm {
+    #[serde(default)]
+    pub network: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub timezone: String,
+    #[serde(default)]
+    pub access_token: String,
+    #[serde(default)]
+    pub app_password: String,
+}
+
+impl ChannelForm {
+    fn draft(&self) -> ChannelDraft {
+        ChannelDraft {
+            network: self.network.clone(),
+            name: self.name.clone(),
+            base_url: self.base_url.clone(),
+            account: self.account.clone(),
+            timezone: self.timezone.clone(),
+            access_token: self.access_token.clone(),
+            app_password: self.app_password.clone(),
+        }
+    }
+}
+
+async fn channels_page(
+    state: &AppState,
+    ctx: &Ctx,
+    draft: ChannelForm,
+    errors: FieldErrors,
+    webhook_secret: Option<String>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let channels = state.db.channels(workspace.id).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ChannelsPage {
+        shell: Shell::build(state, ctx, "Channels").await,
+        channels,
+        networks: Network::ALL.iter().map(|n| n.as_str()).collect(),
+        draft: ChannelForm {
+            // Secrets typed into the form are never sent back to the browser.
+            access_token: String::new(),
+            app_password: String::new(),
+            ..draft
+        },
+        errors,
+        webhook_secret,
+    };
+    Ok(render_with_status(status, &page))
+}
+
+pub async fn channels(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
+    let draft = ChannelForm {
+        timezone: "UTC".into(),
+        network: "mastodon".into(),
+        ..ChannelForm::default()
+    };
+    channels_page(&state, &ctx, draft, FieldErrors::default(), None).await
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<ChannelForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    match crate::publishing::connect_channel(&state, workspace.id, &form.draft()).await {
+        Ok((_, Some(secret))) => {
+            channels_page(
+                &state,
+                &ctx,
+                ChannelForm::default(),
+                FieldErrors::default(),
+                Some(secret),
+            )
+            .await
+        }
+        Ok((channel, None)) => Ok(redirect_with_flash(
+            &state,
+            &format!("/w/{}/channels", workspace.slug),
+            &format!("{} is connected.", channel.name),
+        )),
+        Err(problem) if problem.status == 422 => {
+            let errors = field_errors(
+                &problem,
+                &[
+                    "network",
+                    "name",
+                    "base_url",
+                    "account",
+                    "timezone",
+                    "access_token",
+                    "app_password",
+                ],
+            );
+            channels_page(&state, &ctx, form, errors, None).await
+        }
+        Err(problem) => Err(problem.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChannelPath {
+    pub workspace: String,
+    pub channel: i64,
+}
+
+async fn channel_of(state: &AppState, ctx: &Ctx, id: i64) -> Result<Channel, PageError> {
+    let (workspace, _) = ctx.workspace()?;
+    state
+        .db
+        .channel(workspace.id, id)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no such channel."))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChannelAction {
+    /// `test`, `pause`, `resume`, `remove` or `reconnect`.
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    access_token: String,
+    #[serde(default)]
+    app_password: String,
+}
+
+pub async fn channel_action(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<ChannelPath>,
+    Form(form): Form<ChannelAction>,
+) -> PageResult {
+    let channel = channel_of(&state, &ctx, path.channel).await?;
+    let back = format!("/w/{}/channels", path.workspace);
+    let message = match form.action.as_str() {
+        "test" => match crate::publishing::test_channel(&state, &channel).await? {
+            None => format!("{} answers: the connection works.", channel.name),
+            Some(error) => format!("{} did not accept the connection: {error}", channel.name),
+        },
+        "pause" => {
+            state.db.set_channel_paused(channel.id, true).await?;
+            format!(
+                "{} is paused: its posts wait until you resume it.",
+                channel.name
+            )
+        }
+        "resume" => {
+            state.db.set_channel_paused(channel.id, false).await?;
+            let now = state.clock.now();
+            agora_core::jobs::JobStore::enqueue(
+                &state.db,
+                &agora_connectors::publishing::sweep_job(now),
+                now,
+            )
+            .await?;
+            format!("{} is resumed.", channel.name)
+        }
+        "remove" => {
+            state.db.delete_channel(channel.id).await?;
+            format!("{} is removed, with its posts' history.", channel.name)
+        }
+        "reconnect" => {
+            let draft = ChannelDraft {
+                network: channel.network.as_str().into(),
+                access_token: form.access_token,
+                app_password: form.app_password,
+                ..ChannelDraft::default()
+            };
+            match crate::publishing::reconnect_channel(&state, &channel, &draft).await {
+                Ok(()) => format!("{} is reconnected; waiting posts go out now.", channel.name),
+                Err(problem) => format!(
+                    "{} was not reconnected: {}",
+                    channel.name,
+                    problem
+                        .errors
+                        .first()
+                        .map_or(problem.title.clone(), |e| e.detail.clone())
+                ),
+            }
+        }
+        _ => {
+            return Err(PageError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message: "Choose test, pause, resume, remove or reconnect.".into(),
+            });
+        }
+    };
+    Ok(redirect_with_flash(&state, &back, &message))
+}
+
+/// One line of a post's timeline.
+pub struct TimelineEntry {
+    pub channel: String,
+    pub attempt: Attempt,
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage {
+    shell: Shell,
+    post: Post,
+    timeline: Vec<TimelineEntry>,
+    /// Each target's time on its channel's wall clock.
+    local_times: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PostPath {
+    pub workspace: String,
+    pub post: i64,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<PostPath>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let post = state
+        .db
+        .post(workspace.id, path.post)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no such post."))?;
+    let channels = state.db.channels(workspace.id).await?;
+    let timeline = state
+        .db
+        .attempts(post.id)
+        .await?
+        .into_iter()
+        .map(|attempt| TimelineEntry {
+            channel: post
+                .targets
+                .iter()
+                .find(|t| t.id == attempt.target_id)
+                .map(|t| t.channel_name.clone())
+                .unwrap_or_default(),
+            attempt,
+        })
+        .collect();
+    let local_times = post
+        .targets
+        .iter()
+        .map(|target| {
+            let timezone = channels
+                .iter()
+                .find(|c| c.id == target.channel_id)
+                .map_or("UTC", |c| c.timezone.as_str());
+            target
+                .published_at
+                .or(target.next_attempt_at)
+                .map(|at| utc_to_local(at, timezone))
+                .unwrap_or_else(|| "not scheduled".into())
+        })
+        .collect();
+    let shell = Shell::build(&state, &ctx, format!("Post {}", post.id)).await;
+    Ok(render(&PostPage {
+        shell,
+        post,
+        timeline,
+        local_times,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TargetForm {
+    #[serde(default)]
+    target_id: Option<i64>,
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<PostPath>,
+    Form(form): Form<TargetForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let n = crate::publishing::retry_post(&state, workspace.id, path.post, form.target_id).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/posts/{}", workspace.slug, path.post),
+        &format!("Publishing again on {n} channel(s)."),
+    ))
+}
+
+pub async fn mark_published(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<PostPath>,
+    Form(form): Form<TargetForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let target = form
+        .target_id
+        .ok_or_else(|| PageError::not_found("Say which channel."))?;
+    crate::publishing::mark_published(&state, workspace.id, path.post, target).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &format!("/w/{}/posts/{}", workspace.slug, path.post),
+        "Marked as published.",
+    ))
+}
+
+/// The compose form on the publish page, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ComposeForm {
+    #[serde(default)]
+    pub text: String,
+    /// Channel ids, comma-separated by the browser as repeated fields.
+    #[serde(default, rename = "channel")]
+    pub channels: Vec<i64>,
+    /// `datetime-local`: `2026-03-29T09:00`; empty to publish now.
+    #[serde(default)]
+    pub local_time: String,
+    #[serde(default)]
+    pub timezone: String,
+    /// `schedule` (default) or `draft`.
+    #[serde(default)]
+    pub intent: String,
+}
+
+/// Schedules (or drafts) a post from the publish page; the time is read on
+/// the wall clock of the chosen timezone.
+pub async fn compose(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    // Repeated `channel` fields: parsed by hand (serde_urlencoded cannot).
+    let mut form = ComposeForm::default();
+    for (key, value) in url_pairs(&body) {
+        match key.as_str() {
+            "text" => form.text = value,
+            "channel" => {
+                if let Ok(id) = value.parse() {
+                    form.channels.push(id);
+                }
+            }
+            "local_time" => form.local_time = value,
+            "timezone" => form.timezone = value,
+            "intent" => form.intent = value,
+            _ => {}
+        }
+    }
+    let mut errors = FieldErrors::default();
+    let scheduled_at = if form.local_time.trim().is_empty() {
+        None
+    } else {
+        match local_to_utc(&form.local_time, &form.timezone) {
+            Ok(at) => Some(at),
+            Err(message) => {
+                errors.add("local_time", message);
+                None
+            }
+        }
+    };
+    if form.channels.is_empty() {
+        errors.add("channel", "choose at least one channel");
+    }
+    if errors.is_empty() {
+        let variants: Vec<VariantDraft> = form
+            .channels
+            .iter()
+            .map(|id| VariantDraft {
+                channel_id: *id,
+                text: form.text.clone(),
+                media: Vec::new(),
+            })
+            .collect();
+        match crate::publishing::schedule_post(
+            &state,
+            viewer.workspace_id,
+            viewer.member_id,
+            &variants,
+            scheduled_at,
+            form.intent == "draft",
+        )
+        .await
+        {
+            Ok(post) => {
+                return Ok(redirect_with_flash(
+                    &state,
+                    &format!("/w/{}/posts/{post}", viewer.workspace_slug),
+                    if form.intent == "draft" {
+                        "Draft saved."
+                    } else if scheduled_at.is_some() {
+                        "Scheduled."
+                    } else {
+                        "Publishing now."
+                    },
+                ));
+            }
+            Err(problem) if problem.status == 422 => {
+                for error in &problem.errors {
+                    let field =
+                        if error.pointer.ends_with("/text") || error.pointer.ends_with("/media") {
+                            "text"
+                        } else if error.pointer == "/scheduled_at" {
+                            "local_time"
+                        } else {
+                            "channel"
+                        };
+                    errors.add(field, error.detail.clone());
+                }
+            }
+            Err(problem) => return Err(problem.into()),
+        }
+    }
+    crate::pages::marketing::publish_page(&state, &ctx, form, errors).await
+}
+
+fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |raw: &str| {
+                urlencoding::decode(&raw.replace('+', " "))
+                    .map(|s| s.into_owned())
+                    .unwrap_or_default()
+            };
+            (decode(key), decode(value))
+        })
+        .collect()
+}

@@ -1,0 +1,566 @@
+//! The publishing engine end to end, against real peers started on
+//! loopback: the Mastodon API (`mastodon-mock` from PyPI), an AT Protocol PDS
+//! (`@atproto/pds` from npm) and Synapse (PyPI). Posts are scheduled through
+//! the API, a worker runs on a clock the test moves, and every published
+//! post is read back from its network.
+
+use std::sync::Arc;
+
+use agora_connectors::publishing::{Engine, register};
+use agora_core::Clock;
+use agora_core::accounts::Role;
+use agora_core::jobs::JobOutcomeCounters;
+use agora_core::posts::PostStore;
+use agora_core::secrets::{Sealer, Secret};
+use agora_jobs::{Registry, Worker, WorkerSettings};
+use agora_store::{Backend, Db};
+use agora_testkit::peers::Peer;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{TestApp, spawn_app};
+
+fn worker(app: &TestApp, timeout_seconds: u64) -> Worker<Db> {
+    let mut registry = Registry::with_builtins();
+    let engine = Engine::new(
+        app.db.clone(),
+        Arc::new(app.clock.clone()),
+        // The same key as the app's, so the worker opens what the app sealed.
+        Sealer::new(&Secret::new("a test key that is long enough to use"), None),
+        std::time::Duration::from_secs(timeout_seconds),
+        app.base.clone(),
+    );
+    register(&mut registry, Arc::new(engine));
+    Worker::new(
+        app.db.clone(),
+        registry,
+        Arc::new(app.clock.clone()),
+        WorkerSettings::default(),
+        Arc::new(JobOutcomeCounters::default()),
+    )
+}
+
+async fn api(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.as_api(method, path, Role::Marketer);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn connect(app: &TestApp, body: Value) -> i64 {
+    let (status, channel) = api(app, Method::POST, "/api/v1/w/acme/channels", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
+    channel["id"].as_i64().unwrap()
+}
+
+/// Runs every due job, repeatedly, until none is left.
+async fn drain(worker: &Worker<Db>) {
+    while worker.run_once().await.unwrap() > 0 {}
+}
+
+async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (Some(mastodon), Some(pds), Some(matrix)) = (
+        Peer::start("mastodon"),
+        Peer::start("pds"),
+        Peer::start("synapse"),
+    ) else {
+        return;
+    };
+    let mastodon_channel = connect(
+        &app,
+        json!({"network": "mastodon", "base_url": mastodon.var("MASTODON_URL"), "access_token": mastodon.var("MASTODON_TOKEN"), "timezone": "Europe/Paris"}),
+    )
+    .await;
+    let bluesky_channel = connect(
+        &app,
+        json!({"network": "bluesky", "base_url": pds.var("PDS_URL"), "account": pds.var("PDS_HANDLE"), "app_password": pds.var("PDS_APP_PASSWORD")}),
+    )
+    .await;
+    let matrix_channel = connect(
+        &app,
+        json!({"network": "matrix", "base_url": matrix.var("MATRIX_URL"), "account": matrix.var("MATRIX_ROOM_ID"), "access_token": matrix.var("MATRIX_TOKEN")}),
+    )
+    .await;
+    let (_, channels) = api(&app, Method::GET, "/api/v1/w/acme/channels", None).await;
+    assert_eq!(channels.as_array().unwrap().len(), 3);
+    assert_eq!(
+        channels[0]["max_chars"], 500,
+        "Mastodon's limit comes from the instance"
+    );
+    assert!(
+        !channels
+            .to_string()
+            .contains(mastodon.var("MASTODON_TOKEN")),
+        "no credentials in the API"
+    );
+    let sealed = app.db.all_channel_credentials().await.unwrap();
+    assert!(
+        sealed
+            .iter()
+            .all(|(_, s)| s.starts_with("v1:") && !s.contains(pds.var("PDS_APP_PASSWORD"))),
+        "credentials are sealed at rest"
+    );
+
+    let handle = pds.var("PDS_HANDLE");
+    let text = format!(
+        "🚲 Spring ride on Sunday with @{handle}! Details https://northwind.example/rides #cycling"
+    );
+    let at = app.clock.now().plus_seconds(120);
+    let (status, post) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/posts",
+        Some(json!({"scheduled_at": at.rfc3339(), "variants": [
+            {"channel_id": mastodon_channel, "text": text},
+            {"channel_id": bluesky_channel, "text": text},
+            {"channel_id": matrix_channel, "text": text},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    assert_eq!(post["status"], "scheduled");
+    let id = post["id"].as_i64().unwrap();
+
+    let worker = worker(&app, 10);
+    drain(&worker).await;
+    let (_, post) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(post["status"], "scheduled", "not before its time");
+    app.clock.advance_seconds(120);
+    drain(&worker).await;
+    let (_, post) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(post["status"], "published", "{post}");
+    for target in post["targets"].as_array().unwrap() {
+        assert_eq!(target["status"], "published", "{target}");
+        assert!(
+            target["remote_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
+            "{target}"
+        );
+        assert!(target["remote_url"].as_str().is_some(), "{target}");
+    }
+    // A retry of the whole post cannot publish it again: everything is out.
+    let (status, _) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/w/acme/posts/{id}/retry"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let http = reqwest::Client::new();
+    // Mastodon: exactly one status, with our text.
+    let statuses: Value = http
+        .get(format!(
+            "{}/api/v1/accounts/{}/statuses",
+            mastodon.var("MASTODON_URL"),
+            mastodon.var("MASTODON_ACCOUNT_ID")
+        ))
+        .bearer_auth(mastodon.var("MASTODON_TOKEN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statuses.as_array().unwrap().len(), 1, "{statuses}");
+    assert!(
+        statuses[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Spring ride")
+    );
+    // Bluesky: exactly one record, with facets for the mention, link and tag.
+    let records: Value = http
+        .get(format!(
+            "{}/xrpc/com.atproto.repo.listRecords?repo={}&collection=app.bsky.feed.post",
+            pds.var("PDS_URL"),
+            pds.var("PDS_DID")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = records["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let record = &records[0]["value"];
+    assert_eq!(record["text"], text);
+    let facets = record["facets"].as_array().unwrap();
+    let feature = |kind: &str| {
+        facets
+            .iter()
+            .find(|facet| facet["features"][0]["$type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} facet in {facets:?}"))
+            .clone()
+    };
+    let bytes = text.as_bytes();
+    let slice = |facet: &Value| {
+        let start = facet["index"]["byteStart"].as_u64().unwrap() as usize;
+        let end = facet["index"]["byteEnd"].as_u64().unwrap() as usize;
+        String::from_utf8(bytes[start..end].to_vec()).unwrap()
+    };
+    let mention = feature("app.bsky.richtext.facet#mention");
+    assert_eq!(slice(&mention), format!("@{handle}"));
+    assert_eq!(mention["features"][0]["did"], pds.var("PDS_DID"));
+    let link = feature("app.bsky.richtext.facet#link");
+    assert_eq!(slice(&link), "https://northwind.example/rides");
+    let tag = feature("app.bsky.richtext.facet#tag");
+    assert_eq!(slice(&tag), "#cycling");
+    assert_eq!(tag["features"][0]["tag"], "cycling");
+    // Matrix: exactly one message in the room.
+    let messages: Value = http
+        .get(format!(
+            "{}/_matrix/client/v3/rooms/{}/messages?dir=b&limit=50",
+            matrix.var("MATRIX_URL"),
+            urlencoding::encode(matrix.var("MATRIX_ROOM_ID"))
+        ))
+        .bearer_auth(matrix.var("MATRIX_TOKEN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let posted: Vec<&Value> = messages["chunk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "m.room.message")
+        .collect();
+    assert_eq!(posted.len(), 1, "{messages}");
+    assert!(
+        posted[0]["content"]["formatted_body"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"https://northwind.example/rides\"")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_posts_arrive_once_on_each_network_on_sqlite() {
+    scheduled_posts_arrive_once_on_each_network(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_posts_arrive_once_on_each_network_on_postgres() {
+    scheduled_posts_arrive_once_on_each_network(Backend::Postgres).await;
+}
+
+async fn fault(mastodon: &Peer, effect: Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/_mock/faults", mastodon.var("MASTODON_URL")))
+        .json(&json!({"match": {"methods": ["POST"], "path": "/api/v1/statuses"}, "effect": effect, "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_failures_are_classified_and_shown_in_the_networks_words() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(mastodon) = Peer::start("mastodon") else {
+        return;
+    };
+    let channel = connect(
+        &app,
+        json!({"network": "mastodon", "base_url": mastodon.var("MASTODON_URL"), "access_token": mastodon.var("MASTODON_TOKEN")}),
+    )
+    .await;
+    let worker = worker(&app, 2);
+    let publish = |text: &'static str| {
+        let app = &app;
+        async move {
+            let (status, post) = api(
+                app,
+                Method::POST,
+                "/api/v1/w/acme/posts",
+                Some(json!({"variants": [{"channel_id": channel, "text": text}]})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{post}");
+            post["id"].as_i64().unwrap()
+        }
+    };
+    let show = |id: i64| {
+        let app = &app;
+        async move {
+            api(
+                app,
+                Method::GET,
+                &format!("/api/v1/w/acme/posts/{id}"),
+                None,
+            )
+            .await
+            .1
+        }
+    };
+
+    // 500: retryable, tried again after the backoff, then out.
+    fault(&mastodon, json!({"type": "status", "status": 500})).await;
+    let id = publish("First try fails").await;
+    drain(&worker).await;
+    let post = show(id).await;
+    assert_eq!(post["targets"][0]["status"], "retrying", "{post}");
+    assert!(
+        post["targets"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("An unexpected error occurred"),
+        "{post}"
+    );
+    assert_eq!(post["attempts"][0]["http_status"], 500);
+    app.clock.advance_seconds(30);
+    drain(&worker).await;
+    assert_eq!(
+        show(id).await["targets"][0]["status"],
+        "retrying",
+        "not before the backoff"
+    );
+    app.clock.advance_seconds(31);
+    drain(&worker).await;
+    let post = show(id).await;
+    assert_eq!(post["status"], "published", "{post}");
+    assert_eq!(post["attempts"].as_array().unwrap().len(), 2);
+
+    // 429: the network's Retry-After is honoured.
+    fault(
+        &mastodon,
+        json!({"type": "ratelimit", "headers": {"Retry-After": "600"}}),
+    )
+    .await;
+    let id = publish("Slow down").await;
+    drain(&worker).await;
+    let post = show(id).await;
+    assert_eq!(post["targets"][0]["status"], "retrying");
+    let next = post["targets"][0]["next_attempt_at"].as_i64().unwrap();
+    assert!(
+        next >= app.clock.now().plus_seconds(600).millis(),
+        "waits as asked: {post}"
+    );
+    app.clock.advance_seconds(601);
+    drain(&worker).await;
+    assert_eq!(show(id).await["status"], "published");
+
+    // 401: the channel needs reconnecting; nothing is retried blindly.
+    fault(
+        &mastodon,
+        json!({"type": "status", "status": 401, "body": {"error": "The access token is invalid"}}),
+    )
+    .await;
+    let id = publish("Who am I").await;
+    drain(&worker).await;
+    let post = show(id).await;
+    assert_eq!(post["status"], "failed", "{post}");
+    assert!(
+        post["targets"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("The access token is invalid")
+    );
+    let (_, channels) = api(&app, Method::GET, "/api/v1/w/acme/channels", None).await;
+    assert_eq!(channels[0]["needs_reconnect"], true);
+    let page = app
+        .as_browser(Method::GET, "/w/acme/channels", Some(Role::Marketer))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("needs reconnect"), "{page}");
+    let (status, _) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/w/acme/channels/{channel}/reconnect"),
+        Some(json!({"network": "mastodon", "access_token": mastodon.var("MASTODON_TOKEN")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, post) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/w/acme/posts/{id}/retry"),
+        None,
+    )
+    .await;
+    assert_eq!(post["targets"][0]["status"], "scheduled");
+    drain(&worker).await;
+    assert_eq!(show(id).await["status"], "published");
+
+    // No answer: unconfirmed, never retried by itself; a person decides.
+    fault(&mastodon, json!({"type": "timeout", "delay_ms": 30000})).await;
+    let id = publish("Into the void").await;
+    drain(&worker).await;
+    let post = show(id).await;
+    assert_eq!(post["status"], "unconfirmed", "{post}");
+    app.clock.advance_seconds(86_400);
+    drain(&worker).await;
+    assert_eq!(
+        show(id).await["status"],
+        "unconfirmed",
+        "not retried automatically"
+    );
+    let page = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/posts/{id}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Mark as published") && page.contains("Publish again"),
+        "{page}"
+    );
+    let (_, post) = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/w/acme/posts/{id}/retry"),
+        None,
+    )
+    .await;
+    assert_eq!(post["targets"][0]["status"], "scheduled");
+    drain(&worker).await;
+    assert_eq!(show(id).await["status"], "published");
+    // The Idempotency-Key made "publish again" safe: one status, not two.
+    let statuses: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/accounts/{}/statuses",
+            mastodon.var("MASTODON_URL"),
+            mastodon.var("MASTODON_ACCOUNT_ID")
+        ))
+        .bearer_auth(mastodon.var("MASTODON_TOKEN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let voids = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["content"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Into the void")
+        })
+        .count();
+    assert_eq!(voids, 1, "{statuses}");
+}
+
+#[tokio::test]
+async fn bad_posts_are_refused_with_the_field_named() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    // A webhook channel needs no peer: its check is a no-op until it posts.
+    let (status, body) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/channels",
+        Some(json!({"network": "myspace"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["pointer"], "/network", "{body}");
+    let (status, body) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/channels",
+        Some(json!({"network": "email", "name": "Newsletter", "timezone": "Mars/Olympus"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["pointer"], "/timezone", "{body}");
+    let channel = connect(
+        &app,
+        json!({"network": "email", "name": "Newsletter", "timezone": "Europe/Paris"}),
+    )
+    .await;
+
+    let cases = [
+        (json!({"variants": []}), "variants"),
+        (
+            json!({"variants": [{"channel_id": 999, "text": "hi"}]}),
+            "variants/0/channel_id",
+        ),
+        (
+            json!({"variants": [{"channel_id": channel, "text": "  "}]}),
+            "variants/0/text",
+        ),
+        (
+            json!({"variants": [{"channel_id": channel, "text": "x".repeat(100_001)}]}),
+            "variants/0/text",
+        ),
+        (
+            json!({"variants": [{"channel_id": channel, "text": "hi", "media": [{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}]}]}),
+            "variants/0/media",
+        ),
+        (
+            json!({"variants": [{"channel_id": channel, "text": "hi"}], "scheduled_at": "2020-01-01T09:00:00+01:00"}),
+            "scheduled_at",
+        ),
+        (
+            json!({"variants": [{"channel_id": channel, "text": "hi"}], "scheduled_at": "next tuesday"}),
+            "scheduled_at",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, problem) = api(
+            &app,
+            Method::POST,
+            "/api/v1/w/acme/posts",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {problem}"
+        );
+        assert_eq!(
+            problem["errors"][0]["pointer"],
+            format!("/{field}"),
+            "{body}: {problem}"
+        );
+    }
+    let (status, _) = app
+        .as_api(Method::POST, "/api/v1/w/acme/posts", Role::Member)
+        .json(&json!({"variants": [{"channel_id": channel, "text": "hi"}]}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN, "members do not publish");
+}
