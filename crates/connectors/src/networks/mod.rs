@@ -907,6 +907,27 @@ mod tests {
         ));
     }
 
+    /// The client speaks TLS through rustls and ring without a process-wide
+    /// crypto provider: it sends a ClientHello (record type 0x16).
+    #[tokio::test]
+    async fn the_client_speaks_tls_without_a_global_provider() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut first = [0u8; 1];
+            socket.read_exact(&mut first).await.unwrap();
+            first[0]
+        });
+        let answer = client(Duration::from_secs(5))
+            .get(format!("https://127.0.0.1:{port}/"))
+            .send()
+            .await;
+        assert!(answer.is_err());
+        assert_eq!(server.await.unwrap(), 0x16);
+    }
+
     #[test]
     fn truncation_respects_characters() {
         assert_eq!(truncate("héllo", 2), "hé…");

@@ -105,6 +105,40 @@ async fn mastodon_publishes_once_and_classifies_faults() {
         .await
         .unwrap();
     assert_eq!(counters, networks::Metrics::default());
+    // Another account favourites and boosts it.
+    let admin = peer.var("MASTODON_ADMIN_TOKEN");
+    for action in ["favourite", "reblog"] {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{base}/api/v1/statuses/{}/{action}",
+                published.remote_id
+            ))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+    let counters = metrics(&client, &target, &published.remote_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counters.likes, counters.shares, counters.replies),
+        (1, 1, 0)
+    );
+
+    // An instance without v2 still tells its limits through v1.
+    add_fault(
+        &base,
+        json!({"match": {"methods": ["GET"], "path": "/api/v2/instance"},
+               "effect": {"type": "status", "status": 404, "body": {"error": "Not found"}}, "count": 1}),
+    )
+    .await;
+    let info = check(&client, &target).await.0.unwrap();
+    assert_eq!(
+        (info.max_chars, info.max_media, info.chars_per_url),
+        (500, 4, 23)
+    );
 
     // Faults on the next post: none of them creates it, and afterwards it is
     // published exactly once.
