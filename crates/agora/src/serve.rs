@@ -144,6 +144,7 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
     WorkerSettings {
         concurrency: config.worker_concurrency as usize,
         poll_interval: Duration::from_millis(config.worker_poll_interval_ms as u64),
+        lease: Duration::from_secs(config.worker_lease_seconds as u64),
         ..WorkerSettings::default()
     }
 }

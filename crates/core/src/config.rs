@@ -108,6 +108,12 @@ pub const KEYS: &[(&str, Option<&str>, bool, &str)] = &[
         "jobs one worker process runs at once (1-256)",
     ),
     (
+        "worker.lease_seconds",
+        Some("300"),
+        false,
+        "how long a claimed job is a worker's before another may take it over (2-3600)",
+    ),
+    (
         "worker.poll_interval_ms",
         Some("200"),
         false,
@@ -143,6 +149,7 @@ pub struct Config {
     pub secret_key_previous: Option<Secret>,
     pub worker_concurrency: i64,
     pub worker_poll_interval_ms: i64,
+    pub worker_lease_seconds: i64,
     pub session_days: i64,
 }
 
@@ -196,6 +203,10 @@ impl Config {
             (
                 "worker.poll_interval_ms".into(),
                 self.worker_poll_interval_ms.to_string(),
+            ),
+            (
+                "worker.lease_seconds".into(),
+                self.worker_lease_seconds.to_string(),
             ),
             ("session.days".into(), self.session_days.to_string()),
         ]
@@ -401,6 +412,7 @@ impl Layers {
             secret_key_previous,
             worker_concurrency: number("worker.concurrency", 1..=256)?,
             worker_poll_interval_ms: number("worker.poll_interval_ms", 10..=60_000)?,
+            worker_lease_seconds: number("worker.lease_seconds", 2..=3_600)?,
             session_days: number("session.days", 1..=365)?,
         })
     }

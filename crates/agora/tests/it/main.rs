@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod browser;
+mod crash;
 mod harness;
 mod processes;

@@ -140,7 +140,7 @@ pub(crate) async fn check(
     )
     .await?;
     // An unnamed room answers 404 M_NOT_FOUND; not being in it, 403.
-    let name = if name_reply.status == 404 {
+    let name = if name_reply.status == 404 && name_reply.str_at("/errcode") == Some("M_NOT_FOUND") {
         None
     } else {
         let reply = classify(name_reply, words)?;

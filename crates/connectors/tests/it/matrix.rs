@@ -51,6 +51,15 @@ async fn matrix_sends_once_and_asks_to_reconnect_on_a_bad_token() {
         "{info:?}"
     );
     assert_eq!(info.max_chars, 65_536);
+    let elsewhere = Target {
+        account: "!not-a-room-of-ours",
+        ..target
+    };
+    let (other, _) = check(&client, &elsewhere).await;
+    assert!(
+        matches!(&other, Err(Failure::Reconnect { message }) if message.contains("M_FORBIDDEN")),
+        "{other:?}"
+    );
 
     let text = "Launch day <3\nRead https://example.com/launch?a=1&b=2 & share";
     let post = outgoing(5, 9, text, now());
