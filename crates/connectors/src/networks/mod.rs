@@ -211,7 +211,8 @@ pub struct Metrics {
 
 /// The HTTP client for every network: rustls with the ring provider and the
 /// Mozilla roots (webpki-roots), HTTP/1.1 over http and https, the given
-/// overall timeout, and a connect timeout of at most 10 s.
+/// overall timeout, a connect timeout of at most 10 s, and no redirects
+/// followed (a 3xx is a permanent failure naming the new location).
 /// Makes ring the process's rustls provider, so any other reqwest client
 /// (tests, benchmarks) builds too; calling it again does nothing.
 pub fn install_crypto_provider() {
@@ -223,7 +224,10 @@ pub fn client(timeout: Duration) -> reqwest::Client {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    // Redirects are not followed: a redirected POST would come back as a GET
+    // and look like a strange answer; a moved API is for a person to fix.
     let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("Agora/", env!("CARGO_PKG_VERSION")));
@@ -585,8 +589,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// The common classification of an answer: 2xx is `Ok`; 401 and 403 ask to
-/// reconnect; 429 and 5xx (and 408) are retryable, honouring `Retry-After`;
+/// The common classification of an answer: 2xx is `Ok`; 3xx is permanent
+/// (redirects are not followed); 401 and 403 ask to reconnect; 429 and 5xx (and 408) are retryable, honouring `Retry-After`;
 /// any other status is permanent. `message` extracts the network's own words
 /// from the body (`None` falls back to the status and the body's start).
 pub(crate) fn classify(
@@ -614,6 +618,14 @@ pub(crate) fn failure_for(reply: &Reply, words: Option<String>) -> Failure {
         }
     };
     match status {
+        300..=399 => Failure::Permanent {
+            message: match reply.header("location") {
+                Some(location) => {
+                    format!("HTTP {status}: the API moved to {location}; check the channel's URL")
+                }
+                None => message,
+            },
+        },
         401 | 403 => Failure::Reconnect { message },
         408 | 429 | 500..=599 => Failure::Retryable {
             message,
@@ -926,6 +938,42 @@ mod tests {
             .await;
         assert!(answer.is_err());
         assert_eq!(server.await.unwrap(), 0x16);
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            socket
+                .write_all(
+                    b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://new.example/api\r\n\
+                      Content-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await
+                .unwrap();
+        });
+        let mut exchanges = Vec::new();
+        let reply = send(
+            &client(Duration::from_secs(5)),
+            Request::new(Method::POST, format!("http://127.0.0.1:{port}/api")),
+            &mut exchanges,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            classify(reply, |_| None).unwrap_err(),
+            Failure::Permanent {
+                message:
+                    "HTTP 301: the API moved to https://new.example/api; check the channel's URL"
+                        .into()
+            }
+        );
+        assert_eq!(exchanges.len(), 1);
     }
 
     #[test]

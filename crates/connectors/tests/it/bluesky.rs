@@ -255,8 +255,11 @@ async fn bluesky_publishes_facets_once_and_renews_sessions() {
             .iter()
             .any(|exchange| exchange.request.contains("createSession"))
     );
-    assert_no_secret(&outcome.exchanges, &[&app_password]);
-    let (renewed, _, _) = session_of(&outcome.credentials.unwrap());
+    let (renewed, renewed_refresh, _) = session_of(outcome.credentials.as_ref().unwrap());
+    assert_no_secret(
+        &outcome.exchanges,
+        &[&app_password, &renewed, renewed_refresh.as_deref().unwrap()],
+    );
     assert_ne!(renewed, "garbage");
     assert_eq!(records(&base, &did).await.len(), 3);
 
