@@ -209,16 +209,20 @@ pub struct Metrics {
     pub quotes: i64,
 }
 
-/// The HTTP client for every network: rustls with the ring provider and the
-/// Mozilla roots (webpki-roots), HTTP/1.1 over http and https, the given
-/// overall timeout, a connect timeout of at most 10 s, and no redirects
-/// followed (a 3xx is a permanent failure naming the new location).
 /// Makes ring the process's rustls provider, so any other reqwest client
-/// (tests, benchmarks) builds too; calling it again does nothing.
+/// (tests, benchmarks) builds too; calling it again does nothing. Needed
+/// because reqwest is built with `rustls-no-provider` (to use ring, which
+/// lettre already brings, rather than aws-lc-rs), so a plain
+/// `reqwest::Client::new()` panics until a provider is installed.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The HTTP client for every network: rustls with the ring provider and the
+/// Mozilla roots (webpki-roots), HTTP/1.1 over http and https, the given
+/// overall timeout, a connect timeout of at most 10 s, and no redirects
+/// followed (a 3xx is a permanent failure naming the new location). It also
+/// installs ring as the process's provider ([`install_crypto_provider`]).
 pub fn client(timeout: Duration) -> reqwest::Client {
     install_crypto_provider();
     let roots = rustls::RootCertStore {
