@@ -923,10 +923,10 @@ mod tests {
         ));
     }
 
-    /// The client speaks TLS through rustls and ring without a process-wide
-    /// crypto provider: it sends a ClientHello (record type 0x16).
+    /// The client speaks TLS through rustls and ring: it builds and sends a
+    /// ClientHello (record type 0x16).
     #[tokio::test]
-    async fn the_client_speaks_tls_without_a_global_provider() {
+    async fn the_client_speaks_tls_through_rustls_and_ring() {
         use tokio::io::AsyncReadExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
