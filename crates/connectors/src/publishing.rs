@@ -18,6 +18,7 @@ use std::time::Duration;
 use agora_core::accounts::{AccountStore, Role};
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::{JobStore, NewJob};
+use agora_core::members::MemberStore;
 use agora_core::posts::{
     AttemptOutcome, AttemptResult, Channel, MAX_ATTEMPTS, PostStore, TargetId, TargetStatus,
     publish_job_key, retry_delay_seconds,
@@ -100,6 +101,13 @@ impl<S> Engine<S> {
     }
 }
 
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 fn retry(error: StoreError) -> JobError {
     JobError::Retry(error.to_string())
 }
@@ -119,7 +127,7 @@ fn summarise(exchanges: &[Exchange]) -> (String, Option<i64>, String) {
 
 impl<S> Engine<S>
 where
-    S: PostStore + JobStore + AccountStore + Clone + 'static,
+    S: PostStore + JobStore + AccountStore + MemberStore + Clone + 'static,
 {
     /// Publishes one target if it is still due in this generation.
     pub async fn publish(&self, target: TargetId, generation: i64) -> Result<(), JobError> {
@@ -131,6 +139,26 @@ where
         }
         let now = self.clock.now();
         match dispatch.target.status {
+            TargetStatus::Publishing if dispatch.channel.network == Network::Email => {
+                // A newsletter's e-mails are keyed per recipient: sending
+                // them all again enqueues only the ones that were missing.
+                self.store
+                    .abandon_open_attempts(target, now)
+                    .await
+                    .map_err(retry)?;
+                if let Some(generation) = self
+                    .store
+                    .requeue_target(target, now)
+                    .await
+                    .map_err(retry)?
+                {
+                    self.store
+                        .enqueue(&publish_job(target, generation, now), now)
+                        .await
+                        .map_err(retry)?;
+                }
+                return Ok(());
+            }
             TargetStatus::Publishing => {
                 // The previous worker died while sending: nobody knows if it went out.
                 return self
@@ -182,6 +210,14 @@ where
         else {
             return Ok(());
         };
+        if channel.network == Network::Email {
+            let result = self.send_newsletter(&dispatch).await.map_err(retry)?;
+            return self
+                .store
+                .finish_attempt(target, attempt, &result)
+                .await
+                .map_err(retry);
+        }
         let credentials = self
             .sealer
             .open(&dispatch.sealed_credentials)
@@ -325,6 +361,72 @@ where
             .map_err(retry)
     }
 
+    /// A newsletter: one e-mail per member who opted in, each with its own
+    /// unsubscribe link and `List-Unsubscribe` headers, through the e-mail
+    /// queue (one job per recipient, keyed so it is never sent twice).
+    async fn send_newsletter(
+        &self,
+        dispatch: &agora_core::posts::Dispatch,
+    ) -> Result<AttemptResult, StoreError> {
+        let channel = &dispatch.channel;
+        let now = self.clock.now();
+        let text = dispatch.target.text.as_str();
+        let subject = text
+            .lines()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or(&channel.name)
+            .trim_start_matches('#')
+            .trim();
+        let subject: String = subject.chars().take(120).collect();
+        let body_html = agora_core::community::render_markdown(text);
+        let base = self.public_url.trim_end_matches('/');
+        let mut n = 0;
+        for member in self
+            .store
+            .newsletter_subscribers(channel.workspace_id)
+            .await?
+        {
+            let Some(recipient) = self.store.email_target(member).await? else {
+                continue;
+            };
+            let unsubscribe_url =
+                format!("{base}/unsubscribe?token={}", recipient.unsubscribe_token);
+            let email = OutgoingEmail {
+                to: recipient.email,
+                subject: subject.clone(),
+                text: format!(
+                    "{text}\n\n--\nYou receive {} because you subscribed. Unsubscribe: {unsubscribe_url}\n",
+                    channel.name
+                ),
+                html: Some(format!(
+                    "{body_html}<hr><p style=\"font-size:small\">You receive {} because you subscribed. \
+                     <a href=\"{unsubscribe_url}\">Unsubscribe</a></p>",
+                    escape(&channel.name)
+                )),
+                message_key: format!("newsletter.{}.{member}", dispatch.target.id),
+                unsubscribe_url: Some(unsubscribe_url),
+            };
+            self.store
+                .enqueue(
+                    &email.into_job(now).for_workspace(channel.workspace_id),
+                    now,
+                )
+                .await?;
+            n += 1;
+        }
+        Ok(AttemptResult {
+            outcome: AttemptOutcome::Published,
+            request: format!("newsletter to {n} subscriber(s)"),
+            http_status: None,
+            response: String::new(),
+            message: Some(format!("Queued for {n} subscriber(s) who opted in.")),
+            remote_id: Some(format!("newsletter-{}", dispatch.target.id)),
+            remote_url: None,
+            next_attempt_at: None,
+            finished_at: self.clock.now(),
+        })
+    }
+
     /// E-mails the workspace's admins and marketers once a day per channel.
     async fn alert_reconnect(
         &self,
@@ -416,7 +518,7 @@ where
 /// Registers `publish.target` and `publish.sweep`.
 pub fn register<S>(registry: &mut Registry, engine: Arc<Engine<S>>)
 where
-    S: PostStore + JobStore + AccountStore + Clone + Send + Sync + 'static,
+    S: PostStore + JobStore + AccountStore + MemberStore + Clone + Send + Sync + 'static,
 {
     let publishing = engine.clone();
     registry.register(PUBLISH_KIND, move |job| {

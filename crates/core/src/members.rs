@@ -289,6 +289,19 @@ pub trait MemberStore: Send + Sync {
         week_start: Timestamp,
         batch: &[Introduction],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Whether the member receives the e-mail newsletter (opt-in).
+    fn newsletter(&self, member: MemberId)
+    -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn set_newsletter(
+        &self,
+        member: MemberId,
+        subscribed: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Members of the workspace with an e-mail address who opted in to the newsletter.
+    fn newsletter_subscribers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<MemberId>, StoreError>> + Send;
     /// Pairs the community manager already introduced, in any week, smaller id first.
     fn introduced_pairs(
         &self,

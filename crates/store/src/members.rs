@@ -242,7 +242,7 @@ impl MemberStore for Db {
     }
 
     async fn unsubscribe(&self, token: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("UPDATE members SET email_notifications = 0, digest = 'off' WHERE unsubscribe_token = $1 RETURNING name")
+        let row = sqlx::query("UPDATE members SET email_notifications = 0, digest = 'off', newsletter = 0 WHERE unsubscribe_token = $1 RETURNING name")
             .bind(token)
             .fetch_optional(self.pool())
             .await
@@ -465,6 +465,39 @@ impl MemberStore for Db {
             .map_err(store_error)?;
         }
         transaction.commit().await.map_err(store_error)
+    }
+
+    async fn newsletter(&self, member: MemberId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT newsletter FROM members WHERE id = $1")
+            .bind(member)
+            .fetch_one(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(get::<i64>(&row, "newsletter")? != 0)
+    }
+
+    async fn set_newsletter(&self, member: MemberId, subscribed: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE members SET newsletter = $1 WHERE id = $2")
+            .bind(flag(subscribed))
+            .bind(member)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn newsletter_subscribers(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<MemberId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM members WHERE workspace_id = $1 AND newsletter = 1 AND email IS NOT NULL ORDER BY id",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(|row| get(row, "id")).collect()
     }
 
     async fn introduced_pairs(

@@ -62,3 +62,6 @@ CREATE TABLE post_attempts (
     message TEXT
 );
 CREATE INDEX post_attempts_target ON post_attempts(target_id, id);
+
+-- Members who want the e-mail newsletter (opt-in; the unsubscribe link turns it off).
+ALTER TABLE members ADD COLUMN newsletter BIGINT NOT NULL DEFAULT 0;

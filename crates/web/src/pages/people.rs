@@ -72,6 +72,7 @@ struct ProfileEditPage {
     shell: Shell,
     profile: MemberProfile,
     activity_emails: bool,
+    newsletter: bool,
     digest: String,
     bio: String,
     interests: String,
@@ -90,10 +91,12 @@ pub async fn edit_form(
         .await?
         .ok_or_else(|| PageError::not_found("No profile."))?;
     let (activity_emails, digest) = state.db.email_preferences(viewer.member_id).await?;
+    let newsletter = state.db.newsletter(viewer.member_id).await?;
     let shell = Shell::build(&state, &ctx, "Your profile").await;
     Ok(render(&ProfileEditPage {
         shell,
         activity_emails,
+        newsletter,
         digest: digest.as_str().to_owned(),
         bio: profile.bio.clone(),
         interests: profile.interests.join(", "),
@@ -113,6 +116,8 @@ pub struct ProfileForm {
     visible_to_members: Option<String>,
     #[serde(default)]
     activity_emails: Option<String>,
+    #[serde(default)]
+    newsletter: Option<String>,
     #[serde(default)]
     digest: String,
 }
@@ -145,6 +150,10 @@ pub async fn edit(
         .activity_emails
         .as_deref()
         .is_some_and(|value| !value.is_empty());
+    let newsletter = form
+        .newsletter
+        .as_deref()
+        .is_some_and(|value| !value.is_empty());
     let digest = if form.digest.is_empty() {
         Some(DigestFrequency::Off)
     } else {
@@ -163,6 +172,10 @@ pub async fn edit(
                 .db
                 .set_email_preferences(viewer.member_id, activity_emails, digest)
                 .await?;
+            state
+                .db
+                .set_newsletter(viewer.member_id, newsletter)
+                .await?;
             Ok(redirect_with_flash(
                 &state,
                 &format!("/w/{}/people/{}", workspace.slug, profile.handle),
@@ -175,6 +188,7 @@ pub async fn edit(
                 shell,
                 profile,
                 activity_emails,
+                newsletter,
                 digest: form.digest,
                 bio: form.bio,
                 interests: form.interests,

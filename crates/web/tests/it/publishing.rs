@@ -21,7 +21,22 @@ use serde_json::{Value, json};
 use crate::{TestApp, spawn_app};
 
 fn worker(app: &TestApp, timeout_seconds: u64) -> Worker<Db> {
+    worker_with_outbox(app, timeout_seconds, None)
+}
+
+/// A worker that also sends e-mails, into an outbox folder.
+fn worker_with_outbox(
+    app: &TestApp,
+    timeout_seconds: u64,
+    outbox: Option<std::path::PathBuf>,
+) -> Worker<Db> {
     let mut registry = Registry::with_builtins();
+    if let Some(dir) = outbox {
+        agora_connectors::email::register(
+            &mut registry,
+            agora_connectors::email::Mailer::outbox(dir, "Agora <agora@acme.test>"),
+        );
+    }
     let engine = Engine::new(
         app.db.clone(),
         Arc::new(app.clock.clone()),
@@ -563,4 +578,190 @@ async fn bad_posts_are_refused_with_the_field_named() {
         .map(|r| (r.status(), ()))
         .unwrap();
     assert_eq!(status, StatusCode::FORBIDDEN, "members do not publish");
+}
+
+#[tokio::test]
+async fn a_post_scheduled_in_local_time_goes_out_at_that_local_time_across_daylight_saving() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let channel = connect(
+        &app,
+        json!({"network": "email", "name": "Letter", "timezone": "Europe/Paris"}),
+    )
+    .await;
+    let outbox = agora_testkit::TempDir::new("dst-outbox");
+    let worker = worker_with_outbox(&app, 2, Some(outbox.path().to_path_buf()));
+    // Paris moves its clocks forward on 2027-03-28: 09:00 is 08:00 UTC the
+    // day before, and 07:00 UTC that day. Both are scheduled from the form
+    // first (the test's browser session lives 30 days), then the clock moves.
+    let mut scheduled = Vec::new();
+    for (local, utc) in [
+        ("2027-03-27T09:00", "2027-03-27T08:00:00Z"),
+        ("2027-03-28T09:00", "2027-03-28T07:00:00Z"),
+    ] {
+        let response = app
+            .as_browser(Method::POST, "/w/acme/posts", Some(Role::Marketer))
+            .form(&[
+                ("csrf", app.csrf.as_str()),
+                ("text", "Spring is here"),
+                ("channel", &channel.to_string()),
+                ("local_time", local),
+                ("timezone", "Europe/Paris"),
+                ("intent", "schedule"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{local}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let id: i64 = location
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("{location}"));
+        let due = chrono::DateTime::parse_from_rfc3339(utc)
+            .unwrap()
+            .timestamp_millis();
+        scheduled.push((local, id, due));
+    }
+    for (local, id, due) in scheduled {
+        let (_, post) = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/w/acme/posts/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(post["scheduled_at"], due, "{local} in Paris");
+        app.clock.set(agora_core::Timestamp(due - 60_000));
+        drain(&worker).await;
+        let (_, post) = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/w/acme/posts/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(post["status"], "scheduled", "a minute early: not yet");
+        app.clock.set(agora_core::Timestamp(due));
+        drain(&worker).await;
+        let (_, post) = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/w/acme/posts/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(post["status"], "published", "{post}");
+        assert_eq!(post["targets"][0]["published_at"], due, "on the minute");
+    }
+    app.clock
+        .set(agora_core::Timestamp(chrono::Utc::now().timestamp_millis()));
+    let page = app
+        .as_browser(Method::POST, "/w/acme/posts", Some(Role::Marketer))
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("text", "Kept text"),
+            ("channel", &channel.to_string()),
+            ("local_time", "2027-03-28T02:30"),
+            ("timezone", "Europe/Paris"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("does not exist in Europe/Paris") && page.contains("Kept text"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn the_newsletter_reaches_only_members_who_opted_in_and_they_can_leave() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let channel = connect(
+        &app,
+        json!({"network": "email", "name": "The Northwind Letter"}),
+    )
+    .await;
+    let (reader, other) = (
+        app.add_member("Rae Reader").await,
+        app.add_member("Otto Other").await,
+    );
+    let saved = app
+        .browser_as(Method::POST, "/w/acme/profile", &reader)
+        .form(&[("csrf", app.csrf.as_str()), ("newsletter", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let outbox = agora_testkit::TempDir::new("newsletter-outbox");
+    let worker = worker_with_outbox(&app, 2, Some(outbox.path().to_path_buf()));
+    let send = |text: &'static str| {
+        let app = &app;
+        async move {
+            let (status, post) = api(
+                app,
+                Method::POST,
+                "/api/v1/w/acme/posts",
+                Some(json!({"variants": [{"channel_id": channel, "text": text}]})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{post}");
+            post["id"].as_i64().unwrap()
+        }
+    };
+    let id = send("# Spring rides\n\nJoin us on **Sunday**.").await;
+    drain(&worker).await;
+    let (_, post) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(post["status"], "published", "{post}");
+    let mails: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "only the member who opted in");
+    let mail = &mails[0];
+    assert!(mail.contains(&reader.email) && !mail.contains(&other.email));
+    assert!(mail.contains("Subject: Spring rides"), "{mail}");
+    assert!(
+        mail.contains("List-Unsubscribe:")
+            && mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{mail}"
+    );
+    // The List-Unsubscribe header carries the one-click link.
+    let token = mail
+        .lines()
+        .find(|line| line.starts_with("List-Unsubscribe: <"))
+        .and_then(|line| line.split("token=").nth(1))
+        .map(|rest| rest.trim_end_matches('>').trim().to_owned())
+        .unwrap_or_else(|| panic!("{mail}"));
+    let unsubscribed = app
+        .client
+        .post(app.url(&format!("/unsubscribe?token={token}")))
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        unsubscribed.status().is_success(),
+        "{}",
+        unsubscribed.status()
+    );
+    send("A second letter").await;
+    drain(&worker).await;
+    assert_eq!(
+        std::fs::read_dir(outbox.path()).unwrap().count(),
+        1,
+        "nobody left to write to"
+    );
 }
