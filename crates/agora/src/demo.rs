@@ -671,7 +671,11 @@ const INTERESTS: &[&str] = &[
 const COMMON_RULES: &str = "1. Be kind; assume good intent.\n2. Stay on topic; use the right group.\n3. No selling or self-promotion without asking the moderators.\n4. Help newcomers: every expert was one once.";
 
 /// Seeds the demo unless it is already there; answers whether it seeded.
-pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
+pub async fn seed(
+    db: &Db,
+    now: Timestamp,
+    sealer: &agora_core::secrets::Sealer,
+) -> anyhow::Result<bool> {
     if db.workspace_by_slug(DEMO_WORKSPACE).await?.is_some() {
         return Ok(false);
     }
@@ -702,6 +706,15 @@ pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
         .cloned()
         .collect();
     seeder.workspace(&LUMEN, &lumen_staff).await?;
+    // The marketer's channels and their posts' history.
+    if let Some((_, marketer_account, _)) =
+        accounts.iter().find(|(role, ..)| *role == Role::Marketer)
+        && let Some(marketer) = db
+            .member_of_account(northwind.id, *marketer_account)
+            .await?
+    {
+        crate::demo_publishing::seed(db, sealer, northwind.id, marketer, now).await?;
+    }
     // The community manager's welcome message for newcomers.
     if let Some((_, cm_account, _)) = accounts
         .iter()
@@ -736,7 +749,7 @@ pub async fn seed(db: &Db, now: Timestamp) -> anyhow::Result<bool> {
 pub async fn run(config: Config, no_serve: bool) -> anyhow::Result<()> {
     let db = open_database(&config).await?;
     let started = std::time::Instant::now();
-    let seeded = seed(&db, SystemClock.now()).await?;
+    let seeded = seed(&db, SystemClock.now(), &crate::serve::sealer(&config)?).await?;
     let mut lines = Vec::new();
     if seeded {
         lines.push(format!(

@@ -328,6 +328,9 @@ pub struct Dispatch {
     pub target: Target,
     pub channel: Channel,
     pub sealed_credentials: String,
+    /// The post's time, fixed for all its attempts: its scheduled time (its
+    /// creation for a post sent at once). Bluesky records carry it, so a
+    /// retry writes the same record under the same key.
     pub post_created_at: Timestamp,
 }
 
@@ -502,6 +505,7 @@ pub fn utc_to_local(at: Timestamp, timezone: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

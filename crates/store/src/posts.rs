@@ -417,7 +417,7 @@ impl PostStore for Db {
 
     async fn dispatch(&self, target: TargetId) -> Result<Option<Dispatch>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TARGET_COLUMNS}, p.created_at AS post_created_at, c.credentials, p.workspace_id \
+            "SELECT {TARGET_COLUMNS}, COALESCE(p.scheduled_at, p.created_at) AS post_created_at, c.credentials, p.workspace_id \
              FROM post_targets pt JOIN channels c ON c.id = pt.channel_id JOIN posts p ON p.id = pt.post_id \
              WHERE pt.id = $1"
         )))

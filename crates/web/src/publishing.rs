@@ -117,8 +117,9 @@ pub async fn connect_channel(
             "base_url",
             "give the server's address, e.g. https://mastodon.social",
         );
-    } else if !base_url.is_empty()
-        && !(base_url.starts_with("https://") || base_url.starts_with("http://"))
+    } else if !(base_url.is_empty()
+        || base_url.starts_with("https://")
+        || base_url.starts_with("http://"))
     {
         problem = problem.field("base_url", "use an address starting with https://");
     }

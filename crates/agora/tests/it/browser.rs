@@ -404,6 +404,8 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     "marketer",
                     &[
                         ("/w/northwind/publish", "The Northwind Letter"),
+                        ("/w/northwind/channels", "mastodon.example (demo)"),
+                        ("/w/northwind/publish", "unconfirmed"),
                         ("/w/northwind/calendar", "@northwind"),
                         ("/w/northwind/analytics", "Sunday Riders"),
                     ],
@@ -458,6 +460,36 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     .await
                     .or_text("open first page")?;
                 browser.screenshot(&format!("demo-{label}")).await;
+                if label == "marketer" {
+                    // The channels' health, and an unconfirmed post's timeline.
+                    browser
+                        .client
+                        .goto(&server.url("/w/northwind/channels"))
+                        .await
+                        .or_text("channels")?;
+                    browser.screenshot("demo-channels").await;
+                    browser
+                        .client
+                        .goto(&server.url("/w/northwind/publish"))
+                        .await
+                        .or_text("publish")?;
+                    let link = browser
+                        .client
+                        .find(fantoccini::Locator::XPath(
+                            "//tr[.//span[contains(@class,'status-unconfirmed')]]//a",
+                        ))
+                        .await
+                        .or_text("an unconfirmed post")?;
+                    link.click().await.or_text("open the post")?;
+                    let text = browser.main_text().await.or_text("post page")?;
+                    check(
+                        text.contains("Mark as published")
+                            && text.contains("Publish again")
+                            && text.contains("No answer within 30 s"),
+                        format!("the unconfirmed post's page: {text:.400}"),
+                    )?;
+                    browser.screenshot("demo-post").await;
+                }
                 sign_out(browser).await?;
             }
             Ok(())

@@ -314,11 +314,16 @@ pub async fn post(
                 .iter()
                 .find(|c| c.id == target.channel_id)
                 .map_or("UTC", |c| c.timezone.as_str());
-            target
-                .published_at
-                .or(target.next_attempt_at)
-                .map(|at| utc_to_local(at, timezone))
-                .unwrap_or_else(|| "not scheduled".into())
+            match (
+                target.published_at,
+                target.next_attempt_at,
+                post.scheduled_at,
+            ) {
+                (Some(at), _, _) => format!("published {}", utc_to_local(at, timezone)),
+                (None, Some(at), _) => format!("next attempt {}", utc_to_local(at, timezone)),
+                (None, None, Some(at)) => format!("for {}", utc_to_local(at, timezone)),
+                (None, None, None) => "draft: not scheduled".into(),
+            }
         })
         .collect();
     let shell = Shell::build(&state, &ctx, format!("Post {}", post.id)).await;

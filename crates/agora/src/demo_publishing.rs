@@ -1,0 +1,289 @@
+//! The demo's publishing engine: a channel of every kind, pointing nowhere
+//! real (`.example` hosts, names ending in "(demo)") and paused so nothing
+//! tries to leave, with a history of published, failed, unconfirmed,
+//! retrying, scheduled and draft posts and their attempts.
+
+use agora_core::Timestamp;
+use agora_core::posts::{
+    AttemptOutcome, AttemptResult, NewChannel, NewPost, NewVariant, PostStore,
+};
+use agora_core::secrets::Sealer;
+use agora_core::text_limits::Network;
+use agora_store::Db;
+
+/// (network, name, server, account)
+const CHANNELS: &[(Network, &str, &str, &str)] = &[
+    (
+        Network::Mastodon,
+        "@northwind@mastodon.example (demo)",
+        "https://mastodon.example",
+        "",
+    ),
+    (
+        Network::Bluesky,
+        "northwind.bsky.example (demo)",
+        "https://pds.example",
+        "northwind.bsky.example",
+    ),
+    (
+        Network::Matrix,
+        "#riders:matrix.example (demo)",
+        "https://matrix.example",
+        "!riders:matrix.example",
+    ),
+    (Network::Email, "The Northwind Letter", "", ""),
+    (
+        Network::Webhook,
+        "Website news feed (demo)",
+        "https://hooks.example/agora",
+        "",
+    ),
+    (
+        Network::LinkedIn,
+        "Northwind Cycles on LinkedIn (demo)",
+        "https://linkedin.example",
+        "urn:li:organization:0",
+    ),
+    (
+        Network::Facebook,
+        "Northwind Cycles on Facebook (demo)",
+        "https://facebook.example",
+        "0",
+    ),
+    (
+        Network::X,
+        "@northwind on X (demo)",
+        "https://x.example",
+        "",
+    ),
+    (
+        Network::Threads,
+        "@northwind on Threads (demo)",
+        "https://threads.example",
+        "0",
+    ),
+];
+
+/// How a demo post ended, with what the network said.
+enum Ending {
+    Published,
+    Failed(AttemptOutcome, i64, &'static str),
+    Unconfirmed,
+    Retrying,
+}
+
+pub async fn seed(
+    db: &Db,
+    sealer: &Sealer,
+    workspace: i64,
+    author: i64,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let mut channels = Vec::new();
+    for (network, name, base_url, account) in CHANNELS {
+        let limits = network.default_limits();
+        let credentials = match network {
+            Network::Bluesky => {
+                r#"{"kind":"app_password","identifier":"northwind.bsky.example","password":"demo-demo-demo-demo"}"#
+            }
+            Network::Email => r#"{"kind":"none"}"#,
+            Network::Webhook => r#"{"kind":"webhook","secret":"demo-webhook-secret"}"#,
+            _ => r#"{"kind":"token","access_token":"demo-token-that-works-nowhere"}"#,
+        };
+        let channel = db
+            .create_channel(&NewChannel {
+                workspace_id: workspace,
+                network: *network,
+                name: (*name).into(),
+                avatar_url: None,
+                base_url: (*base_url).into(),
+                account: (*account).into(),
+                timezone: "Europe/Paris".into(),
+                sealed_credentials: sealer.seal(credentials),
+                max_chars: limits.max_chars as i64,
+                max_media: limits.max_media as i64,
+                chars_per_url: 23,
+                created_at: now.plus_seconds(-100 * 86_400),
+            })
+            .await?;
+        // Nothing real is behind a demo channel: paused, its posts wait.
+        db.set_channel_paused(channel.id, *network != Network::Email)
+            .await?;
+        channels.push(channel);
+    }
+    let by = |network: Network| {
+        channels
+            .iter()
+            .find(|c| c.network == network)
+            .map(|c| c.id)
+            .unwrap_or_default()
+    };
+    let history: &[(i64, &str, &[Network], Ending)] = &[
+        (
+            -20,
+            "Our spring collection is in the shop: gravel frames, new colours, same lifetime warranty. https://northwind.example/spring #gravel",
+            &[Network::Mastodon, Network::Bluesky, Network::LinkedIn],
+            Ending::Published,
+        ),
+        (
+            -14,
+            "Sunday ride: 60 km along the river, coffee at the halfway point. All paces welcome! #sundayriders",
+            &[Network::Mastodon, Network::Bluesky, Network::Matrix],
+            Ending::Published,
+        ),
+        (
+            -9,
+            "Workshop night: learn to true a wheel with our mechanics. Thursday 19:00, free for members.",
+            &[Network::Facebook, Network::X],
+            Ending::Failed(
+                AttemptOutcome::Reconnect,
+                401,
+                "401 Unauthorized: The access token expired. Reconnect the channel, then retry.",
+            ),
+        ),
+        (
+            -6,
+            "The Northwind Letter, April: new routes, the repair café, and a look at our e-bike.",
+            &[Network::Email],
+            Ending::Published,
+        ),
+        (
+            -3,
+            "Race team results from the weekend: two podiums and a very muddy photo gallery. https://northwind.example/race",
+            &[Network::Mastodon, Network::Threads],
+            Ending::Unconfirmed,
+        ),
+        (
+            -2,
+            "We are hiring a bike mechanic in Lyon: apprenticeships welcome. https://northwind.example/jobs",
+            &[Network::LinkedIn],
+            Ending::Failed(
+                AttemptOutcome::Permanent,
+                422,
+                "422 Unprocessable Entity: Organization posts need an image or a link preview; the network refused the post.",
+            ),
+        ),
+        (
+            -1,
+            "Rain tomorrow: the Sunday ride moves to the indoor training session at 10:00.",
+            &[Network::Matrix, Network::Webhook],
+            Ending::Retrying,
+        ),
+    ];
+    for (days, text, networks, ending) in history {
+        let at = now.plus_seconds(days * 86_400);
+        let post = db
+            .create_post(&NewPost {
+                workspace_id: workspace,
+                author_id: author,
+                variants: networks
+                    .iter()
+                    .map(|n| NewVariant {
+                        channel_id: by(*n),
+                        text: (*text).into(),
+                    })
+                    .collect(),
+                scheduled_at: Some(at),
+                created_at: at.plus_seconds(-86_400),
+            })
+            .await?;
+        let Some(view) = db.post(workspace, post).await? else {
+            continue;
+        };
+        for target in view.targets {
+            let Some(attempt) = db.begin_attempt(target.id, 0, at).await? else {
+                continue;
+            };
+            let network = target.network.as_str();
+            let base = AttemptResult {
+                outcome: AttemptOutcome::Published,
+                request: format!("POST {network} (demo: nothing was sent)"),
+                http_status: Some(200),
+                response: "{\"id\":\"demo\"}".into(),
+                message: None,
+                remote_id: None,
+                remote_url: None,
+                next_attempt_at: None,
+                finished_at: at.plus_seconds(1),
+            };
+            let result = match ending {
+                Ending::Published => AttemptResult {
+                    remote_id: Some(format!("demo-{}", target.id)),
+                    remote_url: (target.network != Network::Email)
+                        .then(|| format!("https://{network}.example/northwind/{}", target.id)),
+                    ..base
+                },
+                Ending::Failed(outcome, status, message) => AttemptResult {
+                    outcome: *outcome,
+                    http_status: Some(*status),
+                    response: format!("{{\"error\":\"{message}\"}}"),
+                    message: Some((*message).into()),
+                    ..base
+                },
+                Ending::Unconfirmed => AttemptResult {
+                    outcome: AttemptOutcome::Unconfirmed,
+                    http_status: None,
+                    response: String::new(),
+                    message: Some("No answer within 30 s. The request left but no answer came: check the network, then mark it as published or publish again.".into()),
+                    ..base
+                },
+                Ending::Retrying => AttemptResult {
+                    outcome: AttemptOutcome::Retryable,
+                    http_status: Some(503),
+                    response: "{\"error\":\"Service temporarily unavailable\"}".into(),
+                    message: Some("503 Service temporarily unavailable".into()),
+                    next_attempt_at: Some(now.plus_seconds(3_600)),
+                    ..base
+                },
+            };
+            db.finish_attempt(target.id, attempt, &result).await?;
+            if matches!(ending, Ending::Published) {
+                db.channel_health(
+                    target.channel_id,
+                    Some(at.plus_seconds(1)),
+                    None,
+                    false,
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    // Coming up: scheduled (waiting on paused demo channels) and a draft.
+    for (hours, text, networks, draft) in [
+        (
+            26,
+            "Saturday: the repair café is open 10:00–16:00, bring your bike and your questions.",
+            &[Network::Mastodon, Network::Bluesky][..],
+            false,
+        ),
+        (
+            74,
+            "New route guide: the three-castles loop, 85 km with 900 m of climbing. https://northwind.example/routes/castles #gravel",
+            &[Network::Mastodon, Network::Bluesky, Network::Facebook][..],
+            false,
+        ),
+        (
+            0,
+            "Idea: a members' photo contest for the summer rides?",
+            &[Network::Mastodon][..],
+            true,
+        ),
+    ] {
+        db.create_post(&NewPost {
+            workspace_id: workspace,
+            author_id: author,
+            variants: networks
+                .iter()
+                .map(|n| NewVariant {
+                    channel_id: by(*n),
+                    text: text.into(),
+                })
+                .collect(),
+            scheduled_at: (!draft).then(|| now.plus_seconds(hours * 3_600)),
+            created_at: now.plus_seconds(-3_600),
+        })
+        .await?;
+    }
+    Ok(())
+}
