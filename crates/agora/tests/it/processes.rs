@@ -181,14 +181,9 @@ async fn two_worker_processes_on_postgres_run_each_job_once() {
         )
     };
     let mut workers = [start_worker(), start_worker()];
+    // Workers also run their own jobs (the publishing sweep): count ours.
     eventually("all jobs done", Duration::from_secs(180), || async {
-        test_db
-            .db
-            .queue_counts(SystemClock.now())
-            .await
-            .unwrap()
-            .succeeded
-            == n_jobs as i64
+        test_db.db.attempt_timings(NOOP_KIND).await.unwrap().len() >= n_jobs
     })
     .await;
     for worker in &mut workers {
