@@ -569,3 +569,207 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
     );
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct PublishBenchArgs {
+    /// Posts, all due in the same minute
+    #[arg(long, default_value_t = 100_000)]
+    posts: usize,
+    /// Channels the posts are spread over (Mastodon-like, on a local sink)
+    #[arg(long, default_value_t = 10_000)]
+    channels: usize,
+    /// Worker processes
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Seconds from the end of seeding until the posts are due
+    #[arg(long, default_value_t = 20)]
+    lead: i64,
+}
+
+/// A local HTTP server that answers `POST /api/v1/statuses` as Mastodon
+/// does, honouring `Idempotency-Key`; answers its address and a counter of
+/// statuses created.
+async fn mastodon_sink() -> anyhow::Result<(std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicU64>)> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+    let created = Arc::new(AtomicU64::new(0));
+    let keys: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
+    let counter = created.clone();
+    let app = axum::Router::new().route(
+        "/api/v1/statuses",
+        post(move |headers: HeaderMap| {
+            let (counter, keys) = (counter.clone(), keys.clone());
+            async move {
+                let key = headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let id = {
+                    let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    *keys
+                        .entry(key)
+                        .or_insert_with(|| counter.fetch_add(1, Ordering::Relaxed) + 1)
+                };
+                axum::Json(serde_json::json!({
+                    "id": id.to_string(),
+                    "url": format!("https://sink.example/@bench/{id}"),
+                    "content": "<p>Benchmark post</p>",
+                    "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((address, created))
+}
+
+/// The peak resident memory of a process (Linux), in MiB.
+fn peak_memory_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<()> {
+    use agora_core::accounts::{AccountStore, Slug};
+    use agora_core::members::{MemberStore, NewMember};
+    use agora_core::posts::{NewChannel, PostStore};
+    use agora_core::secrets::random_token;
+    use agora_core::text_limits::Network;
+
+    let db = open_database(config).await?;
+    let sealer = crate::serve::sealer(config)?;
+    let (sink, created) = mastodon_sink().await?;
+    let now = SystemClock.now();
+    let slug = format!("bench-{}", random_token(4).to_lowercase().replace(['-', '_'], "x"));
+    let workspace = db
+        .create_workspace(&Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?, "Bench", false, now)
+        .await?;
+    let author = db
+        .create_member(&NewMember {
+            workspace_id: workspace.id,
+            account_id: None,
+            name: "Bench Marketer".into(),
+            email: None,
+            joined_at: now,
+            is_staff: true,
+        })
+        .await?;
+    println!(
+        "publishing benchmark on {}: {} posts over {} channels, {} worker process(es), sink at {sink}",
+        db.backend().as_str(),
+        args.posts,
+        args.channels,
+        args.workers
+    );
+    let seeding = Instant::now();
+    let sealed = sealer.seal(r#"{"kind":"token","access_token":"bench"}"#);
+    let mut channels = Vec::with_capacity(args.channels);
+    for n in 0..args.channels {
+        let channel = db
+            .create_channel(&NewChannel {
+                workspace_id: workspace.id,
+                network: Network::Mastodon,
+                name: format!("@bench{n}@sink"),
+                avatar_url: None,
+                base_url: format!("http://{sink}"),
+                account: String::new(),
+                timezone: "Europe/Paris".into(),
+                sealed_credentials: sealed.clone(),
+                max_chars: 500,
+                max_media: 4,
+                chars_per_url: 23,
+                created_at: now,
+            })
+            .await?;
+        channels.push(channel.id);
+    }
+    // Due in the same minute: all at one instant, `lead` seconds after seeding.
+    let provisional = now.plus_seconds(3_600);
+    let targets = db
+        .bulk_scheduled_posts(workspace.id, author, &channels, args.posts, provisional)
+        .await?;
+    let due = SystemClock.now().plus_seconds(args.lead);
+    db.reschedule_workspace_targets(workspace.id, due).await?;
+    let jobs: Vec<NewJob> = targets
+        .iter()
+        .map(|target| agora_connectors::publishing::publish_job(*target, 0, due).for_workspace(workspace.id))
+        .collect();
+    for chunk in jobs.chunks(5_000) {
+        db.enqueue_many(chunk, SystemClock.now()).await?;
+    }
+    println!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
+
+    let exe = std::env::current_exe().context("finding the agora executable")?;
+    let url = config.effective_database_url();
+    let mut children = Vec::new();
+    for _ in 0..args.workers {
+        let child = Command::new(&exe)
+            .args(["serve", "--worker-only", "--data-dir"])
+            .arg(&config.data_dir)
+            .env("AGORA_DATABASE_URL", url.expose())
+            .env("AGORA_LOG_LEVEL", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting a worker process")?;
+        children.push(child);
+    }
+    let workers = Workers(children);
+    let deadline = Instant::now() + Duration::from_secs(3_600);
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if SystemClock.now() > due && db.pending_targets(workspace.id).await? == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("not all posts went out within an hour");
+        }
+    }
+    let peaks: Vec<f64> = workers.0.iter().filter_map(|child| peak_memory_mib(child.id())).collect();
+    drop(workers);
+
+    let timings = db.target_timings(workspace.id).await?;
+    let mut lateness: Vec<i64> = timings
+        .iter()
+        .filter_map(|(_, scheduled, published)| Some(published.as_ref()?.millis() - scheduled.as_ref()?.millis()))
+        .collect();
+    lateness.sort_unstable();
+    let n_published = lateness.len();
+    let last_out = lateness.last().copied().unwrap_or_default();
+    let not_published = timings.len() - n_published;
+    println!("| measure | value |");
+    println!("| --- | --- |");
+    println!(
+        "| all {} posts out | {:.1} s after they were due ({:.0} posts/s) |",
+        n_published,
+        last_out as f64 / 1000.0,
+        n_published as f64 / (last_out.max(1) as f64 / 1000.0)
+    );
+    println!(
+        "| lateness (published minus due) | p50 {:.1} s, p99 {:.1} s, max {:.1} s |",
+        percentile(&lateness, 50.0) as f64 / 1000.0,
+        percentile(&lateness, 99.0) as f64 / 1000.0,
+        last_out as f64 / 1000.0
+    );
+    println!(
+        "| peak memory per worker process | {} |",
+        peaks.iter().map(|mib| format!("{mib:.0} MiB")).collect::<Vec<_>>().join(", ")
+    );
+    println!(
+        "| statuses the sink created | {} for {} posts ({} not published) |",
+        created.load(std::sync::atomic::Ordering::Relaxed),
+        timings.len(),
+        not_published
+    );
+    if not_published > 0 {
+        bail!("{not_published} posts were not published");
+    }
+    Ok(())
+}

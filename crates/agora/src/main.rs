@@ -117,6 +117,8 @@ enum BenchCommand {
     Queue(bench::QueueBenchArgs),
     /// Community pages under load (a 500-reply thread, a group page) and search over many posts
     Community(bench::CommunityBenchArgs),
+    /// Publishing: posts due in the same minute across many channels, sent to a local Mastodon-like sink
+    Publish(bench::PublishBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -174,6 +176,7 @@ fn main() -> ExitCode {
             }
             Command::Bench(BenchCommand::Queue(args)) => bench::queue(&config, args).await,
             Command::Bench(BenchCommand::Community(args)) => bench::community(&config, args).await,
+            Command::Bench(BenchCommand::Publish(args)) => bench::publish(&config, args).await,
         }
     });
     match outcome {

@@ -161,6 +161,130 @@ impl Db {
     }
 }
 
+/// Benchmark helpers: the same rows the engine writes, inserted in batches.
+impl Db {
+    /// Creates `n_posts` posts due at `at`, one target each, spread over the
+    /// channels in turn; answers the targets' ids.
+    pub async fn bulk_scheduled_posts(
+        &self,
+        workspace: WorkspaceId,
+        author: i64,
+        channels: &[ChannelId],
+        n_posts: usize,
+        at: Timestamp,
+    ) -> Result<Vec<TargetId>, StoreError> {
+        const BATCH: usize = 500;
+        let mut targets = Vec::with_capacity(n_posts);
+        let mut done = 0;
+        while done < n_posts {
+            let n = BATCH.min(n_posts - done);
+            let mut transaction = self.pool().begin().await.map_err(store_error)?;
+            let values: Vec<String> = (0..n)
+                .map(|i| format!("($1, $2, $3, ${})", i + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO posts (workspace_id, author_id, scheduled_at, created_at) VALUES {} RETURNING id",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(workspace)
+                .bind(author)
+                .bind(at.millis());
+            for i in 0..n {
+                // Distinct creation times keep the rows apart; all are due at `at`.
+                query = query.bind(at.millis() - 60_000 - (done + i) as i64);
+            }
+            let posts: Vec<PostId> = query
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(store_error)?
+                .iter()
+                .map(|row| get(row, "id"))
+                .collect::<Result<_, _>>()?;
+            let values: Vec<String> = (0..n)
+                .map(|i| format!("(${}, ${}, 'Benchmark post', 'scheduled', $1)", i * 2 + 2, i * 2 + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at) VALUES {} RETURNING id",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at.millis());
+            for (i, post) in posts.iter().enumerate() {
+                query = query.bind(*post).bind(channels[(done + i) % channels.len()]);
+            }
+            let rows = query.fetch_all(&mut *transaction).await.map_err(store_error)?;
+            for row in &rows {
+                targets.push(get(row, "id")?);
+            }
+            transaction.commit().await.map_err(store_error)?;
+            done += n;
+        }
+        Ok(targets)
+    }
+
+    /// Each target's status, due time and publication time, for a benchmark's report.
+    pub async fn target_timings(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<(TargetStatus, Option<Timestamp>, Option<Timestamp>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT pt.status, p.scheduled_at, pt.published_at FROM post_targets pt JOIN posts p ON p.id = pt.post_id \
+             WHERE p.workspace_id = $1",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let status: String = get(row, "status")?;
+                Ok((
+                    TargetStatus::parse(&status).unwrap_or(TargetStatus::Failed),
+                    time(row, "scheduled_at")?,
+                    time(row, "published_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Moves every scheduled post and target of a workspace to `at`.
+    pub async fn reschedule_workspace_targets(
+        &self,
+        workspace: WorkspaceId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE posts SET scheduled_at = $1 WHERE workspace_id = $2")
+            .bind(at.millis())
+            .bind(workspace)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        sqlx::query(
+            "UPDATE post_targets SET next_attempt_at = $1 WHERE status = 'scheduled' \
+             AND post_id IN (SELECT id FROM posts WHERE workspace_id = $2)",
+        )
+        .bind(at.millis())
+        .bind(workspace)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// How many of the workspace's targets are still to publish or in flight.
+    pub async fn pending_targets(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM post_targets pt JOIN posts p ON p.id = pt.post_id \
+             WHERE p.workspace_id = $1 AND pt.status IN ('scheduled', 'retrying', 'publishing')",
+        )
+        .bind(workspace)
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "n")
+    }
+}
+
 impl PostStore for Db {
     async fn create_channel(&self, channel: &NewChannel) -> Result<Channel, StoreError> {
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
