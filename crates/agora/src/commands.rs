@@ -98,3 +98,29 @@ pub async fn token_create(config: &Config, email: &str, name: &str) -> anyhow::R
     println!("{secret}");
     Ok(())
 }
+
+/// Seals every channel's credentials under the current `secret_key`, opening
+/// them with it or with `secret_key_previous`; run after a rotation.
+pub async fn reseal(config: &Config) -> anyhow::Result<()> {
+    use agora_core::posts::PostStore;
+    let db = open_database(config).await?;
+    let sealer = crate::serve::sealer(config)?;
+    let (mut resealed, mut current) = (0, 0);
+    for (channel, sealed) in db.all_channel_credentials().await? {
+        if sealer.is_current(&sealed) {
+            current += 1;
+            continue;
+        }
+        let plain = sealer
+            .open(&sealed)
+            .map_err(|error| anyhow::anyhow!("channel {channel}: {error}"))?;
+        db.set_channel_credentials(channel, &sealer.seal(plain.expose()), false)
+            .await?;
+        resealed += 1;
+    }
+    println!(
+        "Resealed {resealed} channel(s) under key {}; {current} already were.",
+        sealer.key_id()
+    );
+    Ok(())
+}

@@ -54,6 +54,8 @@ enum Command {
     /// Manage personal access tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Seal every channel's credentials under the current secret_key (after a rotation)
+    Reseal,
     /// Measure performance with synthetic data and print the figures
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -164,6 +166,7 @@ fn main() -> ExitCode {
             }
             Command::Demo(args) => demo::run(config, args.no_serve).await,
             Command::Migrate => commands::migrate(&config).await,
+            Command::Reseal => commands::reseal(&config).await,
             Command::CheckConfig => Ok(()),
             Command::User(UserCommand::Add {
                 email,

@@ -168,25 +168,43 @@ impl JobStore for Db {
             Backend::Sqlite => "",
         };
         let lease_token = random_token(12);
-        let sql = format!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, lease_until = $2, locked_by = $3, updated_at = $4 \
-             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $4) OR (state = 'running' AND lease_until < $4) \
-                          ORDER BY run_at, id LIMIT $5 {lock_clause}) \
-             RETURNING id, kind, payload, attempts, max_attempts, run_at"
-        );
+        // Two statements, each answered from an index in order: jobs whose
+        // lease expired (their worker died) first, then due queued jobs.
+        // One statement with `OR` made both databases collect and sort every
+        // due job on each claim, which a backlog of 100,000 made slow.
+        let update = |which: &str| {
+            format!(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, lease_until = $2, locked_by = $3, updated_at = $4 \
+                 WHERE id IN (SELECT id FROM jobs WHERE {which} ORDER BY {order} LIMIT $5 {lock_clause}) \
+                 RETURNING id, kind, payload, attempts, max_attempts, run_at",
+                order = if which.contains("lease_until") { "lease_until, id" } else { "run_at, id" },
+            )
+        };
         let _turn = match self.backend() {
             Backend::Sqlite => Some(self.sqlite_writer.lock().await),
             Backend::Postgres => None,
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&lease_token)
-            .bind(now.millis() + lease_millis)
-            .bind(worker_id)
-            .bind(now.millis())
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?;
+        let mut rows = Vec::new();
+        for which in [
+            "state = 'running' AND lease_until < $4",
+            "state = 'queued' AND run_at <= $4",
+        ] {
+            let wanted = limit - rows.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            rows.extend(
+                sqlx::query(sqlx::AssertSqlSafe(update(which)))
+                    .bind(&lease_token)
+                    .bind(now.millis() + lease_millis)
+                    .bind(worker_id)
+                    .bind(now.millis())
+                    .bind(wanted)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(store_error)?,
+            );
+        }
         let mut jobs = rows
             .iter()
             .map(|row| {

@@ -65,3 +65,7 @@ CREATE INDEX post_attempts_target ON post_attempts(target_id, id);
 
 -- Members who want the e-mail newsletter (opt-in; the unsubscribe link turns it off).
 ALTER TABLE members ADD COLUMN newsletter BIGINT NOT NULL DEFAULT 0;
+
+-- The queue claims expired leases and due jobs from an index each, in order.
+CREATE INDEX jobs_leases ON jobs(state, lease_until, id);
+CREATE INDEX jobs_due_order ON jobs(state, run_at, id);
