@@ -33,6 +33,19 @@ use crate::networks::{self, Credentials, Exchange, Failure, Outgoing, Target};
 
 pub const PUBLISH_KIND: &str = "publish.target";
 pub const SWEEP_KIND: &str = "publish.sweep";
+pub const METRICS_KIND: &str = "publish.metrics";
+
+/// The job that reads a published target's engagement back, `after` seconds
+/// after it went out.
+pub fn metrics_job(target: TargetId, published_at: Timestamp, after: i64) -> NewJob {
+    NewJob::new(
+        METRICS_KIND,
+        serde_json::json!({"target": target}),
+        published_at.plus_seconds(after),
+    )
+    .unique(format!("metrics:{target}:{after}"))
+    .max_attempts(3)
+}
 
 /// Requests in flight at once per network, per worker process.
 pub const NETWORK_CONCURRENCY: usize = 8;
@@ -290,6 +303,16 @@ where
             Ok(published) => {
                 result.remote_id = Some(published.remote_id);
                 result.remote_url = published.url;
+                for after in agora_core::posts::METRICS_AFTER_SECONDS {
+                    self.store
+                        .enqueue(
+                            &metrics_job(target, finished_at, after)
+                                .for_workspace(channel.workspace_id),
+                            finished_at,
+                        )
+                        .await
+                        .map_err(retry)?;
+                }
                 self.store
                     .channel_health(channel.id, Some(finished_at), None, false, None)
                     .await
@@ -359,6 +382,61 @@ where
             .finish_attempt(target, attempt, &result)
             .await
             .map_err(retry)
+    }
+
+    /// Reads a published target's engagement back from its network. A
+    /// network that cannot say (no metrics API, or not yet implemented)
+    /// leaves the figures as they were; it never fails the post.
+    pub async fn read_metrics(&self, target: TargetId) -> Result<(), JobError> {
+        let Some(dispatch) = self.store.dispatch(target).await.map_err(retry)? else {
+            return Ok(());
+        };
+        let Some(remote_id) = dispatch
+            .target
+            .remote_id
+            .clone()
+            .filter(|_| dispatch.target.status == TargetStatus::Published)
+        else {
+            return Ok(());
+        };
+        let channel = &dispatch.channel;
+        let Ok(credentials) = self
+            .sealer
+            .open(&dispatch.sealed_credentials)
+            .map_err(|error| error.to_string())
+            .and_then(|secret| {
+                serde_json::from_str::<Credentials>(secret.expose()).map_err(|e| e.to_string())
+            })
+        else {
+            return Ok(());
+        };
+        let network_target = Target {
+            network: channel.network,
+            base_url: &channel.base_url,
+            account: &channel.account,
+            credentials: &credentials,
+        };
+        match networks::metrics(&self.client, &network_target, &remote_id).await {
+            Ok(metrics) => self
+                .store
+                .record_engagement(
+                    target,
+                    &agora_core::posts::Engagement {
+                        likes: metrics.likes,
+                        shares: metrics.shares,
+                        replies: metrics.replies,
+                        quotes: metrics.quotes,
+                        read_at: self.clock.now(),
+                    },
+                )
+                .await
+                .map_err(retry),
+            Err(Failure::Retryable { message, .. }) => Err(JobError::Retry(message)),
+            Err(failure) => {
+                tracing::info!(target, network = channel.network.as_str(), reason = failure.message(), "no metrics");
+                Ok(())
+            }
+        }
     }
 
     /// A newsletter: one e-mail per member who opted in, each with its own
@@ -529,6 +607,16 @@ where
                 .ok_or_else(|| JobError::Permanent("payload without a target".into()))?;
             let generation = job.payload["generation"].as_i64().unwrap_or(0);
             engine.publish(target, generation).await
+        }
+    });
+    let reading = engine.clone();
+    registry.register(METRICS_KIND, move |job| {
+        let engine = reading.clone();
+        async move {
+            let target = job.payload["target"]
+                .as_i64()
+                .ok_or_else(|| JobError::Permanent("payload without a target".into()))?;
+            engine.read_metrics(target).await
         }
     });
     registry.register(SWEEP_KIND, move |_job| {

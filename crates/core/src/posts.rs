@@ -238,7 +238,25 @@ pub struct Target {
     pub published_at: Option<Timestamp>,
     /// Why it failed or is unconfirmed, in the network's words where it gave any.
     pub message: Option<String>,
+    /// Engagement read back from the network, when it was.
+    pub engagement: Option<Engagement>,
 }
+
+/// What a published post earned on its network, read back after publishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Engagement {
+    /// Likes, favourites.
+    pub likes: i64,
+    /// Boosts, reposts, shares.
+    pub shares: i64,
+    pub replies: i64,
+    pub quotes: i64,
+    pub read_at: Timestamp,
+}
+
+/// When engagement is read back after a post goes out: after an hour, a day
+/// and a week (seconds).
+pub const METRICS_AFTER_SECONDS: [i64; 3] = [3_600, 86_400, 604_800];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Post {
@@ -449,6 +467,12 @@ pub trait PostStore: Send + Sync {
         target: TargetId,
         now: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records engagement read back from the network.
+    fn record_engagement(
+        &self,
+        target: TargetId,
+        engagement: &Engagement,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Delays a due target without an attempt (channel paused or rate-limited).
     fn postpone_target(
         &self,

@@ -219,6 +219,18 @@ where
     row.try_get(column).map_err(store_error)
 }
 
+impl Db {
+    /// On SQLite, one writer at a time in this process: concurrent write
+    /// transactions would otherwise meet `SQLITE_BUSY` and sleep in the busy
+    /// handler. PostgreSQL needs no turn.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        }
+    }
+}
+
 pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
 }

@@ -6,7 +6,8 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::posts::{
-    Attempt, AttemptOutcome, AttemptResult, Channel, ChannelId, Dispatch, NewChannel, NewPost,
+    Attempt, AttemptOutcome, AttemptResult, Channel, ChannelId, Dispatch, Engagement, NewChannel,
+    NewPost,
     Post, PostId, PostStatus, PostStore, Target, TargetId, TargetStatus,
 };
 use agora_core::secrets::random_token;
@@ -21,7 +22,8 @@ const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.na
      c.last_success_at, c.last_error, c.last_error_at, c.created_at";
 
 const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, pt.status, \
-     pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message";
+     pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
+     pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
 
 fn time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
     Ok(get::<Option<i64>>(row, column)?.map(Timestamp))
@@ -74,6 +76,16 @@ fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
         remote_url: get(row, "remote_url")?,
         published_at: time(row, "published_at")?,
         message: get(row, "message")?,
+        engagement: match time(row, "metrics_at")? {
+            Some(read_at) => Some(Engagement {
+                likes: get::<Option<i64>>(row, "likes")?.unwrap_or(0),
+                shares: get::<Option<i64>>(row, "shares")?.unwrap_or(0),
+                replies: get::<Option<i64>>(row, "replies")?.unwrap_or(0),
+                quotes: get::<Option<i64>>(row, "quotes")?.unwrap_or(0),
+                read_at,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -287,6 +299,7 @@ impl Db {
 
 impl PostStore for Db {
     async fn create_channel(&self, channel: &NewChannel) -> Result<Channel, StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let slug = format!(
             "{}-{}",
@@ -376,6 +389,7 @@ impl PostStore for Db {
         sealed: &str,
         reconnected: bool,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let sql = if reconnected {
             "UPDATE channels SET credentials = $1, needs_reconnect = 0, last_error = NULL WHERE id = $2"
         } else {
@@ -391,6 +405,7 @@ impl PostStore for Db {
     }
 
     async fn set_channel_paused(&self, channel: ChannelId, paused: bool) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE channels SET paused = $1 WHERE id = $2")
             .bind(flag(paused))
             .bind(channel)
@@ -401,6 +416,7 @@ impl PostStore for Db {
     }
 
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let row = sqlx::query("SELECT space_id FROM channels WHERE id = $1")
             .bind(channel)
@@ -434,6 +450,7 @@ impl PostStore for Db {
         needs_reconnect: bool,
         rate_limited_until: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE channels SET last_success_at = COALESCE($1, last_success_at), \
              last_error = CASE WHEN $2 IS NULL THEN last_error ELSE $2 END, \
@@ -464,6 +481,7 @@ impl PostStore for Db {
     }
 
     async fn create_post(&self, post: &NewPost) -> Result<PostId, StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let row = sqlx::query(
             "INSERT INTO posts (workspace_id, author_id, scheduled_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -569,6 +587,7 @@ impl PostStore for Db {
         generation: i64,
         now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let moved = sqlx::query(
             "UPDATE post_targets SET status = 'publishing', attempts = attempts + 1 \
@@ -602,6 +621,7 @@ impl PostStore for Db {
         attempt: i64,
         result: &AttemptResult,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         sqlx::query(
             "UPDATE post_attempts SET finished_at = $1, outcome = $2, request = $3, http_status = $4, \
@@ -650,6 +670,7 @@ impl PostStore for Db {
         target: TargetId,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         const WHY: &str = "The worker stopped while sending, so no answer was recorded: check the network, \
              then mark it as published or publish again.";
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
@@ -679,6 +700,7 @@ impl PostStore for Db {
         target: TargetId,
         at: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
+        let _turn = self.write_turn().await;
         let moved = sqlx::query(
             "UPDATE post_targets SET status = 'scheduled', generation = generation + 1, attempts = 0, \
              next_attempt_at = $1, message = NULL WHERE id = $2 AND status IN ('failed', 'unconfirmed', 'retrying')",
@@ -700,6 +722,7 @@ impl PostStore for Db {
     }
 
     async fn mark_published(&self, target: TargetId, now: Timestamp) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let moved = sqlx::query(
             "UPDATE post_targets SET status = 'published', published_at = $1, \
              message = 'Marked as published by hand after checking the network.' \
@@ -713,7 +736,29 @@ impl PostStore for Db {
         Ok(moved.rows_affected() > 0)
     }
 
+    async fn record_engagement(
+        &self,
+        target: TargetId,
+        engagement: &Engagement,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE post_targets SET likes = $1, shares = $2, replies = $3, quotes = $4, metrics_at = $5 WHERE id = $6",
+        )
+        .bind(engagement.likes)
+        .bind(engagement.shares)
+        .bind(engagement.replies)
+        .bind(engagement.quotes)
+        .bind(engagement.read_at.millis())
+        .bind(target)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn postpone_target(&self, target: TargetId, until: Timestamp) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE post_targets SET next_attempt_at = $1 WHERE id = $2 AND status IN ('scheduled', 'retrying')",
         )

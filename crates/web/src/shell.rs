@@ -34,6 +34,8 @@ pub struct Shell {
     pub role_label: Option<&'static str>,
     pub nav: Vec<NavLink>,
     pub switcher: Vec<SwitcherEntry>,
+    /// Channels that need reconnecting, shown to those who publish.
+    pub reconnect: Vec<String>,
 }
 
 /// The navigation, grouped as the product brief lays it out, filtered by role.
@@ -73,6 +75,22 @@ impl Shell {
                 Err(error) => tracing::error!(%error, "could not list workspaces for the switcher"),
             }
         }
+        let mut reconnect = Vec::new();
+        if let (Some(workspace), Some(role)) = (&ctx.workspace, ctx.role)
+            && Access::Marketing.allows(role)
+        {
+            use agora_core::posts::PostStore;
+            match state.db.channels(workspace.id).await {
+                Ok(channels) => {
+                    reconnect = channels
+                        .into_iter()
+                        .filter(|channel| channel.needs_reconnect)
+                        .map(|channel| channel.name)
+                        .collect();
+                }
+                Err(error) => tracing::error!(%error, "could not read the channels' health"),
+            }
+        }
         let mut nav = Vec::new();
         if let (Some(workspace), Some(role)) = (&ctx.workspace, ctx.role) {
             let mut pending_group = false;
@@ -106,6 +124,7 @@ impl Shell {
             role_label: ctx.role.map(|role| role.label()),
             nav,
             switcher,
+            reconnect,
         }
     }
 }

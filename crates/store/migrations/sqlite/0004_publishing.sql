@@ -68,3 +68,10 @@ ALTER TABLE members ADD COLUMN newsletter BIGINT NOT NULL DEFAULT 0;
 
 -- The queue claims expired leases and due jobs from an index each, in order.
 CREATE INDEX jobs_leases ON jobs(state, lease_until);
+
+-- Engagement read back from the network after publishing.
+ALTER TABLE post_targets ADD COLUMN likes BIGINT;
+ALTER TABLE post_targets ADD COLUMN shares BIGINT;
+ALTER TABLE post_targets ADD COLUMN replies BIGINT;
+ALTER TABLE post_targets ADD COLUMN quotes BIGINT;
+ALTER TABLE post_targets ADD COLUMN metrics_at BIGINT;
