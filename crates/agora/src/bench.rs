@@ -589,11 +589,14 @@ pub struct PublishBenchArgs {
 /// A local HTTP server that answers `POST /api/v1/statuses` as Mastodon
 /// does, honouring `Idempotency-Key`; answers its address and a counter of
 /// statuses created.
-async fn mastodon_sink() -> anyhow::Result<(std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicU64>)> {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
+async fn mastodon_sink() -> anyhow::Result<(
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+)> {
     use axum::http::HeaderMap;
     use axum::routing::post;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
     let created = Arc::new(AtomicU64::new(0));
     let keys: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
     let counter = created.clone();
@@ -608,7 +611,9 @@ async fn mastodon_sink() -> anyhow::Result<(std::net::SocketAddr, std::sync::Arc
                     .unwrap_or_default()
                     .to_owned();
                 let id = {
-                    let mut keys = keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut keys = keys
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     *keys
                         .entry(key)
                         .or_insert_with(|| counter.fetch_add(1, Ordering::Relaxed) + 1)
@@ -647,9 +652,17 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
     let sealer = crate::serve::sealer(config)?;
     let (sink, created) = mastodon_sink().await?;
     let now = SystemClock.now();
-    let slug = format!("bench-{}", random_token(4).to_lowercase().replace(['-', '_'], "x"));
+    let slug = format!(
+        "bench-{}",
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    );
     let workspace = db
-        .create_workspace(&Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?, "Bench", false, now)
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
         .await?;
     let author = db
         .create_member(&NewMember {
@@ -699,7 +712,9 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
     db.reschedule_workspace_targets(workspace.id, due).await?;
     let jobs: Vec<NewJob> = targets
         .iter()
-        .map(|target| agora_connectors::publishing::publish_job(*target, 0, due).for_workspace(workspace.id))
+        .map(|target| {
+            agora_connectors::publishing::publish_job(*target, 0, due).for_workspace(workspace.id)
+        })
         .collect();
     for chunk in jobs.chunks(5_000) {
         db.enqueue_many(chunk, SystemClock.now()).await?;
@@ -732,13 +747,19 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
             bail!("not all posts went out within an hour");
         }
     }
-    let peaks: Vec<f64> = workers.0.iter().filter_map(|child| peak_memory_mib(child.id())).collect();
+    let peaks: Vec<f64> = workers
+        .0
+        .iter()
+        .filter_map(|child| peak_memory_mib(child.id()))
+        .collect();
     drop(workers);
 
     let timings = db.target_timings(workspace.id).await?;
     let mut lateness: Vec<i64> = timings
         .iter()
-        .filter_map(|(_, scheduled, published)| Some(published.as_ref()?.millis() - scheduled.as_ref()?.millis()))
+        .filter_map(|(_, scheduled, published)| {
+            Some(published.as_ref()?.millis() - scheduled.as_ref()?.millis())
+        })
         .collect();
     lateness.sort_unstable();
     let n_published = lateness.len();
@@ -760,7 +781,11 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
     );
     println!(
         "| peak memory per worker process | {} |",
-        peaks.iter().map(|mib| format!("{mib:.0} MiB")).collect::<Vec<_>>().join(", ")
+        peaks
+            .iter()
+            .map(|mib| format!("{mib:.0} MiB"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "| statuses the sink created | {} for {} posts ({} not published) |",

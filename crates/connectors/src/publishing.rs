@@ -433,7 +433,12 @@ where
                 .map_err(retry),
             Err(Failure::Retryable { message, .. }) => Err(JobError::Retry(message)),
             Err(failure) => {
-                tracing::info!(target, network = channel.network.as_str(), reason = failure.message(), "no metrics");
+                tracing::info!(
+                    target,
+                    network = channel.network.as_str(),
+                    reason = failure.message(),
+                    "no metrics"
+                );
                 Ok(())
             }
         }

@@ -242,6 +242,18 @@ pub struct Target {
     pub engagement: Option<Engagement>,
 }
 
+/// An authorization in progress: who started it, for which workspace and instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OauthState {
+    pub state: String,
+    pub workspace_id: WorkspaceId,
+    pub account_id: i64,
+    pub instance: String,
+    pub name: String,
+    pub timezone: String,
+    pub created_at: Timestamp,
+}
+
 /// What a published post earned on its network, read back after publishing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Engagement {
@@ -467,6 +479,32 @@ pub trait PostStore: Send + Sync {
         target: TargetId,
         now: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The OAuth app registered on an instance for this redirect URI:
+    /// (client id, sealed client secret).
+    fn oauth_app(
+        &self,
+        instance: &str,
+        redirect_uri: &str,
+    ) -> impl Future<Output = Result<Option<(String, String)>, StoreError>> + Send;
+    fn save_oauth_app(
+        &self,
+        instance: &str,
+        redirect_uri: &str,
+        client_id: &str,
+        sealed_secret: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_oauth_state(
+        &self,
+        state: &OauthState,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The pending authorization with this state, used once, if younger than
+    /// `not_before`.
+    fn take_oauth_state(
+        &self,
+        state: &str,
+        not_before: Timestamp,
+    ) -> impl Future<Output = Result<Option<OauthState>, StoreError>> + Send;
     /// Records engagement read back from the network.
     fn record_engagement(
         &self,

@@ -177,7 +177,11 @@ impl JobStore for Db {
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, lease_until = $2, locked_by = $3, updated_at = $4 \
                  WHERE id IN (SELECT id FROM jobs WHERE {which} ORDER BY {order} LIMIT $5 {lock_clause}) \
                  RETURNING id, kind, payload, attempts, max_attempts, run_at",
-                order = if which.contains("lease_until") { "lease_until, id" } else { "run_at, id" },
+                order = if which.contains("lease_until") {
+                    "lease_until, id"
+                } else {
+                    "run_at, id"
+                },
             )
         };
         let _turn = match self.backend() {

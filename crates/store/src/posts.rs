@@ -7,8 +7,7 @@
 use agora_core::accounts::WorkspaceId;
 use agora_core::posts::{
     Attempt, AttemptOutcome, AttemptResult, Channel, ChannelId, Dispatch, Engagement, NewChannel,
-    NewPost,
-    Post, PostId, PostStatus, PostStore, Target, TargetId, TargetStatus,
+    NewPost, OauthState, Post, PostId, PostStatus, PostStore, Target, TargetId, TargetStatus,
 };
 use agora_core::secrets::random_token;
 use agora_core::text_limits::Network;
@@ -214,7 +213,13 @@ impl Db {
                 .map(|row| get(row, "id"))
                 .collect::<Result<_, _>>()?;
             let values: Vec<String> = (0..n)
-                .map(|i| format!("(${}, ${}, 'Benchmark post', 'scheduled', $1)", i * 2 + 2, i * 2 + 3))
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, 'Benchmark post', 'scheduled', $1)",
+                        i * 2 + 2,
+                        i * 2 + 3
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at) VALUES {} RETURNING id",
@@ -222,9 +227,14 @@ impl Db {
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at.millis());
             for (i, post) in posts.iter().enumerate() {
-                query = query.bind(*post).bind(channels[(done + i) % channels.len()]);
+                query = query
+                    .bind(*post)
+                    .bind(channels[(done + i) % channels.len()]);
             }
-            let rows = query.fetch_all(&mut *transaction).await.map_err(store_error)?;
+            let rows = query
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(store_error)?;
             for row in &rows {
                 targets.push(get(row, "id")?);
             }
@@ -734,6 +744,94 @@ impl PostStore for Db {
         .await
         .map_err(store_error)?;
         Ok(moved.rows_affected() > 0)
+    }
+
+    async fn oauth_app(
+        &self,
+        instance: &str,
+        redirect_uri: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT client_id, client_secret FROM oauth_apps WHERE instance = $1 AND redirect_uri = $2",
+        )
+        .bind(instance)
+        .bind(redirect_uri)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.map(|row| Ok((get(&row, "client_id")?, get(&row, "client_secret")?)))
+            .transpose()
+    }
+
+    async fn save_oauth_app(
+        &self,
+        instance: &str,
+        redirect_uri: &str,
+        client_id: &str,
+        sealed_secret: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO oauth_apps (instance, redirect_uri, client_id, client_secret, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (instance, redirect_uri) DO UPDATE SET client_id = excluded.client_id, \
+             client_secret = excluded.client_secret, created_at = excluded.created_at",
+        )
+        .bind(instance)
+        .bind(redirect_uri)
+        .bind(client_id)
+        .bind(sealed_secret)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn create_oauth_state(&self, state: &OauthState) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "INSERT INTO oauth_states (state, workspace_id, account_id, instance, name, timezone, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&state.state)
+        .bind(state.workspace_id)
+        .bind(state.account_id)
+        .bind(&state.instance)
+        .bind(&state.name)
+        .bind(&state.timezone)
+        .bind(state.created_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn take_oauth_state(
+        &self,
+        state: &str,
+        not_before: Timestamp,
+    ) -> Result<Option<OauthState>, StoreError> {
+        let _turn = self.write_turn().await;
+        let row = sqlx::query(
+            "DELETE FROM oauth_states WHERE state = $1 \
+             RETURNING state, workspace_id, account_id, instance, name, timezone, created_at",
+        )
+        .bind(state)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let found = OauthState {
+            state: get(&row, "state")?,
+            workspace_id: get(&row, "workspace_id")?,
+            account_id: get(&row, "account_id")?,
+            instance: get(&row, "instance")?,
+            name: get(&row, "name")?,
+            timezone: get(&row, "timezone")?,
+            created_at: Timestamp(get(&row, "created_at")?),
+        };
+        Ok((found.created_at >= not_before).then_some(found))
     }
 
     async fn record_engagement(

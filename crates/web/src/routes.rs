@@ -126,6 +126,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/w/{workspace}/posts/{post}/mark-published", Marketing, "publishing", "Mark an unconfirmed channel as published"), post(pages::channels::mark_published)),
         (spec(M::GET, "/w/{workspace}/channels", Marketing, "publishing", "Channels: connect, test, pause, reconnect, remove"), get(pages::channels::channels)),
         (spec(M::POST, "/w/{workspace}/channels", Marketing, "publishing", "Connect a channel"), post(pages::channels::connect)),
+        (spec(M::POST, "/w/{workspace}/channels/oauth/mastodon", Marketing, "publishing", "Connect a Mastodon account through OAuth: go to the instance to authorize Agora"), post(pages::channels::mastodon_oauth_start)),
+        (spec(M::GET, "/oauth/mastodon/callback", Account, "publishing", "Where Mastodon sends the person back with an authorization code"), get(pages::channels::mastodon_oauth_callback)),
         (spec(M::POST, "/w/{workspace}/channels/{channel}", Marketing, "publishing", "Test, pause, resume, reconnect or remove a channel"), post(pages::channels::channel_action)),
         (spec(M::GET, "/w/{workspace}/calendar", Marketing, "calendar", "Content calendar"), get(pages::marketing::calendar)),
         (spec(M::GET, "/w/{workspace}/inbox", Marketing, "publishing", "Unified inbox"), get(pages::workspace::inbox)),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agora_core::jobs::{JobStore, NewJob};
+use agora_core::jobs::NewJob;
 use agora_core::{Clock, SystemClock};
 use agora_jobs::NOOP_KIND;
 use agora_testkit::{TempDir, TestDb};

@@ -156,3 +156,83 @@ pub(crate) async fn metrics(
         quotes: count("quotes_count"),
     })
 }
+
+/// An app registered on an instance, for the OAuth authorization-code flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OauthApp {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The scopes Agora asks for: reading the account and its statuses, writing statuses.
+pub const OAUTH_SCOPES: &str = "read write";
+
+/// Registers Agora as an app on the instance (`POST /api/v1/apps`).
+pub async fn register_app(
+    client: &reqwest::Client,
+    instance: &str,
+    redirect_uri: &str,
+) -> Result<OauthApp, Failure> {
+    let mut exchanges = Vec::new();
+    let request =
+        Request::new(Method::POST, format!("{}/api/v1/apps", trim_base(instance))).form(vec![
+            ("client_name", "Agora".to_owned()),
+            ("redirect_uris", redirect_uri.to_owned()),
+            ("scopes", OAUTH_SCOPES.to_owned()),
+            ("website", "https://github.com/agora".to_owned()),
+        ]);
+    let reply = classify(send(client, request, &mut exchanges).await?, words)?;
+    match (reply.str_at("/client_id"), reply.str_at("/client_secret")) {
+        (Some(id), Some(secret)) => Ok(OauthApp {
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+        }),
+        _ => Err(Failure::Permanent {
+            message: "the instance registered no app (no client_id in its answer)".into(),
+        }),
+    }
+}
+
+/// Where to send the person to authorize Agora on the instance.
+pub fn authorize_url(instance: &str, app: &OauthApp, redirect_uri: &str, state: &str) -> String {
+    format!(
+        "{}/oauth/authorize?client_id={}&redirect_uri={}&response_type=code&scope={}&state={}",
+        trim_base(instance),
+        urlencoding::encode(&app.client_id),
+        urlencoding::encode(redirect_uri),
+        urlencoding::encode(OAUTH_SCOPES),
+        urlencoding::encode(state)
+    )
+}
+
+/// Exchanges the authorization code for an access token (`POST /oauth/token`).
+pub async fn exchange_code(
+    client: &reqwest::Client,
+    instance: &str,
+    app: &OauthApp,
+    redirect_uri: &str,
+    code: &str,
+) -> Result<String, Failure> {
+    let mut exchanges = Vec::new();
+    let request =
+        Request::new(Method::POST, format!("{}/oauth/token", trim_base(instance))).form(vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("client_id", app.client_id.clone()),
+            ("client_secret", app.client_secret.clone()),
+            ("redirect_uri", redirect_uri.to_owned()),
+            ("scope", OAUTH_SCOPES.to_owned()),
+        ]);
+    let reply = classify(send(client, request, &mut exchanges).await?, |reply| {
+        reply
+            .str_at("/error_description")
+            .or_else(|| reply.str_at("/error"))
+            .map(str::to_owned)
+    })?;
+    reply
+        .str_at("/access_token")
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::Permanent {
+            message: "the instance gave no access token".into(),
+        })
+}

@@ -75,3 +75,22 @@ ALTER TABLE post_targets ADD COLUMN shares BIGINT;
 ALTER TABLE post_targets ADD COLUMN replies BIGINT;
 ALTER TABLE post_targets ADD COLUMN quotes BIGINT;
 ALTER TABLE post_targets ADD COLUMN metrics_at BIGINT;
+
+-- Mastodon OAuth: the app registered per instance, and pending authorizations (15 minutes).
+CREATE TABLE oauth_apps (
+    instance TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    client_secret TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (instance, redirect_uri)
+);
+CREATE TABLE oauth_states (
+    state TEXT PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    account_id BIGINT NOT NULL,
+    instance TEXT NOT NULL,
+    name TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);

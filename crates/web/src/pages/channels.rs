@@ -9,6 +9,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use agora_core::posts::{Attempt, Channel, Post, PostStore, local_to_utc, utc_to_local};
@@ -497,4 +498,215 @@ fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
             (decode(key), decode(value))
         })
         .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OauthStartForm {
+    #[serde(default)]
+    instance: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    timezone: String,
+}
+
+fn oauth_redirect_uri(state: &AppState) -> String {
+    format!(
+        "{}/oauth/mastodon/callback",
+        state.settings.public_url.trim_end_matches('/')
+    )
+}
+
+/// The app Agora registered on this instance (registered now if needed).
+async fn mastodon_app(
+    state: &AppState,
+    instance: &str,
+) -> Result<agora_connectors::networks::mastodon::OauthApp, String> {
+    use agora_connectors::networks::mastodon::{OauthApp, register_app};
+    let redirect_uri = oauth_redirect_uri(state);
+    if let Some((client_id, sealed)) = state
+        .db
+        .oauth_app(instance, &redirect_uri)
+        .await
+        .map_err(|e| e.to_string())?
+        && let Ok(secret) = state.settings.sealer.open(&sealed)
+    {
+        return Ok(OauthApp {
+            client_id,
+            client_secret: secret.expose().to_owned(),
+        });
+    }
+    let app = register_app(&state.settings.network_client, instance, &redirect_uri)
+        .await
+        .map_err(|failure| failure.message().to_owned())?;
+    state
+        .db
+        .save_oauth_app(
+            instance,
+            &redirect_uri,
+            &app.client_id,
+            &state.settings.sealer.seal(&app.client_secret),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(app)
+}
+
+/// Starts "Connect with Mastodon": registers Agora on the instance if it is
+/// not yet, and sends the person there to authorize it.
+pub async fn mastodon_oauth_start(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<OauthStartForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let account = ctx.account()?;
+    let instance = form.instance.trim().trim_end_matches('/').to_owned();
+    let mut errors = FieldErrors::default();
+    if !(instance.starts_with("https://") || instance.starts_with("http://")) {
+        errors.add(
+            "instance",
+            "give the instance's address, e.g. https://mastodon.social",
+        );
+    }
+    let timezone = if form.timezone.trim().is_empty() {
+        "UTC".to_owned()
+    } else {
+        form.timezone.trim().to_owned()
+    };
+    if let Err(message) = agora_core::posts::parse_timezone(&timezone) {
+        errors.add("timezone", message);
+    }
+    if errors.is_empty() {
+        match mastodon_app(&state, &instance).await {
+            Ok(app) => {
+                let oauth_state = agora_core::secrets::random_token(24);
+                state
+                    .db
+                    .create_oauth_state(&agora_core::posts::OauthState {
+                        state: oauth_state.clone(),
+                        workspace_id: workspace.id,
+                        account_id: account.id,
+                        instance: instance.clone(),
+                        name: form.name.trim().to_owned(),
+                        timezone,
+                        created_at: state.clock.now(),
+                    })
+                    .await?;
+                let url = agora_connectors::networks::mastodon::authorize_url(
+                    &instance,
+                    &app,
+                    &oauth_redirect_uri(&state),
+                    &oauth_state,
+                );
+                return Ok(axum::response::Redirect::to(&url).into_response());
+            }
+            Err(message) => {
+                errors.add("instance", format!("the instance refused Agora: {message}"))
+            }
+        }
+    }
+    let draft = ChannelForm {
+        network: "mastodon".into(),
+        base_url: instance,
+        name: form.name,
+        timezone: form.timezone,
+        ..ChannelForm::default()
+    };
+    channels_page(&state, &ctx, draft, errors, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OauthCallback {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Mastodon sends the person back here with a code; Agora trades it for a
+/// token and connects the channel.
+pub async fn mastodon_oauth_callback(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    axum::extract::Query(query): axum::extract::Query<OauthCallback>,
+) -> PageResult {
+    use agora_core::accounts::{Access, AccountStore};
+    let account = ctx.account()?;
+    let now = state.clock.now();
+    let Some(pending) = state
+        .db
+        .take_oauth_state(&query.state, now.plus_seconds(-15 * 60))
+        .await?
+        .filter(|pending| pending.account_id == account.id)
+    else {
+        return Err(PageError::not_found(
+            "This authorization is unknown or expired: start again from the Channels page.",
+        ));
+    };
+    let membership = state
+        .db
+        .memberships_of(account.id)
+        .await?
+        .into_iter()
+        .find(|m| m.workspace.id == pending.workspace_id && Access::Marketing.allows(m.role))
+        .ok_or_else(|| PageError {
+            status: StatusCode::FORBIDDEN,
+            message: "You no longer publish in that workspace.".into(),
+        })?;
+    let back = format!("/w/{}/channels", membership.workspace.slug);
+    if let Some(error) = query.error {
+        return Ok(redirect_with_flash(
+            &state,
+            &back,
+            &format!("Mastodon did not authorize Agora: {error}"),
+        ));
+    }
+    let app = mastodon_app(&state, &pending.instance)
+        .await
+        .map_err(|message| PageError {
+            status: StatusCode::BAD_GATEWAY,
+            message,
+        })?;
+    let token = match agora_connectors::networks::mastodon::exchange_code(
+        &state.settings.network_client,
+        &pending.instance,
+        &app,
+        &oauth_redirect_uri(&state),
+        &query.code,
+    )
+    .await
+    {
+        Ok(token) => token,
+        Err(failure) => {
+            return Ok(redirect_with_flash(
+                &state,
+                &back,
+                &format!("Mastodon refused the authorization: {}", failure.message()),
+            ));
+        }
+    };
+    let draft = ChannelDraft {
+        network: "mastodon".into(),
+        name: pending.name,
+        base_url: pending.instance,
+        timezone: pending.timezone,
+        access_token: token,
+        ..ChannelDraft::default()
+    };
+    let message =
+        match crate::publishing::connect_channel(&state, pending.workspace_id, &draft).await {
+            Ok((channel, _)) => format!("{} is connected.", channel.name),
+            Err(problem) => format!(
+                "The channel was not connected: {}",
+                problem
+                    .errors
+                    .first()
+                    .map_or(problem.title.clone(), |e| e.detail.clone())
+            ),
+        };
+    Ok(redirect_with_flash(&state, &back, &message))
 }

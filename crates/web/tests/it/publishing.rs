@@ -765,3 +765,105 @@ async fn the_newsletter_reaches_only_members_who_opted_in_and_they_can_leave() {
         "nobody left to write to"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mastodon_account_connects_through_oauth() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(mastodon) = Peer::start("mastodon") else {
+        return;
+    };
+    let base = mastodon.var("MASTODON_URL");
+    // The marketer starts from the Channels page…
+    let start = app
+        .as_browser(
+            Method::POST,
+            "/w/acme/channels/oauth/mastodon",
+            Some(Role::Marketer),
+        )
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("instance", base),
+            ("timezone", "Europe/Paris"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let authorize = start.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        authorize.starts_with(&format!("{base}/oauth/authorize?")),
+        "{authorize}"
+    );
+    let param = |name: &str| {
+        authorize
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .map(|v| urlencoding::decode(v).unwrap().into_owned())
+            .unwrap()
+    };
+    // …authorizes Agora on the instance (the mock's consent form)…
+    let consent = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}/oauth/authorize"))
+        .form(&[
+            ("username", mastodon.var("MASTODON_USER")),
+            ("client_id", &param("client_id")),
+            ("redirect_uri", &param("redirect_uri")),
+            ("state", &param("state")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = consent.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.starts_with("http://placeholder/oauth/mastodon/callback?code="),
+        "{back}"
+    );
+    // …and comes back to Agora, which trades the code for a token.
+    let callback = app
+        .as_browser(
+            Method::GET,
+            back.trim_start_matches("http://placeholder"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), StatusCode::SEE_OTHER);
+    assert_eq!(callback.headers()["location"], "/w/acme/channels");
+    let (_, channels) = api(&app, Method::GET, "/api/v1/w/acme/channels", None).await;
+    assert_eq!(channels.as_array().unwrap().len(), 1, "{channels}");
+    assert_eq!(channels[0]["network"], "mastodon");
+    assert_eq!(channels[0]["timezone"], "Europe/Paris");
+    // The same link cannot be used twice.
+    let again = app
+        .as_browser(
+            Method::GET,
+            back.trim_start_matches("http://placeholder"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    // And the channel publishes.
+    let (status, post) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/posts",
+        Some(json!({"variants": [{"channel_id": channels[0]["id"], "text": "Connected through OAuth"}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    drain(&worker(&app, 5)).await;
+    let (_, post) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{}", post["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(post["status"], "published", "{post}");
+}
