@@ -181,6 +181,8 @@ pub async fn seed(
                     .map(|n| NewVariant {
                         channel_id: by(*n),
                         text: (*text).into(),
+                        content_warning: None,
+                        language: None,
                     })
                     .collect(),
                 scheduled_at: Some(at),
@@ -278,6 +280,8 @@ pub async fn seed(
                 .map(|n| NewVariant {
                     channel_id: by(*n),
                     text: text.into(),
+                    content_warning: None,
+                    language: None,
                 })
                 .collect(),
             scheduled_at: (!draft).then(|| now.plus_seconds(hours * 3_600)),

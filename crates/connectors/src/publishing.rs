@@ -266,8 +266,8 @@ where
             post_id: dispatch.target.post_id,
             target_id: target,
             text: &dispatch.target.text,
-            language: None,
-            content_warning: None,
+            language: dispatch.target.language.as_deref(),
+            content_warning: dispatch.target.content_warning.as_deref(),
             created_at: dispatch.post_created_at,
         };
         let network_target = Target {

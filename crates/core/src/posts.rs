@@ -207,6 +207,10 @@ impl PostStatus {
 pub struct NewVariant {
     pub channel_id: ChannelId,
     pub text: String,
+    /// Shown before the text where the network supports it (Mastodon).
+    pub content_warning: Option<String>,
+    /// ISO 639-1 code, e.g. `en`.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +231,8 @@ pub struct Target {
     pub channel_name: String,
     pub network: Network,
     pub text: String,
+    pub content_warning: Option<String>,
+    pub language: Option<String>,
     pub status: TargetStatus,
     /// Attempts made so far.
     pub attempts: i64,

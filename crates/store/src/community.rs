@@ -1080,18 +1080,22 @@ impl CommunityStore for Db {
             ),
             Backend::Postgres => (
                 format!(
-                    "SELECT m.thread_id, m.reply_id, m.body, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
-                     FROM (SELECT id, thread_id, reply_id, body, document FROM search_index \
+                    "WITH m AS MATERIALIZED (SELECT id, thread_id, reply_id, body, document FROM search_index \
                            WHERE document @@ plainto_tsquery('simple', $1) AND space_id IN ({space_list}) {solved_clause} \
-                           ORDER BY id DESC LIMIT {RECENT_MATCHES}) m \
-                     JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
+                           ORDER BY id DESC LIMIT {RECENT_MATCHES}) \
+                     SELECT m.thread_id, m.reply_id, m.body, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
+                     FROM m JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
                      WHERE s.workspace_id = $2 ORDER BY ts_rank(m.document, plainto_tsquery('simple', $1)) DESC, m.id DESC LIMIT 30"
                 ),
                 query.words.join(" "),
             ),
         };
         let run = |sql: String| {
+            // Not prepared: PostgreSQL then plans with the actual words (a
+            // cached generic plan cannot know how common they are, and chose
+            // plans that took seconds).
             let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
                 .bind(terms.clone())
                 .bind(workspace);
             if let Some(tag) = &query.tag {
@@ -1105,13 +1109,13 @@ impl CommunityStore for Db {
         // there) the index answers.
         if self.backend() == Backend::Postgres {
             let recent = run(format!(
-                "SELECT m.thread_id, m.reply_id, m.body, m.n_recent, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
-                 FROM (SELECT id, thread_id, reply_id, body, document, COUNT(*) OVER () AS n_recent \
+                "WITH m AS MATERIALIZED (SELECT id, thread_id, reply_id, body, document, COUNT(*) OVER () AS n_recent \
                        FROM (SELECT id, thread_id, reply_id, body, document, space_id FROM search_index \
                              ORDER BY id DESC LIMIT {RECENT_WINDOW}) newest \
                        WHERE document @@ plainto_tsquery('simple', $1) AND space_id IN ({space_list}) {solved_clause} \
-                       ORDER BY id DESC LIMIT {RECENT_MATCHES}) m \
-                 JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
+                       ORDER BY id DESC LIMIT {RECENT_MATCHES}) \
+                 SELECT m.thread_id, m.reply_id, m.body, m.n_recent, s.name AS space_name, t.title, t.accepted_reply_id, t.created_at \
+                 FROM m JOIN threads t ON t.id = m.thread_id JOIN spaces s ON s.id = t.space_id \
                  WHERE s.workspace_id = $2 ORDER BY ts_rank(m.document, plainto_tsquery('simple', $1)) DESC, m.id DESC LIMIT 30"
             ))
             .await

@@ -20,7 +20,8 @@ const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.na
      c.timezone, c.max_chars, c.max_media, c.chars_per_url, c.paused, c.needs_reconnect, c.rate_limited_until, \
      c.last_success_at, c.last_error, c.last_error_at, c.created_at";
 
-const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, pt.status, \
+const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
+     pt.content_warning, pt.language, pt.status, \
      pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
      pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
 
@@ -66,6 +67,8 @@ fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
         channel_name: get(row, "channel_name")?,
         network: network(row)?,
         text: get(row, "text")?,
+        content_warning: get(row, "content_warning")?,
+        language: get(row, "language")?,
         status: TargetStatus::parse(&status)
             .ok_or_else(|| StoreError::Backend(format!("unknown target status {status:?}")))?,
         attempts: get(row, "attempts")?,
@@ -511,8 +514,8 @@ impl PostStore for Db {
         };
         for variant in &post.variants {
             sqlx::query(
-                "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at) \
-                 SELECT $1, id, $2, $3, $4 FROM channels WHERE id = $5 AND workspace_id = $6",
+                "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at, content_warning, language) \
+                 SELECT $1, id, $2, $3, $4, $7, $8 FROM channels WHERE id = $5 AND workspace_id = $6",
             )
             .bind(id)
             .bind(&variant.text)
@@ -520,6 +523,8 @@ impl PostStore for Db {
             .bind(post.scheduled_at.map(Timestamp::millis))
             .bind(variant.channel_id)
             .bind(post.workspace_id)
+            .bind(variant.content_warning.clone())
+            .bind(variant.language.clone())
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;

@@ -335,6 +335,12 @@ pub struct VariantDraft {
     /// Images to attach: counted against the network's limit (uploads come with the media library).
     #[serde(default)]
     pub media: Vec<serde_json::Value>,
+    /// A content warning (Mastodon's spoiler text), shown before the text.
+    #[serde(default)]
+    pub content_warning: Option<String>,
+    /// The post's language, an ISO 639-1 code such as `en`.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// Checks and schedules a post (or saves a draft when `draft`), and
@@ -394,6 +400,24 @@ pub async fn schedule_post(
         {
             problem = problem.field(&format!("variants/{i}/text"), "Bluesky allows 3,000 bytes");
         }
+        if let Some(language) = &variant.language
+            && !(language.len() == 2 && language.chars().all(|c| c.is_ascii_lowercase()))
+        {
+            problem = problem.field(
+                &format!("variants/{i}/language"),
+                "use a two-letter ISO 639-1 code such as en or fr",
+            );
+        }
+        if variant
+            .content_warning
+            .as_ref()
+            .is_some_and(|cw| cw.chars().count() > 500)
+        {
+            problem = problem.field(
+                &format!("variants/{i}/content_warning"),
+                "use at most 500 characters",
+            );
+        }
         if variant.media.len() as i64 > channel.max_media {
             problem = problem.field(
                 &format!("variants/{i}/media"),
@@ -440,6 +464,13 @@ pub async fn schedule_post(
                 .map(|v| NewVariant {
                     channel_id: v.channel_id,
                     text: v.text.trim().to_owned(),
+                    content_warning: v
+                        .content_warning
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|cw| !cw.is_empty())
+                        .map(str::to_owned),
+                    language: v.language.clone(),
                 })
                 .collect(),
             scheduled_at: at,

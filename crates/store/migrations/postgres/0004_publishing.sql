@@ -95,3 +95,7 @@ CREATE TABLE oauth_states (
     timezone TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- Per channel: a content warning (Mastodon spoiler text) and the language.
+ALTER TABLE post_targets ADD COLUMN content_warning TEXT;
+ALTER TABLE post_targets ADD COLUMN language TEXT;

@@ -88,10 +88,14 @@ async fn targets_move_through_their_states(db: Db) {
                 NewVariant {
                     channel_id: mastodon.id,
                     text: "Hello fediverse".into(),
+                    content_warning: None,
+                    language: None,
                 },
                 NewVariant {
                     channel_id: matrix.id,
                     text: "Hello room".into(),
+                    content_warning: None,
+                    language: None,
                 },
             ],
             scheduled_at: Some(at),
@@ -259,6 +263,8 @@ async fn targets_move_through_their_states(db: Db) {
             variants: vec![NewVariant {
                 channel_id: mastodon.id,
                 text: "Later".into(),
+                content_warning: None,
+                language: None,
             }],
             scheduled_at: None,
             created_at: T0,

@@ -440,6 +440,8 @@ pub async fn compose(
                 channel_id: *id,
                 text: form.text.clone(),
                 media: Vec::new(),
+                content_warning: None,
+                language: None,
             })
             .collect();
         match crate::publishing::schedule_post(
