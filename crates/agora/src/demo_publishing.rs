@@ -183,6 +183,7 @@ pub async fn seed(
                         text: (*text).into(),
                         content_warning: None,
                         language: None,
+                        link_card: None,
                     })
                     .collect(),
                 scheduled_at: Some(at),
@@ -282,6 +283,7 @@ pub async fn seed(
                     text: text.into(),
                     content_warning: None,
                     language: None,
+                    link_card: None,
                 })
                 .collect(),
             scheduled_at: (!draft).then(|| now.plus_seconds(hours * 3_600)),

@@ -262,6 +262,11 @@ where
                     .map_err(retry);
             }
         };
+        let link_card: Option<networks::LinkCard> = dispatch
+            .target
+            .link_card
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok());
         let outgoing = Outgoing {
             post_id: dispatch.target.post_id,
             target_id: target,
@@ -269,6 +274,7 @@ where
             language: dispatch.target.language.as_deref(),
             content_warning: dispatch.target.content_warning.as_deref(),
             created_at: dispatch.post_created_at,
+            link_card: link_card.as_ref(),
         };
         let network_target = Target {
             network: channel.network,

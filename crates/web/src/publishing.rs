@@ -454,6 +454,31 @@ pub async fn schedule_post(
     } else {
         Some(scheduled_at.unwrap_or(now).max(now))
     };
+    // Bluesky shows a link as a card only when the post carries it: read the
+    // first link's preview now, once, so every attempt sends the same record.
+    let mut cards = Vec::with_capacity(variants.len());
+    for variant in variants {
+        let network = channels
+            .iter()
+            .find(|c| c.id == variant.channel_id)
+            .map(|c| c.network);
+        let card = match network {
+            Some(Network::Bluesky) => {
+                let text = variant.text.trim();
+                match agora_core::text_limits::find_urls(text).first() {
+                    Some(range) => agora_connectors::networks::link_card(
+                        &state.settings.network_client,
+                        &text[range.clone()],
+                    )
+                    .await
+                    .and_then(|card| serde_json::to_string(&card).ok()),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        cards.push(card);
+    }
     let post = state
         .db
         .create_post(&NewPost {
@@ -461,7 +486,8 @@ pub async fn schedule_post(
             author_id: author,
             variants: variants
                 .iter()
-                .map(|v| NewVariant {
+                .zip(cards)
+                .map(|(v, link_card)| NewVariant {
                     channel_id: v.channel_id,
                     text: v.text.trim().to_owned(),
                     content_warning: v
@@ -471,6 +497,7 @@ pub async fn schedule_post(
                         .filter(|cw| !cw.is_empty())
                         .map(str::to_owned),
                     language: v.language.clone(),
+                    link_card,
                 })
                 .collect(),
             scheduled_at: at,

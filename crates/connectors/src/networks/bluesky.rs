@@ -214,6 +214,12 @@ pub fn build_record(
     if !facets.is_empty() {
         record["facets"] = Value::Array(facets);
     }
+    if let Some(card) = post.link_card {
+        record["embed"] = json!({
+            "$type": "app.bsky.embed.external",
+            "external": {"uri": card.uri, "title": card.title, "description": card.description},
+        });
+    }
     record
 }
 
@@ -742,6 +748,7 @@ mod tests {
             language: Some("en"),
             content_warning: None,
             created_at: Timestamp::from_millis(1_795_375_093_380),
+            link_card: None,
         };
         let spans = detect_features(post.text);
         let dids = |handle: &str| (handle == "a.test").then(|| "did:plc:a".to_owned());

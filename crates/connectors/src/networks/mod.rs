@@ -100,6 +100,17 @@ pub struct Outgoing<'a> {
     /// Fixed for the post: the Bluesky record carries it, so a retry is
     /// byte-identical and the create-only write recognises it.
     pub created_at: Timestamp,
+    /// A preview of the post's first link (Bluesky's external embed), read
+    /// once when the post was scheduled so every attempt sends the same one.
+    pub link_card: Option<&'a LinkCard>,
+}
+
+/// A link's preview: what its page says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkCard {
+    pub uri: String,
+    pub title: String,
+    pub description: String,
 }
 
 impl Outgoing<'_> {
@@ -809,6 +820,7 @@ mod tests {
             language: None,
             content_warning: None,
             created_at: Timestamp::from_millis(0),
+            link_card: None,
         };
         assert_eq!(post.idempotency_key(), "agora-12-34");
     }
@@ -984,5 +996,108 @@ mod tests {
     fn truncation_respects_characters() {
         assert_eq!(truncate("héllo", 2), "hé…");
         assert_eq!(truncate("hi", 2), "hi");
+    }
+}
+
+/// Reads a link's preview from its page: `og:title` (else `<title>`) and
+/// `og:description` (else the `description` meta), from at most 512 KiB of
+/// HTML within 5 s. `None` when the page cannot be read or says nothing.
+/// The marketer chooses the link, so this request goes wherever they point.
+pub async fn link_card(client: &reqwest::Client, uri: &str) -> Option<LinkCard> {
+    if !(uri.starts_with("https://") || uri.starts_with("http://")) {
+        return None;
+    }
+    let mut response = client
+        .get(uri)
+        .header("accept", "text/html")
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let mut html = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        html.extend_from_slice(&chunk);
+        if html.len() > 512 * 1024 {
+            break;
+        }
+    }
+    let html = String::from_utf8_lossy(&html);
+    let title = meta_content(&html, "og:title").or_else(|| title_tag(&html))?;
+    let description = meta_content(&html, "og:description")
+        .or_else(|| meta_content(&html, "description"))
+        .unwrap_or_default();
+    Some(LinkCard {
+        uri: uri.to_owned(),
+        title: truncate(&title, 300),
+        description: truncate(&description, 1_000),
+    })
+}
+
+/// The `content` of `<meta property="NAME">` or `<meta name="NAME">`.
+fn meta_content(html: &str, name: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(start) = lower[from..].find("<meta") {
+        let start = from + start;
+        let end = start + lower[start..].find('>')?;
+        let tag = &html[start..end];
+        let tag_lower = &lower[start..end];
+        if tag_lower.contains(&format!("property=\"{name}\""))
+            || tag_lower.contains(&format!("name=\"{name}\""))
+        {
+            return attribute(tag, "content").filter(|value| !value.is_empty());
+        }
+        from = end;
+    }
+    None
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let at = lower.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = at + tag[at..].find('"')?;
+    Some(unescape_html(tag[at..end].trim()))
+}
+
+fn title_tag(html: &str) -> Option<String> {
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</title>")?;
+    Some(unescape_html(html[open_end..close].trim())).filter(|title| !title.is_empty())
+}
+
+fn unescape_html(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod link_card_tests {
+    use super::*;
+
+    #[test]
+    fn previews_come_from_open_graph_or_the_title() {
+        let html = r#"<html><head><title>Fallback</title>
+            <meta property="og:title" content="Spring &amp; summer rides">
+            <meta name="description" content="Routes for every pace"></head></html>"#;
+        assert_eq!(
+            meta_content(html, "og:title").as_deref(),
+            Some("Spring & summer rides")
+        );
+        assert_eq!(
+            meta_content(html, "description").as_deref(),
+            Some("Routes for every pace")
+        );
+        assert_eq!(meta_content(html, "og:description"), None);
+        assert_eq!(title_tag("<TITLE> Shop </TITLE>").as_deref(), Some("Shop"));
+        assert_eq!(title_tag("<p>no title</p>"), None);
     }
 }

@@ -99,3 +99,6 @@ CREATE TABLE oauth_states (
 -- Per channel: a content warning (Mastodon spoiler text) and the language.
 ALTER TABLE post_targets ADD COLUMN content_warning TEXT;
 ALTER TABLE post_targets ADD COLUMN language TEXT;
+
+-- A link card for Bluesky (the first link's title and description), fetched when the post is scheduled.
+ALTER TABLE post_targets ADD COLUMN link_card TEXT;

@@ -127,10 +127,22 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         "credentials are sealed at rest"
     );
 
+    // The linked page, on loopback: Bluesky's link card is read from it.
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rides = format!("http://{}/rides", site.local_addr().unwrap());
+    tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/rides",
+            axum::routing::get(|| async {
+                axum::response::Html(
+                    r#"<html><head><title>Rides</title><meta property="og:title" content="Sunday rides"><meta property="og:description" content="60 km along the river"></head></html>"#,
+                )
+            }),
+        );
+        axum::serve(site, app).await
+    });
     let handle = pds.var("PDS_HANDLE");
-    let text = format!(
-        "🚲 Spring ride on Sunday with @{handle}! Details https://northwind.example/rides #cycling"
-    );
+    let text = format!("🚲 Spring ride on Sunday with @{handle}! Details {rides} #cycling");
     let at = app.clock.now().plus_seconds(120);
     let (status, post) = api(
         &app,
@@ -244,7 +256,14 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
     assert_eq!(slice(&mention), format!("@{handle}"));
     assert_eq!(mention["features"][0]["did"], pds.var("PDS_DID"));
     let link = feature("app.bsky.richtext.facet#link");
-    assert_eq!(slice(&link), "https://northwind.example/rides");
+    assert_eq!(slice(&link), rides);
+    assert_eq!(record["embed"]["$type"], "app.bsky.embed.external");
+    assert_eq!(record["embed"]["external"]["uri"], rides.as_str());
+    assert_eq!(record["embed"]["external"]["title"], "Sunday rides");
+    assert_eq!(
+        record["embed"]["external"]["description"],
+        "60 km along the river"
+    );
     let tag = feature("app.bsky.richtext.facet#tag");
     assert_eq!(slice(&tag), "#cycling");
     assert_eq!(tag["features"][0]["tag"], "cycling");
@@ -273,7 +292,7 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         posted[0]["content"]["formatted_body"]
             .as_str()
             .unwrap()
-            .contains("href=\"https://northwind.example/rides\"")
+            .contains(&format!("href=\"{rides}\""))
     );
 }
 
