@@ -184,6 +184,7 @@ pub async fn seed(
                         content_warning: None,
                         language: None,
                         link_card: None,
+                        media: Vec::new(),
                     })
                     .collect(),
                 scheduled_at: Some(at),
@@ -284,6 +285,7 @@ pub async fn seed(
                     content_warning: None,
                     language: None,
                     link_card: None,
+                    media: Vec::new(),
                 })
                 .collect(),
             scheduled_at: (!draft).then(|| now.plus_seconds(hours * 3_600)),

@@ -267,6 +267,15 @@ where
             .link_card
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok());
+        let media: Vec<networks::Media> = dispatch
+            .media
+            .iter()
+            .map(|item| networks::Media {
+                bytes: item.bytes.clone(),
+                content_type: item.content_type.clone(),
+                alt: item.alt.clone(),
+            })
+            .collect();
         let outgoing = Outgoing {
             post_id: dispatch.target.post_id,
             target_id: target,
@@ -275,6 +284,7 @@ where
             content_warning: dispatch.target.content_warning.as_deref(),
             created_at: dispatch.post_created_at,
             link_card: link_card.as_ref(),
+            media: &media,
         };
         let network_target = Target {
             network: channel.network,

@@ -213,6 +213,28 @@ pub struct NewVariant {
     pub language: Option<String>,
     /// A link preview as JSON (`uri`, `title`, `description`), read when scheduled.
     pub link_card: Option<String>,
+    /// Images to attach, in order.
+    pub media: Vec<MediaItem>,
+}
+
+/// An image attached to a post on one channel.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MediaItem {
+    pub content_type: String,
+    pub alt: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for MediaItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MediaItem({} bytes of {}, alt {:?})",
+            self.bytes.len(),
+            self.content_type,
+            self.alt
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,6 +390,8 @@ pub struct Dispatch {
     pub target: Target,
     pub channel: Channel,
     pub sealed_credentials: String,
+    /// The images to attach, in order.
+    pub media: Vec<MediaItem>,
     /// The post's time, fixed for all its attempts: its scheduled time (its
     /// creation for a post sent at once). Bluesky records carry it, so a
     /// retry writes the same record under the same key.

@@ -6,8 +6,9 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::posts::{
-    Attempt, AttemptOutcome, AttemptResult, Channel, ChannelId, Dispatch, Engagement, NewChannel,
-    NewPost, OauthState, Post, PostId, PostStatus, PostStore, Target, TargetId, TargetStatus,
+    Attempt, AttemptOutcome, AttemptResult, Channel, ChannelId, Dispatch, Engagement, MediaItem,
+    NewChannel, NewPost, OauthState, Post, PostId, PostStatus, PostStore, Target, TargetId,
+    TargetStatus,
 };
 use agora_core::secrets::random_token;
 use agora_core::text_limits::Network;
@@ -530,6 +531,30 @@ impl PostStore for Db {
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;
+            if !variant.media.is_empty() {
+                let row = sqlx::query(
+                    "SELECT id FROM post_targets WHERE post_id = $1 AND channel_id = $2",
+                )
+                .bind(id)
+                .bind(variant.channel_id)
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(store_error)?;
+                let target: TargetId = get(&row, "id")?;
+                for (position, media) in variant.media.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO post_media (target_id, position, content_type, alt, bytes) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(target)
+                    .bind(position as i64)
+                    .bind(&media.content_type)
+                    .bind(&media.alt)
+                    .bind(media.bytes.clone())
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(store_error)?;
+                }
+            }
         }
         transaction.commit().await.map_err(store_error)?;
         Ok(id)
@@ -590,7 +615,24 @@ impl PostStore for Db {
         let Some(channel) = self.channel(workspace, target.channel_id).await? else {
             return Ok(None);
         };
+        let media = sqlx::query(
+            "SELECT content_type, alt, bytes FROM post_media WHERE target_id = $1 ORDER BY position",
+        )
+        .bind(target.id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        .iter()
+        .map(|row| {
+            Ok(MediaItem {
+                content_type: get(row, "content_type")?,
+                alt: get(row, "alt")?,
+                bytes: get(row, "bytes")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(Dispatch {
+            media,
             sealed_credentials: get(&row, "credentials")?,
             post_created_at: Timestamp(get(&row, "post_created_at")?),
             target,

@@ -332,15 +332,121 @@ pub async fn reconnect_channel(
 pub struct VariantDraft {
     pub channel_id: i64,
     pub text: String,
-    /// Images to attach: counted against the network's limit (uploads come with the media library).
+    /// Images to attach (Mastodon and Bluesky), each sent with its alt text.
     #[serde(default)]
-    pub media: Vec<serde_json::Value>,
+    pub media: Vec<MediaDraft>,
     /// A content warning (Mastodon's spoiler text), shown before the text.
     #[serde(default)]
     pub content_warning: Option<String>,
     /// The post's language, an ISO 639-1 code such as `en`.
     #[serde(default)]
     pub language: Option<String>,
+}
+
+/// An image in a post, as sent to the API.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaDraft {
+    /// The image, base64.
+    #[serde(default)]
+    pub data: String,
+    /// `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+    #[serde(default)]
+    pub content_type: String,
+    /// Alt text: what the image shows, for people who cannot see it.
+    #[serde(default)]
+    pub alt: String,
+}
+
+/// The image formats both Mastodon and Bluesky take.
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/// The largest image a network takes, in bytes.
+fn max_image_bytes(network: Network) -> usize {
+    match network {
+        // app.bsky.embed.images: blobs up to 1,000,000 bytes.
+        Network::Bluesky => 1_000_000,
+        // Mastodon's default image_size_limit (16 MB since 4.3; 10 MB before).
+        _ => 10 * 1024 * 1024,
+    }
+}
+
+/// Checks a variant's images; answers them decoded.
+fn check_media(
+    i: usize,
+    channel: &Channel,
+    drafts: &[MediaDraft],
+    problem: &mut Problem,
+) -> Vec<agora_core::posts::MediaItem> {
+    use base64::Engine as _;
+    let mut items = Vec::new();
+    if drafts.len() as i64 > channel.max_media {
+        *problem = problem.clone().field(
+            &format!("variants/{i}/media"),
+            format!(
+                "{} images; {} allows {} per post",
+                drafts.len(),
+                channel.name,
+                channel.max_media
+            ),
+        );
+        return items;
+    }
+    if !drafts.is_empty() && !matches!(channel.network, Network::Mastodon | Network::Bluesky) {
+        *problem = problem.clone().field(
+            &format!("variants/{i}/media"),
+            format!(
+                "attaching images on {} is not available yet (Mastodon and Bluesky take them)",
+                channel.network.as_str()
+            ),
+        );
+        return items;
+    }
+    for (j, draft) in drafts.iter().enumerate() {
+        let at = format!("variants/{i}/media/{j}");
+        if !IMAGE_TYPES.contains(&draft.content_type.as_str()) {
+            *problem = problem.clone().field(
+                &format!("{at}/content_type"),
+                "use image/jpeg, image/png, image/gif or image/webp",
+            );
+            continue;
+        }
+        if draft.alt.chars().count() > 1_500 {
+            *problem = problem
+                .clone()
+                .field(&format!("{at}/alt"), "use at most 1,500 characters");
+            continue;
+        }
+        match base64::engine::general_purpose::STANDARD.decode(draft.data.trim()) {
+            Ok(bytes) if bytes.is_empty() => {
+                *problem = problem
+                    .clone()
+                    .field(&format!("{at}/data"), "the image is empty");
+            }
+            Ok(bytes) if bytes.len() > max_image_bytes(channel.network) => {
+                *problem = problem.clone().field(
+                    &format!("{at}/data"),
+                    format!(
+                        "the image has {} bytes; {} takes at most {}",
+                        bytes.len(),
+                        channel.network.as_str(),
+                        max_image_bytes(channel.network)
+                    ),
+                );
+            }
+            Ok(bytes) => items.push(agora_core::posts::MediaItem {
+                content_type: draft.content_type.clone(),
+                alt: draft.alt.trim().to_owned(),
+                bytes,
+            }),
+            Err(_) => {
+                *problem = problem
+                    .clone()
+                    .field(&format!("{at}/data"), "send the image as base64");
+            }
+        }
+    }
+    items
 }
 
 /// Checks and schedules a post (or saves a draft when `draft`), and
@@ -356,6 +462,7 @@ pub async fn schedule_post(
     let now = state.clock.now();
     let channels = state.db.channels(workspace).await?;
     let mut problem = Problem::invalid("the post is not valid");
+    let mut media = Vec::with_capacity(variants.len());
     if variants.is_empty() {
         problem = problem.field("variants", "choose at least one channel");
     }
@@ -418,22 +525,7 @@ pub async fn schedule_post(
                 "use at most 500 characters",
             );
         }
-        if variant.media.len() as i64 > channel.max_media {
-            problem = problem.field(
-                &format!("variants/{i}/media"),
-                format!(
-                    "{} images; {} allows {} per post",
-                    variant.media.len(),
-                    channel.name,
-                    channel.max_media
-                ),
-            );
-        } else if !variant.media.is_empty() {
-            problem = problem.field(
-                &format!("variants/{i}/media"),
-                "attaching images is not available yet: it arrives with the media library",
-            );
-        }
+        media.push(check_media(i, channel, &variant.media, &mut problem));
     }
     if let Some(at) = scheduled_at
         && at < now.plus_seconds(-60)
@@ -487,7 +579,8 @@ pub async fn schedule_post(
             variants: variants
                 .iter()
                 .zip(cards)
-                .map(|(v, link_card)| NewVariant {
+                .zip(media)
+                .map(|((v, link_card), media)| NewVariant {
                     channel_id: v.channel_id,
                     text: v.text.trim().to_owned(),
                     content_warning: v
@@ -498,6 +591,7 @@ pub async fn schedule_post(
                         .map(str::to_owned),
                     language: v.language.clone(),
                     link_card,
+                    media,
                 })
                 .collect(),
             scheduled_at: at,

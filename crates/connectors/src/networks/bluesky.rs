@@ -503,7 +503,41 @@ async fn write_post(
             .find(|(known, _)| known == handle)
             .map(|(_, did)| did.clone())
     };
-    let record = build_record(post, &spans, &dids);
+    let mut record = build_record(post, &spans, &dids);
+    if !post.media.is_empty() {
+        // Blobs are named by their content, so a retry uploads the same blob
+        // and writes the byte-identical record.
+        let mut images = Vec::new();
+        for media in post.media {
+            let reply = connection
+                .authed(exchanges, |_| {
+                    let mut request = Request::new(
+                        Method::POST,
+                        format!(
+                            "{}/xrpc/com.atproto.repo.uploadBlob",
+                            trim_base(target.base_url)
+                        ),
+                    );
+                    request.body = super::Body::Binary {
+                        content_type: media.content_type.clone(),
+                        bytes: media.bytes.clone(),
+                    };
+                    request
+                })
+                .await?;
+            if !reply.is_success() {
+                return Err(xrpc_failure(&reply));
+            }
+            let Some(blob) = reply.json.get("blob").cloned() else {
+                return Err(Failure::permanent(
+                    "the PDS stored the image but gave no blob",
+                ));
+            };
+            images.push(json!({"image": blob, "alt": media.alt}));
+        }
+        // One embed per post: images win over a link card.
+        record["embed"] = json!({"$type": "app.bsky.embed.images", "images": images});
+    }
     let rkey = record_key(post.created_at, post.post_id, post.target_id);
     let reply = connection
         .authed(exchanges, |session| {
@@ -749,6 +783,7 @@ mod tests {
             content_warning: None,
             created_at: Timestamp::from_millis(1_795_375_093_380),
             link_card: None,
+            media: &[],
         };
         let spans = detect_features(post.text);
         let dids = |handle: &str| (handle == "a.test").then(|| "did:plc:a".to_owned());

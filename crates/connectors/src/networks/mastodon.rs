@@ -33,6 +33,15 @@ pub(crate) async fn publish(
         if let Some(language) = post.language {
             body["language"] = Value::String(language.to_owned());
         }
+        let mut media_ids = Vec::new();
+        for media in post.media {
+            media_ids.push(Value::String(
+                upload_media(client, target.base_url, token, media, &mut exchanges).await?,
+            ));
+        }
+        if !media_ids.is_empty() {
+            body["media_ids"] = Value::Array(media_ids);
+        }
         let request = Request::new(
             Method::POST,
             format!("{}/api/v1/statuses", trim_base(target.base_url)),
@@ -60,6 +69,58 @@ pub(crate) async fn publish(
     }
     .await;
     outcome(result, exchanges)
+}
+
+/// Uploads an image through `POST /api/v2/media` with its alt text; a `202`
+/// means the instance is still processing it, so Agora asks again
+/// (`GET /api/v1/media/:id`) until it has a URL, as Mastodon's clients do.
+async fn upload_media(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    media: &super::Media,
+    exchanges: &mut Vec<super::Exchange>,
+) -> Result<String, Failure> {
+    let mut request = Request::new(
+        Method::POST,
+        format!("{}/api/v2/media", trim_base(base_url)),
+    )
+    .bearer(token);
+    request.body = super::multipart(&[("description", media.alt.as_str())], ("file", media));
+    let reply = classify(send(client, request, exchanges).await?, words)?;
+    let Some(id) = reply.json.get("id").and_then(id_string) else {
+        return Err(Failure::permanent(format!(
+            "the instance took the image but gave no id (HTTP {})",
+            reply.status
+        )));
+    };
+    let mut processed = reply.status != 202 && reply.str_at("/url").is_some();
+    let mut wait = std::time::Duration::from_millis(250);
+    for _ in 0..20 {
+        if processed {
+            return Ok(id);
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(5));
+        let request = Request::new(
+            Method::GET,
+            format!(
+                "{}/api/v1/media/{}",
+                trim_base(base_url),
+                super::path_segment(&id)
+            ),
+        )
+        .bearer(token);
+        let reply = send(client, request, exchanges).await?;
+        processed = reply.status == 200 && reply.str_at("/url").is_some();
+        if reply.status != 200 && reply.status != 206 {
+            classify(reply, words)?;
+        }
+    }
+    Err(Failure::Retryable {
+        message: "the instance is still processing the image".into(),
+        retry_after_ms: Some(60_000),
+    })
 }
 
 fn id_string(value: &Value) -> Option<String> {

@@ -103,6 +103,57 @@ pub struct Outgoing<'a> {
     /// A preview of the post's first link (Bluesky's external embed), read
     /// once when the post was scheduled so every attempt sends the same one.
     pub link_card: Option<&'a LinkCard>,
+    /// Images to attach, in order (Mastodon and Bluesky).
+    pub media: &'a [Media],
+}
+
+/// An image to attach, with its alt text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Media {
+    pub bytes: Vec<u8>,
+    /// `image/jpeg`, `image/png`, `image/gif` or `image/webp`.
+    pub content_type: String,
+    pub alt: String,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Media({} bytes of {})",
+            self.bytes.len(),
+            self.content_type
+        )
+    }
+}
+
+/// A `multipart/form-data` body: text fields, then one file.
+pub(crate) fn multipart(fields: &[(&str, &str)], file: (&str, &Media)) -> Body {
+    let boundary = format!("agora-{}", agora_core::secrets::random_token(12));
+    let mut bytes = Vec::new();
+    for (name, value) in fields {
+        bytes.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let (name, media) = file;
+    let extension = media.content_type.rsplit('/').next().unwrap_or("bin");
+    bytes.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"image.{extension}\"\r\nContent-Type: {}\r\n\r\n",
+            media.content_type
+        )
+        .as_bytes(),
+    );
+    bytes.extend_from_slice(&media.bytes);
+    bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Body::Binary {
+        content_type: format!("multipart/form-data; boundary={boundary}"),
+        bytes,
+    }
 }
 
 /// A link's preview: what its page says about itself.
@@ -378,6 +429,11 @@ pub(crate) enum Body {
         content_type: &'static str,
         bytes: Vec<u8>,
     },
+    /// Binary content (an image, a multipart upload), logged by size only.
+    Binary {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// One request to make.
@@ -463,6 +519,12 @@ impl Request {
                 text.push_str("\n\n");
                 text.push_str(&redact_body_text(&String::from_utf8_lossy(bytes)));
             }
+            Body::Binary {
+                content_type,
+                bytes,
+            } => {
+                text.push_str(&format!("\n\n[{} bytes of {content_type}]", bytes.len()));
+            }
         }
         truncate(&text, MAX_EXCHANGE_BODY * 2)
     }
@@ -514,6 +576,12 @@ pub(crate) async fn send(
         Body::Json(value) => builder.json(&value),
         Body::Form(fields) => builder.form(&fields),
         Body::Raw {
+            content_type,
+            bytes,
+        } => builder
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes),
+        Body::Binary {
             content_type,
             bytes,
         } => builder
@@ -821,6 +889,7 @@ mod tests {
             content_warning: None,
             created_at: Timestamp::from_millis(0),
             link_card: None,
+            media: &[],
         };
         assert_eq!(post.idempotency_key(), "agora-12-34");
     }

@@ -35,6 +35,7 @@ pub fn outgoing<'a>(post_id: i64, target_id: i64, text: &'a str, at: Timestamp) 
         content_warning: None,
         created_at: at,
         link_card: None,
+        media: &[],
     }
 }
 

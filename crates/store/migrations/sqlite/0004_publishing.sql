@@ -101,3 +101,14 @@ ALTER TABLE post_targets ADD COLUMN language TEXT;
 
 -- A link card for Bluesky (the first link's title and description), fetched when the post is scheduled.
 ALTER TABLE post_targets ADD COLUMN link_card TEXT;
+
+-- Images attached to a channel's post, with their alt text.
+CREATE TABLE post_media (
+    id INTEGER PRIMARY KEY,
+    target_id BIGINT NOT NULL REFERENCES post_targets(id) ON DELETE CASCADE,
+    position BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    alt TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE INDEX post_media_target ON post_media(target_id, position);

@@ -91,6 +91,7 @@ async fn targets_move_through_their_states(db: Db) {
                     content_warning: None,
                     language: None,
                     link_card: None,
+                    media: Vec::new(),
                 },
                 NewVariant {
                     channel_id: matrix.id,
@@ -98,6 +99,7 @@ async fn targets_move_through_their_states(db: Db) {
                     content_warning: None,
                     language: None,
                     link_card: None,
+                    media: Vec::new(),
                 },
             ],
             scheduled_at: Some(at),
@@ -268,6 +270,7 @@ async fn targets_move_through_their_states(db: Db) {
                 content_warning: None,
                 language: None,
                 link_card: None,
+                media: Vec::new(),
             }],
             scheduled_at: None,
             created_at: T0,

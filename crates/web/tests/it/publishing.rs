@@ -886,3 +886,111 @@ async fn a_mastodon_account_connects_through_oauth() {
     .await;
     assert_eq!(post["status"], "published", "{post}");
 }
+
+/// A one-pixel PNG.
+const PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_go_out_with_their_alt_text() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let (Some(mastodon), Some(pds)) = (Peer::start("mastodon"), Peer::start("pds")) else {
+        return;
+    };
+    let mastodon_channel = connect(
+        &app,
+        json!({"network": "mastodon", "base_url": mastodon.var("MASTODON_URL"), "access_token": mastodon.var("MASTODON_TOKEN")}),
+    )
+    .await;
+    let bluesky_channel = connect(
+        &app,
+        json!({"network": "bluesky", "base_url": pds.var("PDS_URL"), "account": pds.var("PDS_HANDLE"), "app_password": pds.var("PDS_APP_PASSWORD")}),
+    )
+    .await;
+    let image =
+        json!({"data": PIXEL, "content_type": "image/png", "alt": "A red bicycle against a wall"});
+    // A fifth image on Bluesky is refused, naming the field; nothing is lost.
+    let (status, problem) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/posts",
+        Some(json!({"variants": [{"channel_id": bluesky_channel, "text": "Too many", "media": [image, image, image, image, image]}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/variants/0/media",
+        "{problem}"
+    );
+    let (status, problem) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/posts",
+        Some(json!({"variants": [{"channel_id": mastodon_channel, "text": "Bad", "media": [{"data": "not base64!", "content_type": "image/png"}]}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"][0]["pointer"], "/variants/0/media/0/data",
+        "{problem}"
+    );
+
+    let (status, post) = api(
+        &app,
+        Method::POST,
+        "/api/v1/w/acme/posts",
+        Some(json!({"variants": [
+            {"channel_id": mastodon_channel, "text": "New colours in the shop", "media": [image]},
+            {"channel_id": bluesky_channel, "text": "New colours in the shop", "media": [image]},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{post}");
+    let id = post["id"].as_i64().unwrap();
+    drain(&worker(&app, 10)).await;
+    let (_, post) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(post["status"], "published", "{post}");
+    assert!(
+        post["attempts"].to_string().contains("bytes of image/png"),
+        "the log says what was uploaded, not the bytes"
+    );
+
+    let http = reqwest::Client::new();
+    let statuses: Value = http
+        .get(format!(
+            "{}/api/v1/accounts/{}/statuses",
+            mastodon.var("MASTODON_URL"),
+            mastodon.var("MASTODON_ACCOUNT_ID")
+        ))
+        .bearer_auth(mastodon.var("MASTODON_TOKEN"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attachment = &statuses[0]["media_attachments"][0];
+    assert_eq!(attachment["type"], "image", "{statuses}");
+    assert_eq!(attachment["description"], "A red bicycle against a wall");
+    let records: Value = http
+        .get(format!(
+            "{}/xrpc/com.atproto.repo.listRecords?repo={}&collection=app.bsky.feed.post",
+            pds.var("PDS_URL"),
+            pds.var("PDS_DID")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let embed = &records["records"][0]["value"]["embed"];
+    assert_eq!(embed["$type"], "app.bsky.embed.images", "{records}");
+    assert_eq!(embed["images"][0]["alt"], "A red bicycle against a wall");
+    assert_eq!(embed["images"][0]["image"]["mimeType"], "image/png");
+}
