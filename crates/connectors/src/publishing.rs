@@ -215,13 +215,41 @@ where
             .acquire_owned()
             .await
             .map_err(|error| JobError::Retry(error.to_string()))?;
-        let Some(attempt) = self
-            .store
-            .begin_attempt(target, generation, self.clock.now())
-            .await
-            .map_err(retry)?
-        else {
-            return Ok(());
+        // The network's documented budget for one account: hold the post
+        // rather than meet its 429 (counted and taken atomically).
+        let begun = match agora_core::posts::publishing_budget(channel.network) {
+            Some((limit, window)) => self
+                .store
+                .begin_attempt_within_budget(
+                    target,
+                    generation,
+                    self.clock.now(),
+                    channel.id,
+                    limit,
+                    window,
+                )
+                .await
+                .map_err(retry)?,
+            None => Ok(self
+                .store
+                .begin_attempt(target, generation, self.clock.now())
+                .await
+                .map_err(retry)?),
+        };
+        let attempt = match begun {
+            Ok(Some(attempt)) => attempt,
+            Ok(None) => return Ok(()),
+            Err(until) => {
+                self.store
+                    .postpone_target(target, until)
+                    .await
+                    .map_err(retry)?;
+                self.store
+                    .enqueue(&publish_job(target, generation, until), now)
+                    .await
+                    .map_err(retry)?;
+                return Ok(());
+            }
         };
         if channel.network == Network::Email {
             let result = self.send_newsletter(&dispatch).await.map_err(retry)?;

@@ -298,6 +298,26 @@ pub struct Engagement {
     pub read_at: Timestamp,
 }
 
+/// How many posts a channel may send per window, as each network documents
+/// its limit for one account: (posts, window in seconds). Agora holds a
+/// channel's further posts until the window allows them, instead of meeting
+/// the network's 429.
+pub fn publishing_budget(network: Network) -> Option<(i64, i64)> {
+    match network {
+        // Mastodon's default: 300 statuses per 3 hours per account.
+        Network::Mastodon => Some((300, 3 * 3_600)),
+        // Bluesky: 5,000 points an hour per account, a created record costs 3.
+        Network::Bluesky => Some((1_666, 3_600)),
+        // X API v2, Basic access: 100 posts per 24 hours per user.
+        Network::X => Some((100, 86_400)),
+        // Threads: 250 API-published posts per 24 hours per profile.
+        Network::Threads => Some((250, 86_400)),
+        // LinkedIn: 150 member or organization shares per day.
+        Network::LinkedIn => Some((150, 86_400)),
+        Network::Facebook | Network::Matrix | Network::Email | Network::Webhook => None,
+    }
+}
+
 /// When engagement is read back after a post goes out: after an hour, a day
 /// and a week (seconds).
 pub const METRICS_AFTER_SECONDS: [i64; 3] = [3_600, 86_400, 604_800];
@@ -486,6 +506,19 @@ pub trait PostStore: Send + Sync {
         generation: i64,
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// [`PostStore::begin_attempt`] within the channel's budget of `limit`
+    /// attempts per `window_seconds`, counted and taken atomically (the
+    /// channel's row is locked on PostgreSQL): `Err(until)` when the budget
+    /// is spent until then; `Ok(None)` when another worker took the target.
+    fn begin_attempt_within_budget(
+        &self,
+        target: TargetId,
+        generation: i64,
+        now: Timestamp,
+        channel: ChannelId,
+        limit: i64,
+        window_seconds: i64,
+    ) -> impl Future<Output = Result<Result<Option<i64>, Timestamp>, StoreError>> + Send;
     /// Closes an attempt and moves its target accordingly.
     fn finish_attempt(
         &self,
@@ -545,6 +578,12 @@ pub trait PostStore: Send + Sync {
         target: TargetId,
         engagement: &Engagement,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Attempts the channel made since `since`: how many, and the oldest's time.
+    fn channel_attempts_since(
+        &self,
+        channel: ChannelId,
+        since: Timestamp,
+    ) -> impl Future<Output = Result<(i64, Option<Timestamp>), StoreError>> + Send;
     /// Delays a due target without an attempt (channel paused or rate-limited).
     fn postpone_target(
         &self,
@@ -664,6 +703,17 @@ mod tests {
             PostStatus::Publishing
         );
         assert_eq!(PostStatus::of(&[Retrying]), PostStatus::Scheduled);
+    }
+
+    #[test]
+    fn budgets_follow_the_networks_documented_limits() {
+        assert_eq!(publishing_budget(Network::X), Some((100, 86_400)));
+        assert_eq!(publishing_budget(Network::Mastodon), Some((300, 10_800)));
+        assert_eq!(
+            publishing_budget(Network::Matrix),
+            None,
+            "no documented cap"
+        );
     }
 
     #[test]

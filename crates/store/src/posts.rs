@@ -312,6 +312,37 @@ impl Db {
     }
 }
 
+/// Moves a due target to `publishing` and opens its attempt, in a transaction.
+async fn begin_in(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    target: TargetId,
+    generation: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let moved = sqlx::query(
+        "UPDATE post_targets SET status = 'publishing', attempts = attempts + 1 \
+         WHERE id = $1 AND generation = $2 AND status IN ('scheduled', 'retrying')",
+    )
+    .bind(target)
+    .bind(generation)
+    .execute(&mut **transaction)
+    .await
+    .map_err(store_error)?;
+    if moved.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "INSERT INTO post_attempts (target_id, started_at, outcome, request, response) \
+         VALUES ($1, $2, 'open', '', '') RETURNING id",
+    )
+    .bind(target)
+    .bind(now.millis())
+    .fetch_one(&mut **transaction)
+    .await
+    .map_err(store_error)?;
+    Ok(Some(get(&row, "id")?))
+}
+
 impl PostStore for Db {
     async fn create_channel(&self, channel: &NewChannel) -> Result<Channel, StoreError> {
         let _turn = self.write_turn().await;
@@ -648,30 +679,48 @@ impl PostStore for Db {
     ) -> Result<Option<i64>, StoreError> {
         let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
-        let moved = sqlx::query(
-            "UPDATE post_targets SET status = 'publishing', attempts = attempts + 1 \
-             WHERE id = $1 AND generation = $2 AND status IN ('scheduled', 'retrying')",
-        )
-        .bind(target)
-        .bind(generation)
-        .execute(&mut *transaction)
-        .await
-        .map_err(store_error)?;
-        if moved.rows_affected() == 0 {
-            return Ok(None);
+        let begun = begin_in(&mut transaction, target, generation, now).await?;
+        transaction.commit().await.map_err(store_error)?;
+        Ok(begun)
+    }
+
+    async fn begin_attempt_within_budget(
+        &self,
+        target: TargetId,
+        generation: i64,
+        now: Timestamp,
+        channel: ChannelId,
+        limit: i64,
+        window_seconds: i64,
+    ) -> Result<Result<Option<i64>, Timestamp>, StoreError> {
+        let _turn = self.write_turn().await;
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        if self.backend() == crate::Backend::Postgres {
+            // One budget check per channel at a time, across every worker.
+            sqlx::query("SELECT id FROM channels WHERE id = $1 FOR UPDATE")
+                .bind(channel)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(store_error)?;
         }
         let row = sqlx::query(
-            "INSERT INTO post_attempts (target_id, started_at, outcome, request, response) \
-             VALUES ($1, $2, 'open', '', '') RETURNING id",
+            "SELECT COUNT(*) AS n, MIN(a.started_at) AS oldest FROM post_attempts a \
+             JOIN post_targets pt ON pt.id = a.target_id WHERE pt.channel_id = $1 AND a.started_at >= $2",
         )
-        .bind(target)
-        .bind(now.millis())
+        .bind(channel)
+        .bind(now.plus_seconds(-window_seconds).millis())
         .fetch_one(&mut *transaction)
         .await
         .map_err(store_error)?;
-        let id: i64 = get(&row, "id")?;
+        let sent: i64 = get(&row, "n")?;
+        if sent >= limit
+            && let Some(oldest) = time(&row, "oldest")?
+        {
+            return Ok(Err(oldest.plus_seconds(window_seconds)));
+        }
+        let begun = begin_in(&mut transaction, target, generation, now).await?;
         transaction.commit().await.map_err(store_error)?;
-        Ok(Some(id))
+        Ok(Ok(begun))
     }
 
     async fn finish_attempt(
@@ -902,6 +951,23 @@ impl PostStore for Db {
         .await
         .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn channel_attempts_since(
+        &self,
+        channel: ChannelId,
+        since: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(a.started_at) AS oldest FROM post_attempts a \
+             JOIN post_targets pt ON pt.id = a.target_id WHERE pt.channel_id = $1 AND a.started_at >= $2",
+        )
+        .bind(channel)
+        .bind(since.millis())
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok((get(&row, "n")?, time(&row, "oldest")?))
     }
 
     async fn postpone_target(&self, target: TargetId, until: Timestamp) -> Result<(), StoreError> {

@@ -510,3 +510,89 @@ async fn threads_creates_a_container_then_publishes_it() {
     assert!(matches!(outcome.result, Err(Failure::Reconnect { .. })));
     assert_eq!(outcome.exchanges.len(), 1);
 }
+
+/// Mastodon's media processing, which the Mastodon mock never shows (it
+/// answers 200 at once): `POST /api/v2/media` answers `202` with `url: null`
+/// while the instance processes a large file, `GET /api/v1/media/:id` answers
+/// `206` until it is done and `200` with the URL then
+/// (https://docs.joinmastodon.org/methods/media/). A local server answers in
+/// those documented shapes.
+#[tokio::test]
+async fn mastodon_media_is_polled_until_processed() {
+    let polls = Arc::new(Mutex::new(0u32));
+    let statuses: Seen = Arc::default();
+    let app = Router::new()
+        .route(
+            "/api/v2/media",
+            post(|| async {
+                json_answer(
+                    StatusCode::ACCEPTED,
+                    json!({"id": "22348641", "type": "image", "url": null, "description": "A bicycle"}),
+                )
+            }),
+        )
+        .route(
+            "/api/v1/media/{id}",
+            get({
+                let polls = polls.clone();
+                move |Path(id): Path<String>| {
+                    let polls = polls.clone();
+                    async move {
+                        let mut n = polls.lock().unwrap();
+                        *n += 1;
+                        if *n < 3 {
+                            json_answer(StatusCode::PARTIAL_CONTENT, json!({"id": id, "url": null}))
+                        } else {
+                            json_answer(
+                                StatusCode::OK,
+                                json!({"id": id, "url": "https://files.example/22348641.png"}),
+                            )
+                        }
+                    }
+                }
+            }),
+        )
+        .route(
+            "/api/v1/statuses",
+            post({
+                let statuses = statuses.clone();
+                move |Json(body): Json<Value>| {
+                    let statuses = statuses.clone();
+                    async move {
+                        statuses.lock().unwrap().push(("/api/v1/statuses".into(), body));
+                        json_answer(
+                            StatusCode::OK,
+                            json!({"id": "109", "url": "https://social.example/@acme/109"}),
+                        )
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let credentials = Credentials::Token {
+        access_token: GOOD.into(),
+    };
+    let target = Target {
+        network: Network::Mastodon,
+        base_url: &base,
+        account: "",
+        credentials: &credentials,
+    };
+    let media = [agora_connectors::networks::Media {
+        bytes: vec![0x89, b'P', b'N', b'G'],
+        content_type: "image/png".into(),
+        alt: "A bicycle".into(),
+    }];
+    let mut post = outgoing(1, 2, "With a picture", now());
+    post.media = &media;
+    let outcome = publish(&client(), &target, &post).await;
+    assert_eq!(
+        outcome.result.map(|p| p.remote_id).ok().as_deref(),
+        Some("109")
+    );
+    assert_eq!(*polls.lock().unwrap(), 3, "asked until processed");
+    let sent = statuses.lock().unwrap();
+    assert_eq!(sent[0].1["media_ids"], json!(["22348641"]));
+}

@@ -113,3 +113,7 @@ CREATE TABLE post_media (
     bytes BYTEA NOT NULL
 );
 CREATE INDEX post_media_target ON post_media(target_id, position);
+
+-- Budgets count a channel's recent attempts.
+CREATE INDEX post_targets_channel ON post_targets(channel_id);
+CREATE INDEX post_attempts_started ON post_attempts(target_id, started_at);

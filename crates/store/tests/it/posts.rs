@@ -229,6 +229,19 @@ async fn targets_move_through_their_states(db: Db) {
     let view = db.post(workspace, post).await.unwrap().unwrap();
     assert_eq!(view.status, PostStatus::Published);
 
+    // Budgets count a channel's attempts in a window.
+    assert_eq!(
+        db.channel_attempts_since(mastodon.id, T0).await.unwrap(),
+        (1, Some(at))
+    );
+    assert_eq!(
+        db.channel_attempts_since(matrix.id, at.plus_seconds(100))
+            .await
+            .unwrap(),
+        (1, Some(at.plus_seconds(500))),
+        "only the attempts in the window"
+    );
+
     // Health, pause, credentials, removal.
     db.channel_health(
         matrix.id,

@@ -994,3 +994,100 @@ async fn images_go_out_with_their_alt_text() {
     assert_eq!(embed["images"][0]["alt"], "A red bicycle against a wall");
     assert_eq!(embed["images"][0]["image"]["mimeType"], "image/png");
 }
+
+/// X's budget (100 posts per 24 hours on Basic access) against a local
+/// server answering in X API v2's documented shapes (`GET /2/users/me`,
+/// `POST /2/tweets` → `{"data": {"id", "text"}}`): not X itself.
+#[tokio::test]
+async fn a_channel_past_its_networks_budget_holds_its_posts() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let router = axum::Router::new()
+        .route(
+            "/2/users/me",
+            axum::routing::get(|| async {
+                axum::Json(json!({"data": {"id": "2244994945", "name": "Northwind", "username": "northwind"}}))
+            }),
+        )
+        .route(
+            "/2/tweets",
+            axum::routing::post(move || {
+                let counter = counter.clone();
+                async move {
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    (
+                        StatusCode::CREATED,
+                        axum::Json(json!({"data": {"id": n.to_string(), "text": "ok"}})),
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let channel = connect(
+        &app,
+        json!({"network": "x", "base_url": base, "access_token": "token"}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..101 {
+        let (status, post) = api(
+            &app,
+            Method::POST,
+            "/api/v1/w/acme/posts",
+            Some(
+                json!({"variants": [{"channel_id": channel, "text": format!("Post number {n}")}]}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{post}");
+        ids.push(post["id"].as_i64().unwrap());
+    }
+    let worker = worker(&app, 5);
+    drain(&worker).await;
+    assert_eq!(
+        sent.load(std::sync::atomic::Ordering::SeqCst),
+        100,
+        "the 101st waits"
+    );
+    // Which post waits depends on the order the jobs ran in: find it.
+    let mut waiting = Vec::new();
+    for id in &ids {
+        let (_, post) = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/w/acme/posts/{id}"),
+            None,
+        )
+        .await;
+        if post["status"] == "scheduled" {
+            waiting.push(*id);
+        }
+    }
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    let (_, last) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{}", waiting[0]),
+        None,
+    )
+    .await;
+    let next = last["targets"][0]["next_attempt_at"].as_i64().unwrap();
+    assert!(
+        next >= app.clock.now().plus_seconds(86_000).millis(),
+        "held for the window: {last}"
+    );
+    app.clock.advance_seconds(86_401);
+    drain(&worker).await;
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 101);
+    let (_, last) = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/w/acme/posts/{}", waiting[0]),
+        None,
+    )
+    .await;
+    assert_eq!(last["status"], "published");
+}
