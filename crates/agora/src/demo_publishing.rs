@@ -183,6 +183,7 @@ pub async fn seed(
                         text: (*text).into(),
                         content_warning: None,
                         language: None,
+                        visibility: None,
                         link_card: None,
                         media: Vec::new(),
                     })
@@ -284,6 +285,7 @@ pub async fn seed(
                     text: text.into(),
                     content_warning: None,
                     language: None,
+                    visibility: None,
                     link_card: None,
                     media: Vec::new(),
                 })

@@ -313,6 +313,7 @@ where
             created_at: dispatch.post_created_at,
             link_card: link_card.as_ref(),
             media: &media,
+            visibility: dispatch.target.visibility.as_deref(),
         };
         let network_target = Target {
             network: channel.network,

@@ -211,6 +211,8 @@ pub struct NewVariant {
     pub content_warning: Option<String>,
     /// ISO 639-1 code, e.g. `en`.
     pub language: Option<String>,
+    /// Mastodon: `public` (default), `unlisted`, `private` or `direct`.
+    pub visibility: Option<String>,
     /// A link preview as JSON (`uri`, `title`, `description`), read when scheduled.
     pub link_card: Option<String>,
     /// Images to attach, in order.
@@ -257,6 +259,7 @@ pub struct Target {
     pub text: String,
     pub content_warning: Option<String>,
     pub language: Option<String>,
+    pub visibility: Option<String>,
     /// The link preview sent with the post (JSON), if any.
     pub link_card: Option<String>,
     pub status: TargetStatus,

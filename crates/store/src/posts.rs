@@ -22,7 +22,7 @@ const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.na
      c.last_success_at, c.last_error, c.last_error_at, c.created_at";
 
 const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
-     pt.content_warning, pt.language, pt.link_card, pt.status, \
+     pt.content_warning, pt.language, pt.visibility, pt.link_card, pt.status, \
      pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
      pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
 
@@ -70,6 +70,7 @@ fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
         text: get(row, "text")?,
         content_warning: get(row, "content_warning")?,
         language: get(row, "language")?,
+        visibility: get(row, "visibility")?,
         link_card: get(row, "link_card")?,
         status: TargetStatus::parse(&status)
             .ok_or_else(|| StoreError::Backend(format!("unknown target status {status:?}")))?,
@@ -547,8 +548,8 @@ impl PostStore for Db {
         };
         for variant in &post.variants {
             sqlx::query(
-                "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at, content_warning, language, link_card) \
-                 SELECT $1, id, $2, $3, $4, $7, $8, $9 FROM channels WHERE id = $5 AND workspace_id = $6",
+                "INSERT INTO post_targets (post_id, channel_id, text, status, next_attempt_at, content_warning, language, link_card, visibility) \
+                 SELECT $1, id, $2, $3, $4, $7, $8, $9, $10 FROM channels WHERE id = $5 AND workspace_id = $6",
             )
             .bind(id)
             .bind(&variant.text)
@@ -559,6 +560,7 @@ impl PostStore for Db {
             .bind(variant.content_warning.clone())
             .bind(variant.language.clone())
             .bind(variant.link_card.clone())
+            .bind(variant.visibility.clone())
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;

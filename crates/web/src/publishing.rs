@@ -341,6 +341,9 @@ pub struct VariantDraft {
     /// The post's language, an ISO 639-1 code such as `en`.
     #[serde(default)]
     pub language: Option<String>,
+    /// Mastodon: `public` (default), `unlisted`, `private` or `direct`.
+    #[serde(default)]
+    pub visibility: Option<String>,
 }
 
 /// An image in a post, as sent to the API.
@@ -516,6 +519,16 @@ pub async fn schedule_post(
             );
         }
         if variant
+            .visibility
+            .as_deref()
+            .is_some_and(|v| !["public", "unlisted", "private", "direct"].contains(&v))
+        {
+            problem = problem.field(
+                &format!("variants/{i}/visibility"),
+                "use public, unlisted, private or direct",
+            );
+        }
+        if variant
             .content_warning
             .as_ref()
             .is_some_and(|cw| cw.chars().count() > 500)
@@ -590,6 +603,7 @@ pub async fn schedule_post(
                         .filter(|cw| !cw.is_empty())
                         .map(str::to_owned),
                     language: v.language.clone(),
+                    visibility: v.visibility.clone(),
                     link_card,
                     media,
                 })

@@ -784,6 +784,7 @@ mod tests {
             created_at: Timestamp::from_millis(1_795_375_093_380),
             link_card: None,
             media: &[],
+            visibility: None,
         };
         let spans = detect_features(post.text);
         let dids = |handle: &str| (handle == "a.test").then(|| "did:plc:a".to_owned());

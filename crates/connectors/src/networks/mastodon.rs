@@ -27,7 +27,7 @@ pub(crate) async fn publish(
         let token = token(target)?;
         let mut body = json!({
             "status": post.text,
-            "visibility": "public",
+            "visibility": post.visibility.unwrap_or("public"),
             "spoiler_text": post.content_warning.unwrap_or(""),
         });
         if let Some(language) = post.language {

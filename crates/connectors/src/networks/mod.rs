@@ -105,6 +105,8 @@ pub struct Outgoing<'a> {
     pub link_card: Option<&'a LinkCard>,
     /// Images to attach, in order (Mastodon and Bluesky).
     pub media: &'a [Media],
+    /// Mastodon's visibility; `public` when absent.
+    pub visibility: Option<&'a str>,
 }
 
 /// An image to attach, with its alt text.
@@ -890,6 +892,7 @@ mod tests {
             created_at: Timestamp::from_millis(0),
             link_card: None,
             media: &[],
+            visibility: None,
         };
         assert_eq!(post.idempotency_key(), "agora-12-34");
     }

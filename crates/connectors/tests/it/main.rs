@@ -36,6 +36,7 @@ pub fn outgoing<'a>(post_id: i64, target_id: i64, text: &'a str, at: Timestamp) 
         created_at: at,
         link_card: None,
         media: &[],
+        visibility: None,
     }
 }
 

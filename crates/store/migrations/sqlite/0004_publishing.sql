@@ -116,3 +116,6 @@ CREATE INDEX post_media_target ON post_media(target_id, position);
 -- Budgets count a channel's recent attempts.
 CREATE INDEX post_targets_channel ON post_targets(channel_id);
 CREATE INDEX post_attempts_started ON post_attempts(target_id, started_at);
+
+-- Mastodon: who sees the status (public, unlisted, private, direct).
+ALTER TABLE post_targets ADD COLUMN visibility TEXT;

@@ -442,6 +442,7 @@ pub async fn compose(
                 media: Vec::new(),
                 content_warning: None,
                 language: None,
+                visibility: None,
             })
             .collect();
         match crate::publishing::schedule_post(

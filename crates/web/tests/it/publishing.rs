@@ -149,7 +149,7 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         Method::POST,
         "/api/v1/w/acme/posts",
         Some(json!({"scheduled_at": at.rfc3339(), "variants": [
-            {"channel_id": mastodon_channel, "text": text, "content_warning": "Ride report", "language": "en"},
+            {"channel_id": mastodon_channel, "text": text, "content_warning": "Ride report", "language": "en", "visibility": "unlisted"},
             {"channel_id": bluesky_channel, "text": text},
             {"channel_id": matrix_channel, "text": text},
         ]})),
