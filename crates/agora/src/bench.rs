@@ -698,6 +698,7 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
                 max_chars: 500,
                 max_media: 4,
                 chars_per_url: 23,
+                max_image_bytes: None,
                 created_at: now,
             })
             .await?;

@@ -103,6 +103,7 @@ pub async fn seed(
                 max_chars: limits.max_chars as i64,
                 max_media: limits.max_media as i64,
                 chars_per_url: 23,
+                max_image_bytes: None,
                 created_at: now.plus_seconds(-100 * 86_400),
             })
             .await?;

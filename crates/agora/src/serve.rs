@@ -113,9 +113,29 @@ pub fn sealer(config: &Config) -> anyhow::Result<agora_core::secrets::Sealer> {
                 Ok(text) if text.trim().len() >= 32 => Secret::new(text.trim()),
                 _ => {
                     std::fs::create_dir_all(&config.data_dir)?;
+                    // Written whole under another name, then linked into place:
+                    // processes starting together (a web and a worker) agree
+                    // on the one key that won, and never read half of one.
                     let key = agora_core::secrets::random_token(32);
-                    write_private(&path, &key)?;
-                    Secret::new(key)
+                    let staging = config
+                        .data_dir
+                        .join(format!("secret.key.{}", std::process::id()));
+                    write_private(&staging, &key)?;
+                    let linked = std::fs::hard_link(&staging, &path);
+                    let _ = std::fs::remove_file(&staging);
+                    match linked {
+                        Ok(()) => Secret::new(key),
+                        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                            let text = std::fs::read_to_string(&path)?;
+                            anyhow::ensure!(
+                                text.trim().len() >= 32,
+                                "{} is shorter than 32 characters",
+                                path.display()
+                            );
+                            Secret::new(text.trim())
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
                 }
             }
         }

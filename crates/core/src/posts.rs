@@ -62,6 +62,8 @@ pub struct NewChannel {
     pub max_chars: i64,
     pub max_media: i64,
     pub chars_per_url: i64,
+    /// The largest image the network takes, when it says.
+    pub max_image_bytes: Option<i64>,
     pub created_at: Timestamp,
 }
 
@@ -80,6 +82,8 @@ pub struct Channel {
     pub max_chars: i64,
     pub max_media: i64,
     pub chars_per_url: i64,
+    /// The largest image the network takes, when it says.
+    pub max_image_bytes: Option<i64>,
     pub paused: bool,
     pub needs_reconnect: bool,
     /// Until when the network asked us to wait (429 Retry-After).

@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 use crate::{Db, flag, get, store_error};
 
 const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.name, c.avatar_url, c.base_url, c.account, \
-     c.timezone, c.max_chars, c.max_media, c.chars_per_url, c.paused, c.needs_reconnect, c.rate_limited_until, \
+     c.timezone, c.max_chars, c.max_media, c.chars_per_url, c.max_image_bytes, c.paused, c.needs_reconnect, c.rate_limited_until, \
      c.last_success_at, c.last_error, c.last_error_at, c.created_at";
 
 const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
@@ -49,6 +49,7 @@ fn channel_from(row: &AnyRow) -> Result<Channel, StoreError> {
         max_chars: get(row, "max_chars")?,
         max_media: get(row, "max_media")?,
         chars_per_url: get(row, "chars_per_url")?,
+        max_image_bytes: get(row, "max_image_bytes")?,
         paused: get::<i64>(row, "paused")? != 0,
         needs_reconnect: get::<i64>(row, "needs_reconnect")? != 0,
         rate_limited_until: time(row, "rate_limited_until")?,
@@ -368,8 +369,8 @@ impl PostStore for Db {
         let space_id: i64 = get(&space, "id")?;
         let row = sqlx::query(
             "INSERT INTO channels (workspace_id, space_id, network, name, avatar_url, base_url, account, timezone, \
-             credentials, max_chars, max_media, chars_per_url, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             credentials, max_chars, max_media, chars_per_url, created_at, max_image_bytes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(channel.workspace_id)
         .bind(space_id)
@@ -384,6 +385,7 @@ impl PostStore for Db {
         .bind(channel.max_media)
         .bind(channel.chars_per_url)
         .bind(channel.created_at.millis())
+        .bind(channel.max_image_bytes)
         .fetch_one(&mut *transaction)
         .await
         .map_err(store_error)?;

@@ -153,6 +153,7 @@ pub async fn connect_channel(
     }
     let limits = network.default_limits();
     let (mut name, mut avatar_url) = (draft.name.trim().to_owned(), None);
+    let mut max_image_bytes = None;
     let (mut max_chars, mut max_media, mut chars_per_url) = (
         limits.max_chars as i64,
         limits.max_media as i64,
@@ -176,6 +177,7 @@ pub async fn connect_channel(
                 max_chars = info.max_chars as i64;
                 max_media = info.max_media as i64;
                 chars_per_url = info.chars_per_url as i64;
+                max_image_bytes = info.max_image_bytes.and_then(|n| i64::try_from(n).ok());
             }
             Err(failure) => {
                 let field = match failure {
@@ -220,6 +222,7 @@ pub async fn connect_channel(
             max_chars,
             max_media,
             chars_per_url,
+            max_image_bytes,
             created_at: state.clock.now(),
         })
         .await?;
@@ -364,8 +367,16 @@ pub struct MediaDraft {
 /// The image formats both Mastodon and Bluesky take.
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
-/// The largest image a network takes, in bytes.
-fn max_image_bytes(network: Network) -> usize {
+/// The largest image a channel takes: what its network said, else its default.
+fn max_image_bytes(channel: &Channel) -> usize {
+    channel
+        .max_image_bytes
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or_else(|| default_image_bytes(channel.network))
+}
+
+/// The largest image a network takes by default, in bytes.
+fn default_image_bytes(network: Network) -> usize {
     match network {
         // app.bsky.embed.images: blobs up to 1,000,000 bytes.
         Network::Bluesky => 1_000_000,
@@ -426,14 +437,14 @@ fn check_media(
                     .clone()
                     .field(&format!("{at}/data"), "the image is empty");
             }
-            Ok(bytes) if bytes.len() > max_image_bytes(channel.network) => {
+            Ok(bytes) if bytes.len() > max_image_bytes(channel) => {
                 *problem = problem.clone().field(
                     &format!("{at}/data"),
                     format!(
                         "the image has {} bytes; {} takes at most {}",
                         bytes.len(),
                         channel.network.as_str(),
-                        max_image_bytes(channel.network)
+                        max_image_bytes(channel)
                     ),
                 );
             }

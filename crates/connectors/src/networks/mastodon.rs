@@ -162,6 +162,7 @@ pub(crate) async fn check(
     // v2 first (Mastodon 4); v1 for older servers and some forks, which may
     // also say `max_toot_chars`.
     let mut statuses = None;
+    let mut image_limit = None;
     for path in ["/api/v2/instance", "/api/v1/instance"] {
         let request = Request::new(Method::GET, format!("{base}{path}")).bearer(token);
         let Ok(reply) = send(client, request, &mut exchanges).await else {
@@ -170,6 +171,12 @@ pub(crate) async fn check(
         if !reply.is_success() {
             continue;
         }
+        image_limit = image_limit.or_else(|| {
+            reply
+                .json
+                .pointer("/configuration/media_attachments/image_size_limit")
+                .and_then(Value::as_u64)
+        });
         if let Some(found) = reply.json.pointer("/configuration/statuses") {
             statuses = Some(found.clone());
         } else if let Some(max) = reply.json.get("max_toot_chars").and_then(Value::as_u64) {
@@ -190,6 +197,7 @@ pub(crate) async fn check(
         info.max_media = number("max_media_attachments").unwrap_or(info.max_media);
         info.chars_per_url = number("characters_reserved_per_url").unwrap_or(info.chars_per_url);
     }
+    info.max_image_bytes = image_limit;
     Ok(info)
 }
 

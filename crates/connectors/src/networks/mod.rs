@@ -262,6 +262,8 @@ pub struct ChannelInfo {
     /// What one URL counts towards `max_chars`; 0 where URLs count as written
     /// (Bluesky, Matrix, …).
     pub chars_per_url: usize,
+    /// The largest image the network takes, when it says (Mastodon's instance does).
+    pub max_image_bytes: Option<u64>,
 }
 
 /// A published post's counters.
@@ -397,6 +399,7 @@ pub(crate) fn default_info(network: Network, display_name: &str) -> ChannelInfo 
             Network::Mastodon | Network::X => agora_core::text_limits::CHARS_PER_URL,
             _ => 0,
         },
+        max_image_bytes: None,
     }
 }
 

@@ -120,3 +120,6 @@ CREATE INDEX post_attempts_started ON post_attempts(target_id, started_at);
 
 -- Mastodon: who sees the status (public, unlisted, private, direct).
 ALTER TABLE post_targets ADD COLUMN visibility TEXT;
+
+-- The largest image the channel's network takes, when it says (Mastodon's instance).
+ALTER TABLE channels ADD COLUMN max_image_bytes BIGINT;

@@ -62,6 +62,7 @@ async fn targets_move_through_their_states(db: Db) {
         max_chars: 500,
         max_media: 4,
         chars_per_url: 23,
+        max_image_bytes: None,
         created_at: T0,
     };
     let mastodon = db

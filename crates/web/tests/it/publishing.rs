@@ -113,6 +113,10 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         channels[0]["max_chars"], 500,
         "Mastodon's limit comes from the instance"
     );
+    assert_eq!(
+        channels[0]["max_image_bytes"], 10_485_760,
+        "and its image size limit"
+    );
     assert!(
         !channels
             .to_string()
