@@ -596,3 +596,70 @@ async fn mastodon_media_is_polled_until_processed() {
     let sent = statuses.lock().unwrap();
     assert_eq!(sent[0].1["media_ids"], json!(["22348641"]));
 }
+
+/// Bluesky's counters come from the AppView (`app.bsky.feed.getPosts`, which
+/// a PDS proxies), which the test PDS does not run: a local server answers
+/// `com.atproto.server.createSession` and `getPosts` in their documented
+/// shapes (https://docs.bsky.app/docs/api/app-bsky-feed-get-posts).
+#[tokio::test]
+async fn bluesky_metrics_come_from_the_appview() {
+    let app = Router::new()
+        .route(
+            "/xrpc/com.atproto.server.createSession",
+            post(|| async {
+                json_answer(
+                    StatusCode::OK,
+                    json!({"did": "did:plc:northwind", "handle": "northwind.test",
+                           "accessJwt": "access", "refreshJwt": "refresh", "active": true}),
+                )
+            }),
+        )
+        .route(
+            "/xrpc/app.bsky.feed.getPosts",
+            get(|headers: HeaderMap, Query(query): Query<HashMap<String, String>>| async move {
+                let authed = headers.get("authorization").map(|v| v.as_bytes()) == Some(b"Bearer access");
+                if !authed {
+                    return json_answer(StatusCode::UNAUTHORIZED, json!({"error": "AuthMissing"}));
+                }
+                json_answer(
+                    StatusCode::OK,
+                    json!({"posts": [{"uri": query.get("uris").cloned().unwrap_or_default(),
+                                      "cid": "bafyrei", "author": {"did": "did:plc:northwind", "handle": "northwind.test"},
+                                      "record": {}, "replyCount": 3, "repostCount": 2, "likeCount": 7,
+                                      "quoteCount": 1, "indexedAt": "2026-11-22T19:00:00.000Z"}]}),
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let credentials = Credentials::AppPassword {
+        identifier: "northwind.test".into(),
+        password: "app-password".into(),
+        access_jwt: None,
+        refresh_jwt: None,
+        did: None,
+    };
+    let target = Target {
+        network: Network::Bluesky,
+        base_url: &base,
+        account: "northwind.test",
+        credentials: &credentials,
+    };
+    let counted = metrics(
+        &client(),
+        &target,
+        "at://did:plc:northwind/app.bsky.feed.post/3lbqta7bq3c2c",
+    )
+    .await
+    .map_err(|failure| failure.message().to_owned());
+    assert_eq!(
+        counted,
+        Ok(Metrics {
+            likes: 7,
+            shares: 2,
+            replies: 3,
+            quotes: 1
+        })
+    );
+}
