@@ -585,12 +585,6 @@ pub trait PostStore: Send + Sync {
         target: TargetId,
         engagement: &Engagement,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Attempts the channel made since `since`: how many, and the oldest's time.
-    fn channel_attempts_since(
-        &self,
-        channel: ChannelId,
-        since: Timestamp,
-    ) -> impl Future<Output = Result<(i64, Option<Timestamp>), StoreError>> + Send;
     /// Delays a due target without an attempt (channel paused or rate-limited).
     fn postpone_target(
         &self,

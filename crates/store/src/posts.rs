@@ -957,23 +957,6 @@ impl PostStore for Db {
         Ok(())
     }
 
-    async fn channel_attempts_since(
-        &self,
-        channel: ChannelId,
-        since: Timestamp,
-    ) -> Result<(i64, Option<Timestamp>), StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(a.started_at) AS oldest FROM post_attempts a \
-             JOIN post_targets pt ON pt.id = a.target_id WHERE pt.channel_id = $1 AND a.started_at >= $2",
-        )
-        .bind(channel)
-        .bind(since.millis())
-        .fetch_one(self.pool())
-        .await
-        .map_err(store_error)?;
-        Ok((get(&row, "n")?, time(&row, "oldest")?))
-    }
-
     async fn postpone_target(&self, target: TargetId, until: Timestamp) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
         sqlx::query(

@@ -232,17 +232,41 @@ async fn targets_move_through_their_states(db: Db) {
     let view = db.post(workspace, post).await.unwrap().unwrap();
     assert_eq!(view.status, PostStatus::Published);
 
-    // Budgets count a channel's attempts in a window.
+    // A budget counts the channel's attempts in its window (one so far on
+    // Mastodon, at `at`), and holds a new one until the window allows it.
+    let more = db
+        .create_post(&NewPost {
+            workspace_id: workspace,
+            author_id: author,
+            variants: vec![NewVariant {
+                channel_id: mastodon.id,
+                text: "Another".into(),
+                content_warning: None,
+                language: None,
+                visibility: None,
+                link_card: None,
+                media: Vec::new(),
+            }],
+            scheduled_at: Some(at),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    let more = db.post(workspace, more).await.unwrap().unwrap().targets[0].id;
+    let soon = at.plus_seconds(10);
     assert_eq!(
-        db.channel_attempts_since(mastodon.id, T0).await.unwrap(),
-        (1, Some(at))
-    );
-    assert_eq!(
-        db.channel_attempts_since(matrix.id, at.plus_seconds(100))
+        db.begin_attempt_within_budget(more, 0, soon, mastodon.id, 1, 3_600)
             .await
             .unwrap(),
-        (1, Some(at.plus_seconds(500))),
-        "only the attempts in the window"
+        Err(at.plus_seconds(3_600)),
+        "one per hour: held until the first leaves the window"
+    );
+    assert!(
+        db.begin_attempt_within_budget(more, 0, soon, mastodon.id, 2, 3_600)
+            .await
+            .unwrap()
+            .is_ok_and(|begun| begun.is_some()),
+        "two per hour: it goes"
     );
 
     // Health, pause, credentials, removal.
@@ -271,7 +295,7 @@ async fn targets_move_through_their_states(db: Db) {
             .health(),
         "paused"
     );
-    assert_eq!(db.posts(workspace, 10).await.unwrap().len(), 1);
+    assert_eq!(db.posts(workspace, 10).await.unwrap().len(), 2);
     db.delete_channel(matrix.id).await.unwrap();
     assert_eq!(db.channels(workspace).await.unwrap().len(), 1);
 
