@@ -15,6 +15,23 @@ use sqlx::any::AnyRow;
 
 use crate::{Backend, Db, flag, get, store_error};
 
+/// Where reactions live: on replies, or on threads' opening posts.
+#[derive(Clone, Copy)]
+enum Reactions {
+    Replies,
+    Threads,
+}
+
+impl Reactions {
+    /// (table, key column)
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Reactions::Replies => ("reactions", "reply_id"),
+            Reactions::Threads => ("thread_reactions", "thread_id"),
+        }
+    }
+}
+
 /// The key of a post's search row: its time in milliseconds, then 20 bits
 /// of its id and one bit for "opening post". Keys grow with time, so the
 /// newest matches come first from the index (search ranks the newest
@@ -685,41 +702,12 @@ impl CommunityStore for Db {
         emoji: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let removed = sqlx::query(
-            "DELETE FROM reactions WHERE reply_id = $1 AND member_id = $2 AND emoji = $3",
-        )
-        .bind(reply)
-        .bind(member)
-        .bind(emoji)
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        if removed.rows_affected() > 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO reactions (reply_id, member_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (reply_id, member_id, emoji) DO NOTHING",
-        )
-        .bind(reply)
-        .bind(member)
-        .bind(emoji)
-        .bind(now.millis())
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        Ok(true)
+        self.toggle_in(Reactions::Replies, reply, member, emoji, now)
+            .await
     }
 
     async fn reaction_counts(&self, reply: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT emoji, COUNT(*) AS n FROM reactions WHERE reply_id = $1 GROUP BY emoji ORDER BY emoji")
-            .bind(reply)
-            .fetch_all(self.pool())
-            .await
-            .map_err(store_error)?;
-        rows.iter()
-            .map(|row| Ok((get(row, "emoji")?, get(row, "n")?)))
-            .collect()
+        self.counts_in(Reactions::Replies, reply).await
     }
 
     async fn members_by_handles(
@@ -911,46 +899,15 @@ impl CommunityStore for Db {
         emoji: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let removed = sqlx::query(
-            "DELETE FROM thread_reactions WHERE thread_id = $1 AND member_id = $2 AND emoji = $3",
-        )
-        .bind(thread)
-        .bind(member)
-        .bind(emoji)
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        if removed.rows_affected() > 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO thread_reactions (thread_id, member_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (thread_id, member_id, emoji) DO NOTHING",
-        )
-        .bind(thread)
-        .bind(member)
-        .bind(emoji)
-        .bind(now.millis())
-        .execute(self.pool())
-        .await
-        .map_err(store_error)?;
-        Ok(true)
+        self.toggle_in(Reactions::Threads, thread, member, emoji, now)
+            .await
     }
 
     async fn thread_reaction_counts(
         &self,
         thread: ThreadId,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT emoji, COUNT(*) AS n FROM thread_reactions WHERE thread_id = $1 GROUP BY emoji ORDER BY emoji",
-        )
-        .bind(thread)
-        .fetch_all(self.pool())
-        .await
-        .map_err(store_error)?;
-        rows.iter()
-            .map(|row| Ok((get(row, "emoji")?, get(row, "n")?)))
-            .collect()
+        self.counts_in(Reactions::Threads, thread).await
     }
 
     async fn update_group(
@@ -1170,6 +1127,59 @@ impl Db {
     }
 
     /// Gives a member a unique handle for `@mentions`, derived from the name.
+    /// Adds the reaction, or removes it when the member already gave it;
+    /// answers whether it is now present. Replies and opening posts keep
+    /// their reactions in tables of the same shape.
+    async fn toggle_in(
+        &self,
+        on: Reactions,
+        id: i64,
+        member: MemberId,
+        emoji: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (table, key) = on.table();
+        let removed = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE {key} = $1 AND member_id = $2 AND emoji = $3"
+        )))
+        .bind(id)
+        .bind(member)
+        .bind(emoji)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        if removed.rows_affected() > 0 {
+            return Ok(false);
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {table} ({key}, member_id, emoji, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT ({key}, member_id, emoji) DO NOTHING"
+        )))
+        .bind(id)
+        .bind(member)
+        .bind(emoji)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(true)
+    }
+
+    /// (emoji, count) of a reply's or an opening post's reactions.
+    async fn counts_in(&self, on: Reactions, id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let (table, key) = on.table();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT emoji, COUNT(*) AS n FROM {table} WHERE {key} = $1 GROUP BY emoji ORDER BY emoji"
+        )))
+        .bind(id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "emoji")?, get(row, "n")?)))
+            .collect()
+    }
+
     /// The column that keys a search row (see [`search_row_key`]).
     fn search_key(&self) -> &'static str {
         match self.backend() {
