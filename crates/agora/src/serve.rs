@@ -221,6 +221,12 @@ pub async fn run_with(
             clock.clone(),
             config.public_url.clone(),
         );
+        agora_jobs::events::register(
+            &mut registry,
+            db.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+        );
         let engine = Arc::new(agora_connectors::publishing::Engine::new(
             db.clone(),
             clock.clone(),

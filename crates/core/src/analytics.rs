@@ -23,6 +23,12 @@ pub enum InteractionKind {
     Reaction,
     Share,
     AcceptedAnswer,
+    /// An RSVP "going" to an event.
+    Rsvp,
+    /// Checked in at an event (in person, or online through the join link).
+    CheckIn,
+    /// Two members checked in at the same event (one row each way).
+    CoAttendance,
 }
 
 impl InteractionKind {
@@ -34,6 +40,9 @@ impl InteractionKind {
             InteractionKind::Reaction => "reaction",
             InteractionKind::Share => "share",
             InteractionKind::AcceptedAnswer => "accepted_answer",
+            InteractionKind::Rsvp => "rsvp",
+            InteractionKind::CheckIn => "check_in",
+            InteractionKind::CoAttendance => "co_attendance",
         }
     }
 }

@@ -810,7 +810,9 @@ pub struct Notification {
     pub id: i64,
     pub kind: String,
     pub actor_name: String,
-    pub thread_id: ThreadId,
+    /// What the notification is about: a thread, or an event.
+    pub thread_id: Option<ThreadId>,
+    pub event_id: Option<i64>,
     pub text: String,
     pub created_at: Timestamp,
     pub read: bool,

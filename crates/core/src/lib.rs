@@ -12,11 +12,14 @@ pub mod community;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod events;
+pub mod ical;
 pub mod jobs;
 pub mod members;
 pub mod pagination;
 pub mod posts;
 pub mod publishing;
+pub mod recurrence;
 pub mod secrets;
 pub mod text_limits;
 

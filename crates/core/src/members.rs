@@ -164,6 +164,8 @@ pub struct Newcomer {
     pub profile: MemberProfile,
     pub n_threads: i64,
     pub n_replies: i64,
+    /// Events they said they are going to.
+    pub n_events: i64,
 }
 
 pub trait MemberStore: Send + Sync {

@@ -7,6 +7,7 @@
 //! [`agora_core::ManualClock`]; production runs [`Worker::run`] until shutdown.
 
 pub mod digests;
+pub mod events;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -756,7 +756,7 @@ impl CommunityStore for Db {
         limit: i64,
     ) -> Result<Vec<Notification>, StoreError> {
         let rows = sqlx::query(
-            "SELECT n.id, n.kind, m.name AS actor_name, n.thread_id, n.text, n.created_at, n.read_at FROM notifications n \
+            "SELECT n.id, n.kind, m.name AS actor_name, n.thread_id, n.event_id, n.text, n.created_at, n.read_at FROM notifications n \
              JOIN members m ON m.id = n.actor_id WHERE n.member_id = $1 ORDER BY n.id DESC LIMIT $2",
         )
         .bind(member)
@@ -771,6 +771,7 @@ impl CommunityStore for Db {
                     kind: get(row, "kind")?,
                     actor_name: get(row, "actor_name")?,
                     thread_id: get(row, "thread_id")?,
+                    event_id: get(row, "event_id")?,
                     text: get(row, "text")?,
                     created_at: Timestamp(get(row, "created_at")?),
                     read: get::<Option<i64>>(row, "read_at")?.is_some(),

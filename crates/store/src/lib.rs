@@ -11,6 +11,7 @@
 mod accounts;
 mod analytics;
 mod community;
+mod events;
 mod jobs;
 mod members;
 mod migrations;

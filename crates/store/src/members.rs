@@ -164,7 +164,8 @@ impl MemberStore for Db {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {PROFILE_COLUMNS}, \
              (SELECT COUNT(*) FROM threads t WHERE t.author_id = members.id) AS n_threads, \
-             (SELECT COUNT(*) FROM replies r WHERE r.author_id = members.id AND r.deleted_at IS NULL) AS n_replies \
+             (SELECT COUNT(*) FROM replies r WHERE r.author_id = members.id AND r.deleted_at IS NULL) AS n_replies, \
+             (SELECT COUNT(*) FROM event_rsvps e WHERE e.member_id = members.id AND e.state = 'going') AS n_events \
              FROM members WHERE workspace_id = $1 AND joined_at >= $2 AND is_staff = 0 ORDER BY joined_at DESC LIMIT 200"
         )))
         .bind(workspace)
@@ -178,6 +179,7 @@ impl MemberStore for Db {
                     profile: profile_from(row)?,
                     n_threads: get(row, "n_threads")?,
                     n_replies: get(row, "n_replies")?,
+                    n_events: get(row, "n_events")?,
                 })
             })
             .collect()

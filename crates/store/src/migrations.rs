@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_publishing.sql"),
         postgres: include_str!("../migrations/postgres/0004_publishing.sql"),
     },
+    Migration {
+        version: 5,
+        name: "events",
+        sqlite: include_str!("../migrations/sqlite/0005_events.sql"),
+        postgres: include_str!("../migrations/postgres/0005_events.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript",
         include_bytes!("../assets/app.js"),
     ),
+    (
+        "scan.js",
+        "text/javascript",
+        include_bytes!("../assets/scan.js"),
+    ),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

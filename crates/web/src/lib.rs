@@ -12,6 +12,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod community;
+pub mod events;
 pub mod metrics;
 pub mod ops;
 pub mod pages;

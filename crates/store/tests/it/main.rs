@@ -5,6 +5,7 @@
 
 mod accounts;
 mod community;
+mod events;
 mod groups;
 mod jobs;
 mod posts;

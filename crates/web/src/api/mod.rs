@@ -3,6 +3,7 @@
 //! generates the OpenAPI document ([`openapi`]).
 
 pub mod community;
+pub mod events;
 pub mod openapi;
 pub mod publishing;
 

@@ -52,6 +52,8 @@ pub struct WelcomePanel {
     pub profile_complete: bool,
     pub introduced: bool,
     pub replied: bool,
+    /// RSVPed "going" to an event.
+    pub evented: bool,
 }
 
 /// The welcome panel, for a newcomer who has not put it away.
@@ -93,6 +95,8 @@ async fn welcome_panel(
         profile_complete: profile.is_complete(),
         introduced: newcomer.as_ref().is_some_and(|n| n.n_threads > 0),
         replied: newcomer.as_ref().is_some_and(|n| n.n_replies > 0),
+        evented: agora_core::events::EventStore::has_gone_to_event(&state.db, viewer.member_id)
+            .await?,
         handle: profile.handle,
     }))
 }

@@ -97,19 +97,6 @@ pub async fn inbox(
     }))
 }
 
-pub async fn events(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Arc<Ctx>>,
-) -> PageResult {
-    let shell = Shell::build(&state, &ctx, "Events").await;
-    Ok(render(&PlaceholderPage {
-        shell,
-        heading: "Events",
-        lead: "No events are planned yet.",
-        detail: "Online, offline and hybrid events with RSVP, waitlists and check-in arrive with the events feature (C6).",
-    }))
-}
-
 pub async fn moderation(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
