@@ -5,9 +5,9 @@ expansion.
 
 Parsing is strict: any line that is not CRLF-terminated or is longer than 75
 octets, any property the `icalendar` package could not parse, a VEVENT
-without UID, DTSTAMP or DTSTART, or a VTIMEZONE that disagrees with the tz
-database about an event's time makes the script exit with status 1 and say
-why on stderr.
+without UID, DTSTAMP or DTSTART, a TZID without its VTIMEZONE, a floating
+time, or a VTIMEZONE that disagrees with the tz database about an event's
+time makes the script exit with status 1 and say why on stderr.
 
 Recurring events are expanded independently with python-dateutil's
 `rrulestr(rule, dtstart=<tz-aware DTSTART>, forceset=True)` minus the EXDATEs.
@@ -143,6 +143,12 @@ def main():
             if required not in event:
                 fail(f"a VEVENT has no {required}: {event.to_ical()[:200]!r}")
         uid = str(event["UID"])
+        for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE"):
+            values = event.get(name)
+            for value in values if isinstance(values, list) else [values]:
+                tzid = value.params.get("TZID") if value is not None else None
+                if tzid is not None and tzid not in own_zones:
+                    fail(f"{uid}: {name} uses TZID {tzid} but the calendar has no VTIMEZONE for it")
         start = event.decoded("DTSTART")
         if isinstance(start, date) and not isinstance(start, datetime):
             fail(f"{uid}: DTSTART is a date, Agora writes date-times")

@@ -3,6 +3,8 @@
 //! seen as written, and each series expands to exactly the instants
 //! `agora_core::recurrence` computes, across daylight-saving changes.
 
+#![allow(clippy::unwrap_used)]
+
 use agora_core::Timestamp;
 use agora_core::ical::{EventStatus, VEvent, write_calendar};
 use agora_core::recurrence::{self, parse_rrule, resolve_local};

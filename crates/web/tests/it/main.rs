@@ -6,6 +6,7 @@
 mod access;
 mod api;
 mod community;
+mod events;
 mod forms;
 mod ops;
 mod publishing;
