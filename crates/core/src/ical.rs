@@ -168,19 +168,21 @@ pub struct OffsetTransition {
 
 /// Every change of `tz`'s offset between `from` and `to`, in order.
 pub fn offset_transitions(tz: Tz, from: Timestamp, to: Timestamp) -> Vec<OffsetTransition> {
-    let mut transitions = Vec::new();
-    let end = to.to_datetime();
-    let mut before = from.to_datetime();
+    const DAY_SECONDS: i64 = 86_400;
+    // Whole seconds: the tz database changes offsets on the second.
+    let end = to.millis().div_euclid(1000) + 1;
+    let mut before = from.millis().div_euclid(1000);
     let mut before_offset = ZoneOffset::at(tz, before);
+    let mut transitions = Vec::new();
     while before < end {
-        let after = (before + Duration::days(1)).min(end);
+        let after = (before + DAY_SECONDS).min(end);
         if ZoneOffset::at(tz, after) == before_offset {
             before = after;
             continue;
         }
         // The offset at `low` is the old one, at `high` a new one.
         let (mut low, mut high) = (before, after);
-        while high - low > Duration::seconds(1) {
+        while high - low > 1 {
             let middle = low + (high - low) / 2;
             if ZoneOffset::at(tz, middle) == before_offset {
                 low = middle;
@@ -190,7 +192,7 @@ pub fn offset_transitions(tz: Tz, from: Timestamp, to: Timestamp) -> Vec<OffsetT
         }
         let after_offset = ZoneOffset::at(tz, high);
         transitions.push(OffsetTransition {
-            at: Timestamp::from(high),
+            at: Timestamp::from_millis(high * 1000),
             offset_from_seconds: before_offset.total_seconds,
             offset_to_seconds: after_offset.total_seconds,
             daylight: after_offset.daylight,
@@ -212,7 +214,9 @@ struct ZoneOffset {
 }
 
 impl ZoneOffset {
-    fn at(tz: Tz, instant: DateTime<Utc>) -> ZoneOffset {
+    /// The zone at `unix_seconds` seconds after the epoch.
+    fn at(tz: Tz, unix_seconds: i64) -> ZoneOffset {
+        let instant = DateTime::from_timestamp(unix_seconds, 0).unwrap_or_default();
         let offset = tz.offset_from_utc_datetime(&instant.naive_utc());
         ZoneOffset {
             total_seconds: offset.fix().local_minus_utc(),
@@ -242,7 +246,7 @@ fn write_vtimezone(out: &mut String, tz: Tz, from: Timestamp, to: Timestamp) {
     push_line(out, "BEGIN:VTIMEZONE");
     push_line(out, &format!("TZID:{}", tz.name()));
     let start = from.to_datetime();
-    let initial = ZoneOffset::at(tz, start);
+    let initial = ZoneOffset::at(tz, start.timestamp());
     let initial_local = start + Duration::seconds(i64::from(initial.total_seconds));
     write_observance(
         out,
@@ -672,6 +676,27 @@ mod tests {
             lines.contains(&"EXDATE;TZID=Europe/Paris:20270328T023000,20270329T023000".to_owned())
         );
         assert!(lines.contains(&"RECURRENCE-ID;TZID=Europe/Paris:20270328T023000".to_owned()));
+    }
+
+    #[test]
+    fn transitions_are_found_to_the_second() {
+        let transitions = offset_transitions(
+            chrono_tz::America::New_York,
+            at("2027-01-01T00:00:00.437Z"),
+            at("2028-01-01T00:00:00Z"),
+        );
+        let instants: Vec<String> = transitions
+            .iter()
+            .map(|transition| transition.at.rfc3339())
+            .collect();
+        assert_eq!(
+            instants,
+            ["2027-03-14T07:00:00.000Z", "2027-11-07T06:00:00.000Z"]
+        );
+        assert_eq!(transitions[0].offset_from_seconds, -5 * 3600);
+        assert_eq!(transitions[0].offset_to_seconds, -4 * 3600);
+        assert!(transitions[0].daylight);
+        assert_eq!(transitions[1].abbreviation.as_deref(), Some("EST"));
     }
 
     #[test]

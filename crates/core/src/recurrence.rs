@@ -18,7 +18,9 @@
 //! of the month (skipping months that lack it, such as the 31st), `YEARLY`
 //! without them on DTSTART's month and day, and `WKST` decides where the
 //! weeks of a `WEEKLY` rule with an `INTERVAL` above 1 begin. `BYDAY` and
-//! `BYMONTHDAY` together keep the days matching both. An `EXDATE` removes the
+//! `BYMONTHDAY` together keep the days matching both. Occurrences end with
+//! the year [`LAST_YEAR`] (2099): a series that would go on is refused,
+//! because the timezone data compiled in stops there. An `EXDATE` removes the
 //! occurrence with the same wall-clock time, as dateutil compares two times
 //! of one zone (which matters only in a spring-forward gap). Times are kept
 //! to the second, as dateutil does.
@@ -54,8 +56,10 @@ pub const MAX_OCCURRENCES: usize = 500;
 /// The largest `INTERVAL` accepted.
 pub const MAX_INTERVAL: u32 = 999;
 
-/// dateutil stops generating after this year; so does the expansion here.
-const LAST_YEAR: i32 = 9999;
+/// The last year an occurrence may fall in: chrono-tz compiles the tz
+/// database's offset changes up to 2099 and keeps the last offset after it,
+/// while other readers go on changing offsets; past it the two would disagree.
+pub const LAST_YEAR: i32 = 2099;
 
 /// How often a series repeats (`FREQ`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -592,9 +596,8 @@ fn expand(
             }
             Frequency::Yearly => year_days(first_date.year() as i64 + period * interval),
         };
-        match days.first() {
-            Some(day) if day.year() <= LAST_YEAR => {}
-            _ => break,
+        if days.first().is_none_or(|day| day.year() > LAST_YEAR) {
+            return beyond_last_year(rule, starts);
         }
         for day in days.into_iter().filter(|day| filter.keeps(*day)) {
             let local = day.and_time(time);
@@ -614,6 +617,9 @@ fn expand(
             {
                 return Ok(starts);
             }
+            if local.year() > LAST_YEAR {
+                return beyond_last_year(rule, starts);
+            }
             if starts.len() == MAX_OCCURRENCES {
                 return Err(format!(
                     "this series would have more than {MAX_OCCURRENCES} occurrences; \
@@ -624,6 +630,26 @@ fn expand(
         }
     }
     Ok(starts)
+}
+
+/// The end of an expansion that reached [`LAST_YEAR`]'s end: complete if the
+/// rule's `UNTIL` lies before it, an error otherwise.
+fn beyond_last_year(
+    rule: &Rule,
+    starts: Vec<(NaiveDateTime, Timestamp)>,
+) -> Result<Vec<(NaiveDateTime, Timestamp)>, String> {
+    let until_year = match rule.until {
+        Some(Until::Utc(until)) => Some(until.to_datetime().year()),
+        Some(Until::Floating(until)) => Some(until.year()),
+        None => None,
+    };
+    if until_year.is_some_and(|year| year <= LAST_YEAR) {
+        Ok(starts)
+    } else {
+        Err(format!(
+            "this series runs past {LAST_YEAR}; use a lower COUNT or an earlier UNTIL"
+        ))
+    }
 }
 
 /// `length` consecutive days from `offset_days` after `from`; empty past the
@@ -1100,6 +1126,24 @@ mod tests {
             parse_rrule("FREQ=DAILY;COUNT=501").unwrap_err(),
             "COUNT must be a whole number from 1 to 500"
         );
+    }
+
+    #[test]
+    fn a_series_past_2099_is_refused() {
+        let rule = parse_rrule("FREQ=YEARLY;INTERVAL=5;COUNT=20").unwrap();
+        let error = occurrences(&rule, local("2027-06-01T10:00"), Tz::UTC, &[]).unwrap_err();
+        assert!(error.contains("runs past 2099"), "{error}");
+        let until = parse_rrule("FREQ=YEARLY;UNTIL=20991231").unwrap();
+        assert_eq!(
+            occurrences(&until, local("2027-06-01T10:00"), Tz::UTC, &[])
+                .unwrap()
+                .len(),
+            73
+        );
+        // A rule that matches nothing before 2100 cannot be told from one
+        // that runs past it: refused too.
+        let never = parse_rrule("FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=30;COUNT=2").unwrap();
+        assert!(occurrences(&never, local("2027-02-01T10:00"), Tz::UTC, &[]).is_err());
     }
 
     #[test]

@@ -740,3 +740,245 @@ async fn a_question_is_asked_answered_mentioned_accepted_and_found() {
     })
     .await;
 }
+
+/// Sets a form field's value by script (date and time inputs ignore typed
+/// text in some locales).
+async fn set_value(browser: &Browser, id: &str, value: &str) -> Result<(), String> {
+    browser
+        .client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![serde_json::json!(id), serde_json::json!(value)],
+        )
+        .await
+        .map(|_| ())
+        .or_text(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_event_fills_up_waitlists_promotes_and_checks_in() {
+    let Some(sink) = smtp_sink() else { return };
+    let data = TempDir::new("browser-events");
+    for (email, name, role) in [
+        ("cora@acme.test", "Cora Manager", "community_manager"),
+        ("ann@acme.test", "Ann Rider", "member"),
+        ("bob@acme.test", "Bob Rider", "member"),
+        ("cyd@acme.test", "Cyd Rider", "member"),
+    ] {
+        add_user(
+            data.path(),
+            None,
+            email,
+            name,
+            "acme",
+            role,
+            "a long password",
+        );
+    }
+    let output = crate::harness::agora(data.path())
+        .args(["token", "create", "--email", "cora@acme.test"])
+        .output()
+        .unwrap();
+    let cora = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let server = Server::start(data.path(), &["serve"], &[("AGORA_SMTP_URL", &sink.url())]);
+    agora_connectors::networks::install_crypto_provider();
+    let created = reqwest::Client::new()
+        .post(server.url("/api/v1/w/acme/groups"))
+        .bearer_auth(&cora)
+        .json(&serde_json::json!({"slug": "riders", "name": "Sunday Riders"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    // Three days from now, in Paris time, as a datetime-local field takes it.
+    let in_days = |days: i64, hours: i64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let at = agora_core::Timestamp(now + days * 86_400_000 + hours * 3_600_000);
+        agora_core::posts::utc_to_local(at, "Europe/Paris")[..16].replace(' ', "T")
+    };
+
+    with_browser(
+        "an_offline_event_fills_up_waitlists_promotes_and_checks_in",
+        async |browser| {
+            // The organizer creates the event; bad input is shown at the fields first.
+            sign_in(browser, &server, "cora@acme.test", "a long password").await?;
+            browser
+                .client
+                .goto(&server.url("/w/acme/events"))
+                .await
+                .or_text("events")?;
+            browser
+                .click_css("a[href='/w/acme/events/new']")
+                .await
+                .or_text("new event")?;
+            browser
+                .fill("title", "Sunday ride to the lighthouse")
+                .await
+                .or_text("title")?;
+            browser
+                .fill("description", "Coffee at 8:45, **wheels rolling at 9**.")
+                .await
+                .or_text("description")?;
+            set_value(browser, "starts_at", &in_days(3, 0)).await?;
+            set_value(browser, "ends_at", &in_days(3, -1)).await?;
+            browser
+                .fill("venue", "Café du Port")
+                .await
+                .or_text("venue")?;
+            browser
+                .fill("address", "1 quai de la Fosse, Nantes")
+                .await
+                .or_text("address")?;
+            browser.fill("capacity", "0").await.or_text("capacity")?;
+            browser
+                .click_css("main form button[type=submit]")
+                .await
+                .or_text("create")?;
+            check(
+                text_of(browser, "#ends_at-error")
+                    .await?
+                    .contains("after the start"),
+                "end before start is refused at the field",
+            )?;
+            check(
+                text_of(browser, "#capacity-error")
+                    .await?
+                    .contains("at least 1"),
+                "capacity 0 is refused at the field",
+            )?;
+            browser.screenshot("event-form-errors").await;
+            set_value(browser, "ends_at", &in_days(3, 3)).await?;
+            browser.fill("capacity", "2").await.or_text("capacity")?;
+            browser
+                .click_css("main form button[type=submit]")
+                .await
+                .or_text("create")?;
+            check(
+                text_of(browser, "h1")
+                    .await?
+                    .contains("Sunday ride to the lighthouse"),
+                "the event page",
+            )?;
+            let event_path = browser.path().await.or_text("url")?;
+            sign_out(browser).await?;
+
+            // Three members say they are going; the third is waitlisted.
+            for (email, expected) in [
+                ("ann@acme.test", "You're going"),
+                ("bob@acme.test", "You're going"),
+                ("cyd@acme.test", "waitlist, number 1"),
+            ] {
+                sign_in(browser, &server, email, "a long password").await?;
+                browser
+                    .client
+                    .goto(&server.url(&event_path))
+                    .await
+                    .or_text("event")?;
+                browser
+                    .click_css("button[name=state][value=going]")
+                    .await
+                    .or_text("going")?;
+                let flash = text_of(browser, ".flash").await?;
+                check(flash.contains(expected), format!("{email}: {flash}"))?;
+                sign_out(browser).await?;
+            }
+
+            // Ann cancels her place; Cyd is promoted and the e-mail reaches the SMTP server.
+            sign_in(browser, &server, "ann@acme.test", "a long password").await?;
+            browser
+                .client
+                .goto(&server.url(&event_path))
+                .await
+                .or_text("event")?;
+            browser
+                .click_css("button[name=state][value=not_going]")
+                .await
+                .or_text("cancel")?;
+            check(
+                text_of(browser, ".flash").await?.contains("not going"),
+                "Ann is not going",
+            )?;
+            sign_out(browser).await?;
+            let message =
+                tokio::task::spawn_blocking(move || sink.wait_for_message_to("cyd@acme.test"))
+                    .await
+                    .or_text("mail")?;
+            check(
+                message.contains("You're in: Sunday ride to the lighthouse"),
+                "the promotion e-mail",
+            )?;
+
+            sign_in(browser, &server, "cyd@acme.test", "a long password").await?;
+            browser
+                .client
+                .goto(&server.url(&event_path))
+                .await
+                .or_text("event")?;
+            check(
+                text_of(browser, "#rsvp-state")
+                    .await?
+                    .contains("You're going"),
+                "Cyd is going now",
+            )?;
+            let code = text_of(browser, "#my-code").await?;
+            check(
+                code.len() == 8 && message.contains(&code),
+                format!("the code {code} is on the page and in the e-mail"),
+            )?;
+            browser
+                .client
+                .find(Locator::Css(".qr svg"))
+                .await
+                .or_text("the QR code")?;
+            browser.screenshot("event-page-going").await;
+            sign_out(browser).await?;
+
+            // The organizer checks Cyd in by typing the code, on a phone-sized screen.
+            sign_in(browser, &server, "cora@acme.test", "a long password").await?;
+            browser
+                .client
+                .set_window_size(390, 844)
+                .await
+                .or_text("phone size")?;
+            browser
+                .client
+                .goto(&server.url(&format!("{event_path}/check-in")))
+                .await
+                .or_text("check-in")?;
+            browser
+                .fill("code", &code.to_lowercase())
+                .await
+                .or_text("code")?;
+            browser
+                .click_css("form.check-in-form button[type=submit]")
+                .await
+                .or_text("check in")?;
+            let done = text_of(browser, "#check-in-done").await?;
+            check(
+                done.contains("Cyd Rider is checked in"),
+                format!("checked in: {done}"),
+            )?;
+            check(
+                text_of(browser, "#checked-in-count").await? == "1",
+                "one checked in",
+            )?;
+            browser.screenshot("event-check-in-phone").await;
+            browser
+                .client
+                .set_window_size(1280, 900)
+                .await
+                .or_text("laptop size")?;
+            browser
+                .client
+                .goto(&server.url("/w/acme/events"))
+                .await
+                .or_text("events")?;
+            browser.screenshot("events-list").await;
+            Ok(())
+        },
+    )
+    .await;
+}
