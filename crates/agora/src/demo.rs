@@ -732,6 +732,18 @@ pub async fn seed(
         )
         .await?;
     }
+    // Events: past ones with attendance and feedback, coming ones, a series, a full ride.
+    if let Some((_, cm_account, _)) = accounts
+        .iter()
+        .find(|(role, ..)| *role == Role::CommunityManager)
+        && let Some(cm) = db.member_of_account(northwind.id, *cm_account).await?
+    {
+        let mina = match accounts.iter().find(|(role, ..)| *role == Role::Member) {
+            Some((_, account, _)) => db.member_of_account(northwind.id, *account).await?,
+            None => None,
+        };
+        crate::demo_events::seed(db, northwind.id, &northwind.slug, cm, mina, now).await?;
+    }
     // A bounced e-mail, so the admin's jobs page shows what a dead job looks like.
     let bounced = OutgoingEmail {
         to: "not-an-address".into(),

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 use crate::Timestamp;
@@ -452,6 +452,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use chrono::Utc;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::from(

@@ -1116,6 +1116,24 @@ mod tests {
     }
 
     #[test]
+    fn a_series_longer_than_the_cap_is_refused() {
+        let rule = parse_rrule("FREQ=DAILY;UNTIL=20300101T000000Z").unwrap();
+        let error = occurrences(&rule, local("2026-01-01T10:00"), Tz::UTC, &[]).unwrap_err();
+        assert!(error.contains("more than 500 occurrences"), "{error}");
+        let exactly = parse_rrule("FREQ=DAILY;COUNT=500").unwrap();
+        assert_eq!(
+            occurrences(&exactly, local("2026-01-01T10:00"), Tz::UTC, &[])
+                .unwrap()
+                .len(),
+            MAX_OCCURRENCES
+        );
+        assert_eq!(
+            parse_rrule("FREQ=DAILY;COUNT=501").unwrap_err(),
+            "COUNT must be a whole number from 1 to 500"
+        );
+    }
+
+    #[test]
     fn a_series_past_2099_is_refused() {
         let rule = parse_rrule("FREQ=YEARLY;INTERVAL=5;COUNT=20").unwrap();
         let error = occurrences(&rule, local("2027-06-01T10:00"), Tz::UTC, &[]).unwrap_err();

@@ -397,3 +397,126 @@ fn every_supported_rule_shape_expands_like_dateutil() {
         );
     }
 }
+
+/// A small deterministic generator (64-bit LCG), so the rules below are the
+/// same on every run.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % sides
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.roll(items.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn hundreds_of_generated_rules_expand_like_dateutil() {
+    let zones = [
+        "Europe/Paris",
+        "America/New_York",
+        "America/Santiago",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "Europe/London",
+        "UTC",
+    ];
+    let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    let mut dice = Dice(2027);
+    let mut events = Vec::new();
+    let mut expected = Vec::new();
+    while events.len() < 400 {
+        let frequency = dice.pick(&["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]);
+        let mut parts = vec![format!("FREQ={frequency}")];
+        if dice.roll(2) == 0 {
+            parts.push(format!("INTERVAL={}", 1 + dice.roll(4)));
+        }
+        if dice.roll(2) == 0 {
+            parts.push(format!("COUNT={}", 1 + dice.roll(30)));
+        } else {
+            parts.push(format!(
+                "UNTIL=2028{:02}{:02}T{:02}0000Z",
+                1 + dice.roll(12),
+                1 + dice.roll(28),
+                dice.roll(24)
+            ));
+        }
+        match (frequency, dice.roll(4)) {
+            ("MONTHLY", 0) => parts.push(format!(
+                "BYDAY={}{}",
+                dice.pick(&["1", "2", "3", "4", "5", "-1", "-2", "-5"]),
+                dice.pick(&days)
+            )),
+            ("MONTHLY", 1) => parts.push(format!(
+                "BYMONTHDAY={},-{}",
+                1 + dice.roll(31),
+                1 + dice.roll(31)
+            )),
+            ("MONTHLY", 2) => parts.push(format!(
+                "BYDAY={};BYMONTHDAY={}",
+                dice.pick(&days),
+                1 + dice.roll(31)
+            )),
+            ("WEEKLY", 0 | 1) => parts.push(format!(
+                "BYDAY={},{};WKST={}",
+                dice.pick(&days),
+                dice.pick(&days),
+                dice.pick(&days)
+            )),
+            ("DAILY" | "YEARLY", 0) => parts.push(format!("BYDAY={}", dice.pick(&days))),
+            ("DAILY" | "YEARLY", 1) => parts.push(format!("BYMONTHDAY={}", 1 + dice.roll(31))),
+            _ => {}
+        }
+        let rule_text = parts.join(";");
+        let timezone = dice.pick(&zones);
+        let dtstart = format!(
+            "2027-{:02}-{:02}T{:02}:{}",
+            1 + dice.roll(12),
+            1 + dice.roll(28),
+            dice.roll(24),
+            dice.pick(&["00", "15", "30", "45"])
+        );
+        let tz = zone(timezone);
+        // Agora refuses a start that does not exist; a rule giving nothing
+        // or too much is refused too.
+        if tz.from_local_datetime(&local(&dtstart)) == chrono::LocalResult::None {
+            continue;
+        }
+        let rule = parse_rrule(&rule_text).unwrap();
+        let Ok(all) = recurrence::occurrences(&rule, local(&dtstart), tz, &[]) else {
+            continue;
+        };
+        // Leave out the second occurrence, named as its instant reads back.
+        let exdate = all
+            .get(1)
+            .map(|at| {
+                at.to_datetime()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .into_iter()
+            .collect::<Vec<_>>();
+        let exdates: Vec<&str> = exdate.iter().map(String::as_str).collect();
+        let uid = format!("generated-{}@agora.test", events.len());
+        let (event, starts) = series(&uid, timezone, &dtstart, &rule_text, &exdates);
+        events.push(event);
+        expected.push((
+            uid,
+            format!("{rule_text} from {dtstart} {timezone}"),
+            starts,
+        ));
+    }
+    let Some(checked) = check(&events) else {
+        return;
+    };
+    for (uid, what, starts) in expected {
+        assert_eq!(checked.event(&uid).occurrences, utc_all(&starts), "{what}");
+    }
+}

@@ -419,6 +419,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/members", "Load more members"),
                         ("/w/northwind/analytics", "Product Announcements"),
                         ("/w/northwind/moderation", "review queue"),
+                        ("/w/northwind/events?past=1", "Coast loop"),
                     ],
                 ),
                 (
@@ -437,6 +438,8 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/groups/race-team", "for its members"),
                         ("/w/northwind/community", "Sunday Riders"),
                         ("/w/northwind/groups/repair-qa", "Repair Q&A"),
+                        ("/w/northwind/events", "Sunday ride to the lighthouse"),
+                        ("/w/northwind/events", "Tuesday evening spin"),
                     ],
                 ),
             ];
