@@ -799,3 +799,271 @@ pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct EventsBenchArgs {
+    /// Members answering the popular event
+    #[arg(long, default_value_t = 2_000)]
+    members: usize,
+    /// The popular event's seats
+    #[arg(long, default_value_t = 500)]
+    capacity: i64,
+    /// Concurrent clients answering
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Seconds of RSVP load
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Events in the group whose calendar feed is generated
+    #[arg(long, default_value_t = 1_000)]
+    feed_events: usize,
+}
+
+/// RSVP throughput and latency on one popular event, through the HTTP API
+/// (64 clients, each answer going or not going for a member in turn, every
+/// one under the event's lock), then the time to generate a group's calendar
+/// feed with 1,000 events.
+pub async fn events(config: &Config, args: EventsBenchArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
+    use agora_core::events::{EventDetails, EventFormat, EventStore, NewEvent, RsvpState};
+    use agora_core::members::MemberStore;
+    use agora_core::secrets::{HashCost, hash_password, random_token, token_digest};
+
+    let db = open_database(config).await?;
+    let now = SystemClock.now();
+    let slug = format!(
+        "bench-{}",
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    );
+    let workspace = db
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
+        .await?;
+    let space = |slug: &str, name: &str| NewSpace {
+        workspace_id: workspace.id,
+        kind: SpaceKind::Group,
+        slug: slug.into(),
+        name: name.into(),
+        description: String::new(),
+        network: "native".into(),
+        visibility: Visibility::Public,
+        rules: String::new(),
+        created_at: now,
+    };
+    let riders = db.create_space(&space("riders", "Riders")).await?;
+    let calendar = db.create_space(&space("calendar", "Calendar")).await?;
+    println!(
+        "events benchmark on {} (workspace {slug})",
+        db.backend().as_str()
+    );
+    let seeding = Instant::now();
+    let hash = hash_password("x", HashCost::Testing);
+    let mut tokens = Vec::with_capacity(args.members);
+    let mut first_member = None;
+    for n in 0..args.members {
+        let account = db
+            .create_account(
+                &Email::parse(&format!("rider{n}@{slug}.test"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                &DisplayName::parse(&format!("Rider {n}")).map_err(|e| anyhow::anyhow!("{e}"))?,
+                &hash,
+                now,
+            )
+            .await?;
+        db.upsert_membership(account.id, workspace.id, Role::Member, now)
+            .await?;
+        if first_member.is_none() {
+            first_member = db.member_of_account(workspace.id, account.id).await?;
+        }
+        let token = format!("agp_{}", random_token(32));
+        db.create_api_token(
+            account.id,
+            "bench",
+            &token_digest(&token),
+            &token[..10],
+            now,
+        )
+        .await?;
+        tokens.push(token);
+    }
+    let organizer = first_member.context("a member")?;
+    let details = |capacity: Option<i64>, days: i64| EventDetails {
+        title: "Popular ride".into(),
+        description: "Bring water. **Helmets on.**".into(),
+        timezone: "Europe/Paris".into(),
+        starts_at: now.plus_millis(days * 86_400_000),
+        ends_at: now.plus_millis(days * 86_400_000 + 3 * 3_600_000),
+        format: EventFormat::Offline,
+        join_url: None,
+        venue: "Café du Port".into(),
+        address: "1 quai de la Fosse, Nantes".into(),
+        capacity,
+        rsvp_deadline: None,
+    };
+    let event = db
+        .create_event(
+            &NewEvent {
+                workspace_id: workspace.id,
+                group_id: riders.id,
+                created_by: organizer,
+                uid: format!("popular@{slug}.agora"),
+                details: details(Some(args.capacity), 7),
+            },
+            now,
+        )
+        .await?;
+    // The calendar group: events every 8 hours over the next year.
+    let starts: Vec<agora_core::Timestamp> = (0..args.feed_events as i64)
+        .map(|n| now.plus_millis(n * 8 * 3_600_000))
+        .collect();
+    db.bulk_events(
+        &NewEvent {
+            workspace_id: workspace.id,
+            group_id: calendar.id,
+            created_by: organizer,
+            uid: format!("feed@{slug}.agora"),
+            details: details(Some(40), 0),
+        },
+        &starts,
+        now,
+    )
+    .await?;
+    println!(
+        "seeded {} members and {} events in {:.1} s",
+        args.members,
+        args.feed_events + 1,
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let state = agora_web::AppState::new(
+        db.clone(),
+        crate::serve::web_settings(config)?,
+        Arc::new(SystemClock),
+        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    agora_connectors::networks::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    let url = format!("http://{address}/api/v1/w/{slug}/events/{event}/rsvp");
+    let tokens = Arc::new(tokens);
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (client, url, tokens, next) =
+            (client.clone(), url.clone(), tokens.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                // First round: everyone answers going; then they alternate.
+                let round = n / tokens.len();
+                let state = if round % 2 == 0 { "going" } else { "not_going" };
+                let sent = Instant::now();
+                let answer = client
+                    .put(&url)
+                    .bearer_auth(&tokens[n % tokens.len()])
+                    .json(&serde_json::json!({ "state": state }))
+                    .send()
+                    .await;
+                match answer {
+                    Ok(response) if response.status().is_success() => {
+                        latencies.push(sent.elapsed().as_micros() as i64);
+                    }
+                    _ => failures += 1,
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (mine, failed) = task.await?;
+        latencies.extend(mine);
+        failures += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let stored = db.event(event).await?.context("the event")?;
+    let attendees = db.attendees(event).await?;
+    let going = attendees
+        .iter()
+        .filter(|r| r.state == RsvpState::Going)
+        .count() as i64;
+    println!("| measure | value |");
+    println!("| --- | --- |");
+    println!(
+        "| RSVPs to one event ({} seats, {} members), {} clients over HTTP | {:.0} answers/s, p50 {:.1} ms, p99 {:.1} ms, {failures} failed |",
+        args.capacity,
+        args.members,
+        args.clients,
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 50.0) as f64 / 1000.0,
+        percentile(&latencies, 99.0) as f64 / 1000.0,
+    );
+    println!(
+        "| after the run | {going} going of {} seats, {} waitlisted |",
+        args.capacity, stored.n_waitlisted
+    );
+    if going > args.capacity {
+        bail!("over-booked: {going} going for {} seats", args.capacity);
+    }
+
+    // The group's calendar feed, generated through the page route.
+    let session = random_token(32);
+    let account = db
+        .credentials_by_email(
+            &Email::parse(&format!("rider0@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+        .await?
+        .context("the first account")?
+        .account;
+    db.create_session(
+        &token_digest(&session),
+        account.id,
+        now,
+        now.plus_seconds(86_400),
+    )
+    .await?;
+    let feed_url = format!("http://{address}/w/{slug}/groups/calendar/events.ics");
+    let mut feed_times = Vec::new();
+    let mut size = 0;
+    for _ in 0..10 {
+        let sent = Instant::now();
+        let body = client
+            .get(&feed_url)
+            .header("cookie", format!("agora_session={session}"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        feed_times.push(sent.elapsed().as_micros() as i64);
+        size = body.len();
+    }
+    feed_times.sort_unstable();
+    println!(
+        "| group calendar feed, {} events ({} KiB) | p50 {:.1} ms, max {:.1} ms (10 requests) |",
+        args.feed_events,
+        size / 1024,
+        percentile(&feed_times, 50.0) as f64 / 1000.0,
+        feed_times.last().copied().unwrap_or_default() as f64 / 1000.0,
+    );
+    server.abort();
+    Ok(())
+}

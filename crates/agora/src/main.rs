@@ -122,6 +122,8 @@ enum BenchCommand {
     Community(bench::CommunityBenchArgs),
     /// Publishing: posts due in the same minute across many channels, sent to a local Mastodon-like sink
     Publish(bench::PublishBenchArgs),
+    /// RSVP throughput on one popular event, and a group's calendar feed
+    Events(bench::EventsBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -181,6 +183,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Queue(args)) => bench::queue(&config, args).await,
             Command::Bench(BenchCommand::Community(args)) => bench::community(&config, args).await,
             Command::Bench(BenchCommand::Publish(args)) => bench::publish(&config, args).await,
+            Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
         }
     });
     match outcome {

@@ -638,7 +638,7 @@ pub fn check_event(
     let capacity = match input.capacity.trim() {
         "" => None,
         raw => match raw.parse::<i64>() {
-            Ok(n) if n >= 1 && n <= MAX_CAPACITY => Some(n),
+            Ok(n) if (1..=MAX_CAPACITY).contains(&n) => Some(n),
             Ok(n) if n < 1 => {
                 errors.push(EventError::invalid(
                     "capacity",
@@ -703,16 +703,10 @@ pub fn check_event(
                     Ok(occurrences) => {
                         let exdates = exdates_local
                             .iter()
-                            .filter_map(|at| {
-                                crate::posts::local_to_utc(
-                                    &at.format("%Y-%m-%dT%H:%M").to_string(),
-                                    timezone,
-                                )
-                                .ok()
-                            })
+                            .map(|at| crate::recurrence::resolve_local(*at, tz))
                             .collect();
                         series = Some(CheckedSeries {
-                            rrule: rule.to_ical(),
+                            rrule: rule.with_utc_until(tz).to_ical(),
                             exdates,
                             occurrences,
                         });
@@ -1019,7 +1013,7 @@ mod tests {
     #[test]
     fn a_good_event_is_read_in_its_timezone() {
         let (details, series) = check_event(&input()).unwrap();
-        assert_eq!(details.starts_at.rfc3339(), "2026-12-06T08:00:00Z");
+        assert_eq!(details.starts_at.rfc3339(), "2026-12-06T08:00:00.000Z");
         assert_eq!(details.capacity, Some(20));
         assert!(series.is_none());
         assert!(details.map_url().unwrap().contains("Caf%C3%A9+du+Port"));
@@ -1062,9 +1056,9 @@ mod tests {
         assert_eq!(
             starts,
             vec![
-                "2027-03-21T08:00:00Z",
-                "2027-03-28T07:00:00Z",
-                "2027-04-04T07:00:00Z"
+                "2027-03-21T08:00:00.000Z",
+                "2027-03-28T07:00:00.000Z",
+                "2027-04-04T07:00:00.000Z"
             ]
         );
     }
