@@ -381,6 +381,63 @@ pub async fn rsvp_series(
     Ok(outcomes)
 }
 
+/// Invites members by handle (`@ann`, comma or space separated): each is
+/// told in the app and may answer; those who already answered are left as
+/// they are. Answers how many were invited.
+pub async fn invite(
+    state: &AppState,
+    viewer: &Viewer,
+    access: &EventAccess,
+    handles: &str,
+) -> Result<usize, Problem> {
+    if !access.organizer {
+        return Err(EventError::NotOrganizer.into());
+    }
+    let wanted: Vec<String> = handles
+        .split([',', ' ', '\n'])
+        .map(|h| h.trim().trim_start_matches('@').to_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    if wanted.is_empty() || wanted.len() > 20 {
+        return Err(Problem::invalid("name who to invite")
+            .field("handles", "enter 1 to 20 handles, like @ann-rider"));
+    }
+    let found = state
+        .db
+        .members_by_handles(viewer.workspace_id, &wanted)
+        .await?;
+    if let Some(missing) = wanted
+        .iter()
+        .find(|h| !found.iter().any(|(_, handle)| handle == *h))
+    {
+        return Err(Problem::invalid("no such member")
+            .field("handles", format!("nobody here has the handle @{missing}")));
+    }
+    let now = state.clock.now();
+    let mut invited = 0;
+    for (member, _) in found {
+        if state
+            .db
+            .invite(access.event.id, member, &new_check_in_code(), now)
+            .await?
+        {
+            state
+                .db
+                .notify_event(
+                    viewer.workspace_id,
+                    member,
+                    viewer.member_id,
+                    access.event.id,
+                    &format!("invited you to {}", access.event.details.title),
+                    now,
+                )
+                .await?;
+            invited += 1;
+        }
+    }
+    Ok(invited)
+}
+
 /// Writes a check-in to the member graph: the check-in itself, and one
 /// co-attendance edge each way with everyone already checked in.
 async fn record_attendance(

@@ -177,6 +177,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/w/{workspace}/events/{event}/check-in", Member, "events", "Check an attendee in by code or from the list"), post(pages::events::check_in)),
         (spec(M::POST, "/w/{workspace}/events/{event}/walk-in", Member, "events", "Add someone at the door and check them in"), post(pages::events::walk_in)),
         (spec(M::GET, "/w/{workspace}/events/{event}/join", Member, "events", "Go to the join link (going members); records online attendance"), get(pages::events::join)),
+        (spec(M::POST, "/w/{workspace}/events/{event}/invite", Member, "events", "Invite members by handle (organizers)"), post(pages::events::invite)),
         (spec(M::POST, "/w/{workspace}/events/{event}/feedback", Member, "events", "Rate an event one went to"), post(pages::events::feedback)),
         (spec(M::GET, "/w/{workspace}/groups/{group}/events.ics", Member, "events", "A group's events as an iCalendar file"), get(pages::events::group_feed)),
         (spec(M::GET, "/feeds/events/{token}", Public, "events", "A member's private calendar feed (the token is the key)"), get(pages::events::personal_feed)),

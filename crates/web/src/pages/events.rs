@@ -53,6 +53,7 @@ fn field_errors(problem: &Problem) -> FieldErrors {
             "email" => "email",
             "rating" => "rating",
             "comment" => "comment",
+            "handles" => "handles",
             _ => "_",
         };
         errors.add(field, error.detail.clone());
@@ -222,13 +223,6 @@ pub async fn new_form(
 ) -> PageResult {
     let viewer = viewer(&state, &ctx).await?;
     let groups = hosting_groups(&state, &viewer).await?;
-    if groups.is_empty() {
-        return Err(PageError {
-            status: StatusCode::FORBIDDEN,
-            message: "Events are organised by a group's owners and moderators, and by staff."
-                .into(),
-        });
-    }
     let shell = Shell::build(&state, &ctx, "New event").await;
     Ok(render(&FormPage {
         shell,
@@ -777,6 +771,32 @@ pub async fn join(
     let (viewer, access, _) = access(&state, &ctx, &path).await?;
     let url = crate::events::join_link(&state, &viewer, &access).await?;
     Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    handles: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<EventPath>,
+    Form(form): Form<InviteForm>,
+) -> PageResult {
+    let (viewer, access, _) = access(&state, &ctx, &path).await?;
+    match crate::events::invite(&state, &viewer, &access, &form.handles).await {
+        Ok(n) => Ok(redirect_with_flash(
+            &state,
+            &format!("/w/{}/events/{}", viewer.workspace_slug, access.event.id),
+            &format!("{n} invited; they are told in the app."),
+        )),
+        Err(problem) if problem.status < 500 && problem.status != 403 => {
+            event_page(&state, &ctx, access, field_errors(&problem)).await
+        }
+        Err(problem) => Err(problem.into()),
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

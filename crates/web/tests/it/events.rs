@@ -295,6 +295,54 @@ async fn events_end_to_end(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(pointers(&problem), vec!["/code"]);
 
+    // Organizers invite by handle; an unknown handle is named at the field.
+    let dee = app.add_member("Dee Rider").await;
+    let invite = format!("/w/acme/events/{id}/invite");
+    let response = app
+        .browser_as(Method::POST, &invite, organizer)
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("handles", "@dee-rider @nobody-here"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("nobody here has the handle @nobody-here")
+    );
+    let response = app
+        .browser_as(Method::POST, &invite, organizer)
+        .form(&[("csrf", app.csrf.as_str()), ("handles", "@dee-rider")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, dee_view) = call(
+        &app,
+        &dee,
+        Method::GET,
+        &format!("/api/v1/w/acme/events/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(dee_view["my_rsvp"]["state"], "invited");
+    let response = app
+        .browser_as(Method::POST, &invite, &bob)
+        .form(&[("csrf", app.csrf.as_str()), ("handles", "@dee-rider")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "members do not invite"
+    );
+
     // The organizer moves the event by a day: the old reminders send nothing,
     // the new ones go out at the new time; going members are told at once.
     let moved = start.plus_millis(86_400_000);
