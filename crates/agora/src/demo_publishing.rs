@@ -191,6 +191,8 @@ pub async fn seed(
                     .collect(),
                 scheduled_at: Some(at),
                 created_at: at.plus_seconds(-86_400),
+                campaign_id: None,
+                hold: false,
             })
             .await?;
         let Some(view) = db.post(workspace, post).await? else {
@@ -293,6 +295,8 @@ pub async fn seed(
                 .collect(),
             scheduled_at: (!draft).then(|| now.plus_seconds(hours * 3_600)),
             created_at: now.plus_seconds(-3_600),
+            campaign_id: None,
+            hold: false,
         })
         .await?;
     }

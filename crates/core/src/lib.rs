@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod clock;
 pub mod community;
 pub mod config;
+pub mod desk;
 pub mod email;
 pub mod error;
 pub mod events;

@@ -251,6 +251,9 @@ pub struct NewPost {
     /// When it goes out, UTC; `None` for a draft.
     pub scheduled_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    pub campaign_id: Option<i64>,
+    /// Awaiting review: the targets stay drafts, their time kept, until approved.
+    pub hold: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -338,6 +341,9 @@ pub struct Post {
     pub scheduled_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub status: PostStatus,
+    pub campaign_id: Option<i64>,
+    /// `none`, `pending`, `approved` or `rejected` (see [`crate::desk::Approval`]).
+    pub approval: String,
     pub targets: Vec<Target>,
 }
 

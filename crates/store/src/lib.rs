@@ -11,6 +11,7 @@
 mod accounts;
 mod analytics;
 mod community;
+mod desk;
 mod events;
 mod jobs;
 mod members;

@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_events.sql"),
         postgres: include_str!("../migrations/postgres/0005_events.sql"),
     },
+    Migration {
+        version: 6,
+        name: "desk",
+        sqlite: include_str!("../migrations/sqlite/0006_desk.sql"),
+        postgres: include_str!("../migrations/postgres/0006_desk.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -140,7 +140,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<Post>, StoreError> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT p.id, p.workspace_id, p.author_id, m.name AS author_name, p.scheduled_at, p.created_at \
+            "SELECT p.id, p.workspace_id, p.author_id, m.name AS author_name, p.scheduled_at, p.created_at, p.campaign_id, p.approval \
              FROM posts p JOIN members m ON m.id = p.author_id WHERE p.workspace_id = $1 {clause} \
              ORDER BY p.id DESC LIMIT {limit}"
         )))
@@ -172,6 +172,8 @@ impl Db {
                     scheduled_at: time(row, "scheduled_at")?,
                     created_at: Timestamp(get(row, "created_at")?),
                     status: PostStatus::of(&statuses),
+                    campaign_id: get(row, "campaign_id")?,
+                    approval: get(row, "approval")?,
                     targets: mine,
                 })
             })
@@ -533,17 +535,19 @@ impl PostStore for Db {
         let _turn = self.write_turn().await;
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         let row = sqlx::query(
-            "INSERT INTO posts (workspace_id, author_id, scheduled_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO posts (workspace_id, author_id, scheduled_at, created_at, campaign_id, approval) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(post.workspace_id)
         .bind(post.author_id)
         .bind(post.scheduled_at.map(Timestamp::millis))
         .bind(post.created_at.millis())
+        .bind(post.campaign_id)
+        .bind(if post.hold { "pending" } else { "none" })
         .fetch_one(&mut *transaction)
         .await
         .map_err(store_error)?;
         let id: PostId = get(&row, "id")?;
-        let status = if post.scheduled_at.is_some() {
+        let status = if post.scheduled_at.is_some() && !post.hold {
             TargetStatus::Scheduled
         } else {
             TargetStatus::Draft

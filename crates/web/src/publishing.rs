@@ -621,6 +621,8 @@ pub async fn schedule_post(
                 .collect(),
             scheduled_at: at,
             created_at: now,
+            campaign_id: None,
+            hold: false,
         })
         .await?;
     if let Some(at) = at

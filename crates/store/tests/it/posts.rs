@@ -107,6 +107,8 @@ async fn targets_move_through_their_states(db: Db) {
             ],
             scheduled_at: Some(at),
             created_at: T0,
+            campaign_id: None,
+            hold: false,
         })
         .await
         .unwrap();
@@ -249,6 +251,8 @@ async fn targets_move_through_their_states(db: Db) {
             }],
             scheduled_at: Some(at),
             created_at: T0,
+            campaign_id: None,
+            hold: false,
         })
         .await
         .unwrap();
@@ -315,6 +319,8 @@ async fn targets_move_through_their_states(db: Db) {
             }],
             scheduled_at: None,
             created_at: T0,
+            campaign_id: None,
+            hold: false,
         })
         .await
         .unwrap();
