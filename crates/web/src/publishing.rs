@@ -710,3 +710,55 @@ pub async fn mark_published(
     }
     Ok(())
 }
+
+/// Moves a post to another time (the calendar's drag and drop, its keyboard
+/// alternative, the API and "add to queue"): the post and its targets that
+/// have not gone out take the new time, their jobs are enqueued for it, and
+/// the move is written in the post's history as `action` (`moved`, `queued`).
+pub async fn move_post(
+    state: &AppState,
+    workspace: i64,
+    mover: i64,
+    post: PostId,
+    at: Timestamp,
+    action: &str,
+) -> Result<(), Problem> {
+    use agora_core::desk::DeskStore;
+    let now = state.clock.now();
+    if at < now {
+        return Err(Problem::invalid("the time has passed")
+            .field("scheduled_at", "choose a time in the future"));
+    }
+    let view = state
+        .db
+        .post(workspace, post)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such post"))?;
+    if view.targets.iter().all(|target| {
+        matches!(
+            target.status,
+            TargetStatus::Published | TargetStatus::Publishing | TargetStatus::Unconfirmed
+        )
+    }) {
+        return Err(Problem::new(
+            axum::http::StatusCode::CONFLICT,
+            "already-published",
+            "this post already went out",
+        ));
+    }
+    let moved = state.db.reschedule_post(workspace, post, at).await?;
+    for target in view.targets.iter().filter(|t| moved.contains(&t.id)) {
+        state
+            .db
+            .enqueue(
+                &publish_job(target.id, target.generation, at).for_workspace(workspace),
+                now,
+            )
+            .await?;
+    }
+    state
+        .db
+        .record_history(post, mover, action, &at.rfc3339(), now)
+        .await?;
+    Ok(())
+}
