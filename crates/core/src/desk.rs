@@ -251,6 +251,21 @@ pub enum ApprovalError {
     CommentNeeded,
 }
 
+/// An image in the workspace's media library (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LibraryItem {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub alt: String,
+    pub size: i64,
+    pub created_at: Timestamp,
+}
+
+/// The largest image the library takes (networks take less: checked per
+/// channel when a post is scheduled).
+pub const LIBRARY_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 /// Storage for the desk.
 pub trait DeskStore: Send + Sync {
     fn create_campaign(
@@ -315,6 +330,31 @@ pub trait DeskStore: Send + Sync {
         post: PostId,
         at: Timestamp,
     ) -> impl Future<Output = Result<Vec<TargetId>, StoreError>> + Send;
+    fn add_media(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        filename: &str,
+        content_type: &str,
+        alt: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn media_library(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<LibraryItem>, StoreError>> + Send;
+    /// One image with its bytes.
+    fn media_bytes(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<(LibraryItem, Vec<u8>)>, StoreError>> + Send;
+    fn delete_media(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Replaces a target's text (before it goes out); false if it went out.
     fn edit_target_text(
         &self,

@@ -1,7 +1,9 @@
 //! Campaigns, approvals, post history and moving posts, in SQL.
 
 use agora_core::accounts::WorkspaceId;
-use agora_core::desk::{Approval, Campaign, CampaignId, DeskStore, HistoryEntry, NewCampaign, Utm};
+use agora_core::desk::{
+    Approval, Campaign, CampaignId, DeskStore, HistoryEntry, LibraryItem, NewCampaign, Utm,
+};
 use agora_core::members::MemberId;
 use agora_core::posts::{PostId, TargetId};
 use agora_core::{StoreError, Timestamp};
@@ -25,6 +27,17 @@ fn campaign_from(row: &AnyRow) -> Result<Campaign, StoreError> {
             medium: get(row, "utm_medium")?,
             campaign: get(row, "utm_campaign")?,
         },
+        created_at: Timestamp(get(row, "created_at")?),
+    })
+}
+
+fn library_item_from(row: &AnyRow) -> Result<LibraryItem, StoreError> {
+    Ok(LibraryItem {
+        id: get(row, "id")?,
+        filename: get(row, "filename")?,
+        content_type: get(row, "content_type")?,
+        alt: get(row, "alt")?,
+        size: get(row, "size")?,
         created_at: Timestamp(get(row, "created_at")?),
     })
 }
@@ -253,6 +266,75 @@ impl DeskStore for Db {
             }
         }
         Ok(moved)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn add_media(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        filename: &str,
+        content_type: &str,
+        alt: &str,
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO media_library (workspace_id, filename, content_type, alt, size, bytes, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(workspace)
+        .bind(filename)
+        .bind(content_type)
+        .bind(alt)
+        .bind(bytes.len() as i64)
+        .bind(bytes.to_vec())
+        .bind(member)
+        .bind(now.millis())
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        get(&row, "id")
+    }
+
+    async fn media_library(&self, workspace: WorkspaceId) -> Result<Vec<LibraryItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, filename, content_type, alt, size, created_at FROM media_library \
+             WHERE workspace_id = $1 ORDER BY id DESC LIMIT 200",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(library_item_from).collect()
+    }
+
+    async fn media_bytes(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+    ) -> Result<Option<(LibraryItem, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, filename, content_type, alt, size, created_at, bytes FROM media_library \
+             WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        row.map(|row| Ok((library_item_from(&row)?, get(&row, "bytes")?)))
+            .transpose()
+    }
+
+    async fn delete_media(&self, workspace: WorkspaceId, id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM media_library WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace)
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
     }
 
     async fn edit_target_text(

@@ -290,11 +290,25 @@ async fn check_and_run(
             .get(CSRF_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
+        let multipart = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"));
+        // Uploads (the media library) may be larger than forms.
+        let limit = if multipart {
+            agora_core::desk::LIBRARY_MAX_BYTES + 1024 * 1024
+        } else {
+            4 * 1024 * 1024
+        };
         let (parts, body) = request.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return deny(Denial::Csrf, is_api, &path);
         };
-        let form_token = form_urlencoded_value(&bytes, CSRF_FIELD);
+        let form_token = if multipart {
+            multipart_value(&bytes, CSRF_FIELD)
+        } else {
+            form_urlencoded_value(&bytes, CSRF_FIELD)
+        };
         let sent = header_token.or(form_token).unwrap_or_default();
         if new_csrf_cookie || !constant_time_eq(&sent, &csrf_token) {
             return deny(Denial::Csrf, is_api, &path);
@@ -403,6 +417,19 @@ async fn check_and_run(
         );
     }
     response
+}
+
+/// A small text part of a multipart body (the CSRF token sent first).
+fn multipart_value(bytes: &[u8], name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let at = bytes
+        .windows(marker.len())
+        .position(|window| window == marker.as_bytes())?;
+    let rest = &bytes[at + marker.len()..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let rest = &rest[start..];
+    let end = rest.windows(2).position(|w| w == b"\r\n")?;
+    std::str::from_utf8(&rest[..end]).ok().map(str::to_owned)
 }
 
 fn form_urlencoded_value(bytes: &[u8], name: &str) -> Option<String> {

@@ -12,6 +12,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod community;
+pub mod desk;
 pub mod events;
 pub mod metrics;
 pub mod ops;

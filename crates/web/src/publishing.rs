@@ -368,7 +368,7 @@ pub struct MediaDraft {
 const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 /// The largest image a channel takes: what its network said, else its default.
-fn max_image_bytes(channel: &Channel) -> usize {
+pub fn max_image_bytes(channel: &Channel) -> usize {
     channel
         .max_image_bytes
         .and_then(|n| usize::try_from(n).ok())
@@ -463,6 +463,74 @@ fn check_media(
     items
 }
 
+/// How a variant's text measures on its channel, counted the way its
+/// network counts: what the composer's counters show as one types, and what
+/// scheduling checks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Measure {
+    pub length: usize,
+    pub limit: usize,
+    /// What is counted: "graphemes", "characters", "weighted characters".
+    pub unit: &'static str,
+    /// Bluesky's second limit: UTF-8 bytes (3,000).
+    pub bytes: Option<(usize, usize)>,
+    pub over: bool,
+    pub empty: bool,
+}
+
+impl Measure {
+    /// The problem with the text, in words, if any.
+    pub fn problem(&self, channel: &Channel) -> Option<String> {
+        if self.empty {
+            Some("write something to post".to_owned())
+        } else if self.length > self.limit {
+            Some(format!(
+                "{} {} as {} counts them; {} allows {}",
+                self.length,
+                self.unit,
+                channel.network.as_str(),
+                channel.name,
+                self.limit
+            ))
+        } else if let Some((bytes, max)) = self.bytes.filter(|(bytes, max)| bytes > max) {
+            Some(format!("{bytes} bytes; Bluesky allows {max}"))
+        } else {
+            None
+        }
+    }
+}
+
+pub fn measure(channel: &Channel, text: &str) -> Measure {
+    let text = text.trim();
+    let length = channel
+        .network
+        .length(text, usize::try_from(channel.chars_per_url).unwrap_or(23));
+    let limit = usize::try_from(channel.max_chars).unwrap_or(usize::MAX);
+    let bytes = (channel.network == Network::Bluesky)
+        .then(|| (agora_core::text_limits::bluesky_bytes(text), 3_000));
+    let unit = match channel.network {
+        Network::Bluesky => "graphemes",
+        Network::X => "weighted characters",
+        _ => "characters",
+    };
+    Measure {
+        length,
+        limit,
+        unit,
+        bytes,
+        over: length > limit || bytes.is_some_and(|(b, max)| b > max),
+        empty: text.is_empty(),
+    }
+}
+
+/// What goes with a post beyond its variants.
+#[derive(Debug, Clone, Default)]
+pub struct PostOptions {
+    pub campaign_id: Option<i64>,
+    /// Awaiting approval: stored with its time, published once approved.
+    pub hold: bool,
+}
+
 /// Checks and schedules a post (or saves a draft when `draft`), and
 /// enqueues the job of each target at its time.
 pub async fn schedule_post(
@@ -472,6 +540,7 @@ pub async fn schedule_post(
     variants: &[VariantDraft],
     scheduled_at: Option<Timestamp>,
     draft: bool,
+    options: &PostOptions,
 ) -> Result<PostId, Problem> {
     let now = state.clock.now();
     let channels = state.db.channels(workspace).await?;
@@ -500,26 +569,8 @@ pub async fn schedule_post(
                 format!("{} appears twice", channel.name),
             );
         }
-        let text = variant.text.trim();
-        let length = channel
-            .network
-            .length(text, usize::try_from(channel.chars_per_url).unwrap_or(23));
-        if text.is_empty() {
-            problem = problem.field(&format!("variants/{i}/text"), "write something to post");
-        } else if length > usize::try_from(channel.max_chars).unwrap_or(usize::MAX) {
-            problem = problem.field(
-                &format!("variants/{i}/text"),
-                format!(
-                    "{length} characters as {} counts them; {} allows {}",
-                    channel.network.as_str(),
-                    channel.name,
-                    channel.max_chars
-                ),
-            );
-        } else if channel.network == Network::Bluesky
-            && agora_core::text_limits::bluesky_bytes(text) > 3_000
-        {
-            problem = problem.field(&format!("variants/{i}/text"), "Bluesky allows 3,000 bytes");
+        if let Some(message) = measure(channel, &variant.text).problem(channel) {
+            problem = problem.field(&format!("variants/{i}/text"), message);
         }
         if let Some(language) = &variant.language
             && !(language.len() == 2 && language.chars().all(|c| c.is_ascii_lowercase()))
@@ -621,11 +672,11 @@ pub async fn schedule_post(
                 .collect(),
             scheduled_at: at,
             created_at: now,
-            campaign_id: None,
-            hold: false,
+            campaign_id: options.campaign_id,
+            hold: options.hold && !draft,
         })
         .await?;
-    if let Some(at) = at
+    if let Some(at) = at.filter(|_| !options.hold)
         && let Some(view) = state.db.post(workspace, post).await?
     {
         for target in view.targets {

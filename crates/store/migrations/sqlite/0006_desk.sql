@@ -30,3 +30,16 @@ CREATE TABLE post_history (
 CREATE INDEX post_history_post ON post_history(post_id, id);
 
 ALTER TABLE workspaces ADD COLUMN posts_need_approval BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE media_library (
+    id INTEGER PRIMARY KEY,
+    workspace_id BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    alt TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    bytes BLOB NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES members(id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX media_library_workspace ON media_library(workspace_id, id);

@@ -106,7 +106,8 @@ fn schemas() -> Value {
         "NewPost": {"type": "object", "required": ["variants"], "additionalProperties": false, "properties": {
             "variants": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["channel_id", "text"], "properties": {
                 "channel_id": {"type": "integer"}, "text": {"type": "string"}, "media": {"type": "array"}}}},
-            "scheduled_at": {"type": "string", "format": "date-time", "description": "absent: now"}, "draft": {"type": "boolean"}}},
+            "scheduled_at": {"type": "string", "format": "date-time", "description": "absent: now"}, "draft": {"type": "boolean"},
+            "campaign_id": {"type": "integer", "description": "its UTM parameters tag the links"}}},
         "Post": {"type": "object", "properties": {
             "id": {"type": "integer"}, "status": {"type": "string", "enum": ["draft", "scheduled", "publishing", "published", "partial", "failed", "unconfirmed"]},
             "scheduled_at": {"type": ["integer", "null"]}, "targets": {"type": "array", "items": {"type": "object", "properties": {
@@ -117,6 +118,24 @@ fn schemas() -> Value {
             "attempts": {"type": "array", "items": {"type": "object", "properties": {
                 "target_id": {"type": "integer"}, "started_at": {"type": "integer"}, "outcome": {"type": "string"}, "request": {"type": "string", "description": "secrets redacted"},
                 "http_status": {"type": ["integer", "null"]}, "response": {"type": "string"}, "message": {"type": ["string", "null"]}}}}}},
+        "Review": {"type": "object", "additionalProperties": false, "properties": {
+            "scheduled_at": {"type": "string", "format": "date-time", "description": "review: the time it goes out once approved"},
+            "comment": {"type": "string", "description": "required to reject"}}},
+        "ReviewedPost": {"allOf": [{"$ref": "#/components/schemas/Post"}, {"type": "object", "properties": {
+            "approval": {"type": "string", "enum": ["none", "pending", "approved", "rejected"]},
+            "history": {"type": "array", "items": {"type": "object", "properties": {
+                "member_id": {"type": "integer"}, "member_name": {"type": "string"},
+                "action": {"type": "string", "enum": ["created", "review_requested", "approved", "rejected", "edited", "moved", "queued"]},
+                "comment": {"type": "string"}, "at": {"type": "integer"}}}}}}]},
+        "Campaign": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "goal": {"type": "string"},
+            "starts_at": {"type": ["integer", "null"]}, "ends_at": {"type": ["integer", "null"]}, "color": {"type": "string"},
+            "utm": {"type": "object", "properties": {"source": {"type": "string"}, "medium": {"type": "string"}, "campaign": {"type": "string"}}}}},
+        "CampaignList": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}},
+        "NewCampaign": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {
+            "name": {"type": "string", "maxLength": 80}, "goal": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
+            "ends_on": {"type": "string", "format": "date"}, "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
+            "utm_source": {"type": "string"}, "utm_medium": {"type": "string"}, "utm_campaign": {"type": "string"}}},
         "TargetRef": {"type": "object", "additionalProperties": false, "properties": {"target_id": {"type": "integer"}}},
         "ThreadEdit": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown"}}},

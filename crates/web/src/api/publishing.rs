@@ -85,6 +85,9 @@ pub struct NewPostBody {
     /// Save without scheduling.
     #[serde(default)]
     pub draft: bool,
+    /// The campaign the post belongs to; its UTM parameters tag the links.
+    #[serde(default)]
+    pub campaign_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,13 +128,13 @@ pub async fn posts_create(
                 })?,
         ),
     };
-    let id = crate::publishing::schedule_post(
+    let id = crate::desk::create_post(
         &state,
-        viewer.workspace_id,
-        viewer.member_id,
+        &viewer,
         &body.variants,
         scheduled_at,
         body.draft,
+        body.campaign_id,
     )
     .await?;
     Ok((
@@ -192,4 +195,138 @@ pub async fn post_mark_published(
     })?;
     crate::publishing::mark_published(&state, workspace.id, path.id, target).await?;
     Ok(Json(post_body(&state, workspace.id, path.id).await?))
+}
+
+/// A post with its history, as the review routes answer.
+#[derive(Debug, Serialize)]
+pub struct ReviewedPost {
+    #[serde(flatten)]
+    pub post: Post,
+    pub history: Vec<agora_core::desk::HistoryEntry>,
+}
+
+async fn reviewed(state: &AppState, workspace: i64, id: i64) -> ApiResult<Json<ReviewedPost>> {
+    use agora_core::desk::DeskStore;
+    let post = state
+        .db
+        .post(workspace, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such post"))?;
+    Ok(Json(ReviewedPost {
+        post,
+        history: state.db.history(id).await?,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// RFC 3339; the post's own time when absent.
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+fn optional_body(body: &[u8]) -> Result<ReviewBody, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ReviewBody::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| Problem::invalid("the body is not valid").detail(error.to_string()))
+}
+
+pub async fn post_review(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ReviewedPost>> {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let body = optional_body(&body)?;
+    let at = match body.scheduled_at.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .map(|at| Timestamp::from(at.to_utc()))
+                .map_err(|_| {
+                    Problem::invalid("the time is not valid").field(
+                        "scheduled_at",
+                        "use an RFC 3339 time such as 2026-03-29T09:00:00+02:00",
+                    )
+                })?,
+        ),
+    };
+    crate::desk::request_review(&state, &viewer, path.id, at).await?;
+    reviewed(&state, viewer.workspace_id, path.id).await
+}
+
+pub async fn post_approve(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ReviewedPost>> {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let body = optional_body(&body)?;
+    crate::desk::decide(&state, &viewer, path.id, true, &body.comment).await?;
+    reviewed(&state, viewer.workspace_id, path.id).await
+}
+
+pub async fn post_reject(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<IdPath>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ReviewedPost>> {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let body = optional_body(&body)?;
+    crate::desk::decide(&state, &viewer, path.id, false, &body.comment).await?;
+    reviewed(&state, viewer.workspace_id, path.id).await
+}
+
+pub async fn campaigns_list(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> ApiResult<Json<Vec<agora_core::desk::Campaign>>> {
+    use agora_core::desk::DeskStore;
+    let (workspace, _) = ctx.workspace()?;
+    Ok(Json(state.db.campaigns(workspace.id).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaignBody {
+    pub name: String,
+    #[serde(default)]
+    pub goal: String,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub starts_on: String,
+    #[serde(default)]
+    pub ends_on: String,
+    #[serde(default)]
+    pub color: String,
+    #[serde(default)]
+    pub utm_source: String,
+    #[serde(default)]
+    pub utm_medium: String,
+    #[serde(default)]
+    pub utm_campaign: String,
+}
+
+pub async fn campaigns_create(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    ApiJson(body): ApiJson<NewCampaignBody>,
+) -> ApiResult<Response> {
+    let (workspace, _) = ctx.workspace()?;
+    let id = crate::desk::create_campaign(&state, workspace.id, &body).await?;
+    use agora_core::desk::DeskStore;
+    let campaign = state
+        .db
+        .campaign(workspace.id, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("the campaign was removed"))?;
+    Ok((StatusCode::CREATED, Json(campaign)).into_response())
 }

@@ -12,15 +12,15 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
-use agora_core::posts::{Attempt, Channel, Post, PostStore, local_to_utc, utc_to_local};
+use agora_core::posts::{Attempt, Channel, Post, PostStore, TargetStatus, utc_to_local};
 use agora_core::text_limits::Network;
 
-use super::{FieldErrors, PageError, PageResult, render, render_with_status};
+use super::{FieldErrors, PageError, PageResult, render_with_status};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::pages::account::redirect_with_flash;
 use crate::problem::Problem;
-use crate::publishing::{ChannelDraft, VariantDraft};
+use crate::publishing::ChannelDraft;
 use crate::shell::Shell;
 
 /// Field errors of a problem document, for a form.
@@ -272,6 +272,39 @@ struct PostPage {
     timeline: Vec<TimelineEntry>,
     /// Each target's time on its channel's wall clock.
     local_times: Vec<String>,
+    history: Vec<agora_core::desk::HistoryEntry>,
+    approval: agora_core::desk::Approval,
+    /// The viewer wrote it (and so may not approve it).
+    own: bool,
+    needs_approval: bool,
+    campaign: Option<agora_core::desk::Campaign>,
+    /// Problems with edited texts, by target.
+    edit_errors: Vec<(i64, String)>,
+    /// The first channel's timezone, for the review form.
+    timezone: String,
+}
+
+impl PostPage {
+    fn editable(&self, status: &TargetStatus) -> bool {
+        matches!(
+            status,
+            TargetStatus::Draft
+                | TargetStatus::Scheduled
+                | TargetStatus::Retrying
+                | TargetStatus::Failed
+        )
+    }
+
+    fn edit_error(&self, target: &i64) -> Option<&str> {
+        self.edit_errors
+            .iter()
+            .find(|(id, _)| id == target)
+            .map(|(_, message)| message.as_str())
+    }
+
+    fn any_editable(&self) -> bool {
+        self.post.targets.iter().any(|t| self.editable(&t.status))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,10 +318,22 @@ pub async fn post(
     Extension(ctx): Extension<Arc<Ctx>>,
     Path(path): Path<PostPath>,
 ) -> PageResult {
+    post_page(&state, &ctx, path.post, Vec::new()).await
+}
+
+/// The post page, with problems of edited texts if any.
+pub async fn post_page(
+    state: &AppState,
+    ctx: &Ctx,
+    post_id: i64,
+    edit_errors: Vec<(i64, String)>,
+) -> PageResult {
+    use agora_core::desk::DeskStore;
     let (workspace, _) = ctx.workspace()?;
+    let viewer = crate::community::viewer(state, ctx).await?;
     let post = state
         .db
-        .post(workspace.id, path.post)
+        .post(workspace.id, post_id)
         .await?
         .ok_or_else(|| PageError::not_found("There is no such post."))?;
     let channels = state.db.channels(workspace.id).await?;
@@ -327,13 +372,35 @@ pub async fn post(
             }
         })
         .collect();
-    let shell = Shell::build(&state, &ctx, format!("Post {}", post.id)).await;
-    Ok(render(&PostPage {
-        shell,
-        post,
-        timeline,
-        local_times,
-    }))
+    let shell = Shell::build(state, ctx, format!("Post {}", post.id)).await;
+    let campaign = match post.campaign_id {
+        Some(id) => state.db.campaign(workspace.id, id).await?,
+        None => None,
+    };
+    let status = if edit_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(crate::pages::render_with_status(
+        status,
+        &PostPage {
+            shell,
+            history: state.db.history(post.id).await?,
+            approval: agora_core::desk::Approval::parse(&post.approval)
+                .unwrap_or(agora_core::desk::Approval::None),
+            own: post.author_id == viewer.member_id,
+            needs_approval: state.db.posts_need_approval(workspace.id).await?,
+            campaign,
+            edit_errors,
+            timezone: channels
+                .first()
+                .map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone()),
+            post,
+            timeline,
+            local_times,
+        },
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,134 +440,6 @@ pub async fn mark_published(
         &format!("/w/{}/posts/{}", workspace.slug, path.post),
         "Marked as published.",
     ))
-}
-
-/// The compose form on the publish page, as typed.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ComposeForm {
-    #[serde(default)]
-    pub text: String,
-    /// Channel ids, comma-separated by the browser as repeated fields.
-    #[serde(default, rename = "channel")]
-    pub channels: Vec<i64>,
-    /// `datetime-local`: `2026-03-29T09:00`; empty to publish now.
-    #[serde(default)]
-    pub local_time: String,
-    #[serde(default)]
-    pub timezone: String,
-    /// `schedule` (default) or `draft`.
-    #[serde(default)]
-    pub intent: String,
-}
-
-/// Schedules (or drafts) a post from the publish page; the time is read on
-/// the wall clock of the chosen timezone.
-pub async fn compose(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Arc<Ctx>>,
-    body: axum::body::Bytes,
-) -> PageResult {
-    let viewer = crate::community::viewer(&state, &ctx).await?;
-    // Repeated `channel` fields: parsed by hand (serde_urlencoded cannot).
-    let mut form = ComposeForm::default();
-    for (key, value) in url_pairs(&body) {
-        match key.as_str() {
-            "text" => form.text = value,
-            "channel" => {
-                if let Ok(id) = value.parse() {
-                    form.channels.push(id);
-                }
-            }
-            "local_time" => form.local_time = value,
-            "timezone" => form.timezone = value,
-            "intent" => form.intent = value,
-            _ => {}
-        }
-    }
-    let mut errors = FieldErrors::default();
-    let scheduled_at = if form.local_time.trim().is_empty() {
-        None
-    } else {
-        match local_to_utc(&form.local_time, &form.timezone) {
-            Ok(at) => Some(at),
-            Err(message) => {
-                errors.add("local_time", message);
-                None
-            }
-        }
-    };
-    if form.channels.is_empty() {
-        errors.add("channel", "choose at least one channel");
-    }
-    if errors.is_empty() {
-        let variants: Vec<VariantDraft> = form
-            .channels
-            .iter()
-            .map(|id| VariantDraft {
-                channel_id: *id,
-                text: form.text.clone(),
-                media: Vec::new(),
-                content_warning: None,
-                language: None,
-                visibility: None,
-            })
-            .collect();
-        match crate::publishing::schedule_post(
-            &state,
-            viewer.workspace_id,
-            viewer.member_id,
-            &variants,
-            scheduled_at,
-            form.intent == "draft",
-        )
-        .await
-        {
-            Ok(post) => {
-                return Ok(redirect_with_flash(
-                    &state,
-                    &format!("/w/{}/posts/{post}", viewer.workspace_slug),
-                    if form.intent == "draft" {
-                        "Draft saved."
-                    } else if scheduled_at.is_some() {
-                        "Scheduled."
-                    } else {
-                        "Publishing now."
-                    },
-                ));
-            }
-            Err(problem) if problem.status == 422 => {
-                for error in &problem.errors {
-                    let field =
-                        if error.pointer.ends_with("/text") || error.pointer.ends_with("/media") {
-                            "text"
-                        } else if error.pointer == "/scheduled_at" {
-                            "local_time"
-                        } else {
-                            "channel"
-                        };
-                    errors.add(field, error.detail.clone());
-                }
-            }
-            Err(problem) => return Err(problem.into()),
-        }
-    }
-    crate::pages::marketing::publish_page(&state, &ctx, form, errors).await
-}
-
-fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let text = String::from_utf8_lossy(body);
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |raw: &str| {
-                urlencoding::decode(&raw.replace('+', " "))
-                    .map(|s| s.into_owned())
-                    .unwrap_or_default()
-            };
-            (decode(key), decode(value))
-        })
-        .collect()
 }
 
 #[derive(Debug, Deserialize)]

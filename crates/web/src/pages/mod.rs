@@ -4,6 +4,7 @@
 pub mod account;
 pub mod channels;
 pub mod community;
+pub mod compose;
 pub mod events;
 pub mod groups;
 pub mod marketing;

@@ -36,6 +36,7 @@ fn back(state: &AppState, to: String, message: &str) -> Response {
 struct SettingsPage {
     shell: Shell,
     signup_open: bool,
+    posts_need_approval: bool,
     memberships: Vec<AccountMembership>,
     invitations: Vec<Invitation>,
     roles: Vec<Role>,
@@ -60,6 +61,11 @@ async fn settings_page(
     let page = SettingsPage {
         shell: Shell::build(state, ctx, "Settings").await,
         signup_open: workspace.signup_open,
+        posts_need_approval: agora_core::desk::DeskStore::posts_need_approval(
+            &state.db,
+            workspace.id,
+        )
+        .await?,
         memberships: state.db.memberships_in(workspace.id).await?,
         invitations: state.db.list_invitations(workspace.id).await?,
         roles: Role::ALL.to_vec(),
@@ -102,6 +108,33 @@ pub async fn set_signup(
         "Anyone with an account can now join as a member."
     } else {
         "Joining is now by invitation only."
+    };
+    Ok(back(
+        &state,
+        format!("/w/{}/settings", workspace.slug),
+        message,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApprovalForm {
+    #[serde(default)]
+    posts_need_approval: Option<String>,
+}
+
+/// Turns "posts need approval" on or off.
+pub async fn set_approval(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<ApprovalForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let on = form.posts_need_approval.is_some();
+    agora_core::desk::DeskStore::set_posts_need_approval(&state.db, workspace.id, on).await?;
+    let message = if on {
+        "Posts now need approval by someone other than their author before they go out."
+    } else {
+        "Posts no longer need approval."
     };
     Ok(back(
         &state,
