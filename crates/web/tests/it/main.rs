@@ -6,6 +6,7 @@
 mod access;
 mod api;
 mod community;
+mod desk;
 mod events;
 mod forms;
 mod ops;
