@@ -5,6 +5,7 @@
 
 mod accounts;
 mod community;
+mod desk;
 mod events;
 mod groups;
 mod jobs;
