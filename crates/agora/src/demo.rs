@@ -714,6 +714,11 @@ pub async fn seed(
             .await?
     {
         crate::demo_publishing::seed(db, sealer, northwind.id, marketer, now).await?;
+        let admin = match accounts.iter().find(|(role, ..)| *role == Role::Admin) {
+            Some((_, account, _)) => db.member_of_account(northwind.id, *account).await?,
+            None => None,
+        };
+        crate::demo_desk::seed(db, northwind.id, marketer, admin, now).await?;
     }
     // The community manager's welcome message for newcomers.
     if let Some((_, cm_account, _)) = accounts

@@ -6,6 +6,7 @@ mod bench;
 mod commands;
 mod config;
 mod demo;
+mod demo_desk;
 mod demo_events;
 mod demo_publishing;
 mod serve;

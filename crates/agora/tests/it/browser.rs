@@ -408,6 +408,9 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/publish", "unconfirmed"),
                         ("/w/northwind/calendar", "@northwind"),
                         ("/w/northwind/analytics", "Sunday Riders"),
+                        ("/w/northwind/campaigns", "Spring collection"),
+                        ("/w/northwind/compose", "Request approval"),
+                        ("/w/northwind/publish", "AWAITING APPROVAL"),
                     ],
                 ),
                 (

@@ -49,7 +49,25 @@ pub async fn publish_page(state: &AppState, ctx: &Ctx) -> PageResult {
     let shell = Shell::build(state, ctx, "Publish").await;
     Ok(render(&PublishPage {
         shell,
-        posts: state.db.posts(workspace.id, 50).await?,
+        posts: {
+            // Posts that need a person first (whatever their age), then the newest.
+            let all = state.db.posts(workspace.id, 500).await?;
+            let (attention, rest): (Vec<Post>, Vec<Post>) = all.into_iter().partition(|post| {
+                post.approval == "pending"
+                    || post.targets.iter().any(|t| {
+                        matches!(
+                            t.status,
+                            agora_core::posts::TargetStatus::Failed
+                                | agora_core::posts::TargetStatus::Unconfirmed
+                                | agora_core::posts::TargetStatus::Retrying
+                        )
+                    })
+            });
+            attention
+                .into_iter()
+                .chain(rest.into_iter().take(50))
+                .collect()
+        },
         channels,
         scheduled,
         published,

@@ -1,0 +1,205 @@
+//! The demo's marketer's desk: two campaigns, a busy calendar for the coming
+//! weeks, and posts in every approval state (the workspace asks for
+//! approval; the admin approves).
+
+use agora_core::Timestamp;
+use agora_core::desk::{Approval, DeskStore, Utm, apply_utm, check_campaign};
+use agora_core::posts::{NewPost, NewVariant, PostStore};
+use agora_core::text_limits::Network;
+use agora_store::Db;
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+
+const TEXTS: &[&str] = &[
+    "New in the shop: the Northwind gravel frame in sage green. https://northwind.example/gravel #gravel",
+    "Sunday ride this week: the lighthouse loop, 55 km, coffee at the port. #sundayriders",
+    "Workshop night: bring your wheel, we true it together. Thursday 19:00.",
+    "Five things to check before a long ride (a thread from our mechanics). https://northwind.example/blog/checklist",
+    "Member story: Ana rode 1,000 km this spring on a second-hand frame we rebuilt. https://northwind.example/stories/ana",
+    "Spring sale: 15% off helmets and lights until Sunday. https://northwind.example/spring-sale #spring",
+    "Question of the week: what is the one tool you always carry?",
+    "Race team update: podium in Angers! Photos on the blog. https://northwind.example/blog/angers",
+];
+
+pub async fn seed(
+    db: &Db,
+    workspace: i64,
+    marketer: i64,
+    approver: Option<i64>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let campaign = |name: &str, goal: &str, color: &str, utm_campaign: &str, from: i64, to: i64| {
+        let day = |offset: i64| {
+            now.plus_millis(offset * DAY)
+                .to_datetime()
+                .format("%Y-%m-%d")
+                .to_string()
+        };
+        check_campaign(
+            workspace,
+            name,
+            goal,
+            &day(from),
+            &day(to),
+            color,
+            Utm {
+                source: "social".into(),
+                medium: "organic".into(),
+                campaign: utm_campaign.into(),
+            },
+        )
+        .map_err(|errors| anyhow::anyhow!("demo campaign {name}: {errors:?}"))
+    };
+    let spring = db
+        .create_campaign(
+            &campaign(
+                "Spring collection",
+                "Sell 200 gravel frames",
+                "#db2777",
+                "spring-collection",
+                -10,
+                30,
+            )?,
+            now,
+        )
+        .await?;
+    let season = db
+        .create_campaign(
+            &campaign(
+                "Sunday Riders season",
+                "40 new riders in the club",
+                "#059669",
+                "riders-season",
+                -5,
+                60,
+            )?,
+            now,
+        )
+        .await?;
+    let campaigns = db.campaigns(workspace).await?;
+    let channels = db.channels(workspace).await?;
+    let social: Vec<_> = channels
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.network,
+                Network::Mastodon | Network::Bluesky | Network::LinkedIn | Network::X
+            )
+        })
+        .collect();
+    if social.is_empty() {
+        return Ok(());
+    }
+    // Four weeks ahead: two or three posts a day at local office hours.
+    let mut n = 0usize;
+    for day in 1..=28i64 {
+        for slot in 0..(2 + day % 2) {
+            let hour = [9, 12, 17][slot as usize % 3];
+            let at = Timestamp((now.0 / DAY + day) * DAY + (hour - 1) * HOUR);
+            let text = TEXTS[n % TEXTS.len()];
+            let campaign_id = match n % 3 {
+                0 => Some(spring),
+                1 => Some(season),
+                _ => None,
+            };
+            let utm = campaigns
+                .iter()
+                .find(|c| Some(c.id) == campaign_id)
+                .map(|c| c.utm.clone())
+                .unwrap_or_default();
+            let picked: Vec<_> = social
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (n + i) % 2 == 0 || social.len() == 1)
+                .map(|(_, c)| *c)
+                .collect();
+            let approval = match n % 9 {
+                0 | 4 => Approval::Pending,
+                7 => Approval::Rejected,
+                _ => Approval::Approved,
+            };
+            let held = approval != Approval::Approved;
+            let post = db
+                .create_post(&NewPost {
+                    workspace_id: workspace,
+                    author_id: marketer,
+                    variants: picked
+                        .iter()
+                        .map(|channel| NewVariant {
+                            channel_id: channel.id,
+                            text: apply_utm(text, &utm),
+                            content_warning: None,
+                            language: Some("en".into()),
+                            visibility: None,
+                            link_card: None,
+                            media: Vec::new(),
+                        })
+                        .collect(),
+                    scheduled_at: Some(at),
+                    created_at: now.plus_millis(-2 * DAY),
+                    campaign_id,
+                    hold: held,
+                })
+                .await?;
+            db.record_history(post, marketer, "created", "", now.plus_millis(-2 * DAY))
+                .await?;
+            db.record_history(
+                post,
+                marketer,
+                "review_requested",
+                "",
+                now.plus_millis(-2 * DAY),
+            )
+            .await?;
+            match (approval, approver) {
+                (Approval::Approved, Some(admin)) => {
+                    db.set_approval(post, Approval::Approved, false, false)
+                        .await?;
+                    db.record_history(post, admin, "approved", "", now.plus_millis(-DAY))
+                        .await?;
+                }
+                (Approval::Rejected, Some(admin)) => {
+                    db.set_approval(post, Approval::Rejected, true, false)
+                        .await?;
+                    db.record_history(
+                        post,
+                        admin,
+                        "rejected",
+                        "Please add the price and a photo of the frame.",
+                        now.plus_millis(-DAY),
+                    )
+                    .await?;
+                }
+                _ => {}
+            }
+            n += 1;
+        }
+    }
+    // Two drafts without a time, and the workspace asks for approval.
+    for text in [
+        "Draft: our autumn service menu (prices to confirm).",
+        "Draft: thank-you post for the volunteers of the spring clean-up ride.",
+    ] {
+        db.create_post(&NewPost {
+            workspace_id: workspace,
+            author_id: marketer,
+            variants: vec![NewVariant {
+                channel_id: social[0].id,
+                text: text.into(),
+                content_warning: None,
+                language: Some("en".into()),
+                visibility: None,
+                link_card: None,
+                media: Vec::new(),
+            }],
+            scheduled_at: None,
+            created_at: now.plus_millis(-DAY),
+            campaign_id: None,
+            hold: false,
+        })
+        .await?;
+    }
+    db.set_posts_need_approval(workspace, true).await?;
+    Ok(())
+}
