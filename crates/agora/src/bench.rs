@@ -1067,3 +1067,156 @@ pub async fn events(config: &Config, args: EventsBenchArgs) -> anyhow::Result<()
     server.abort();
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct ComposeBenchArgs {
+    /// Concurrent clients typing
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds of load
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+/// The composer's validation round trip: `POST /w/{workspace}/compose/check`
+/// with a realistic post for three channels (Bluesky, Mastodon, X), as the
+/// page sends it on every pause in typing; calls per second and latency.
+pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::posts::{NewChannel, PostStore};
+    use agora_core::secrets::{HashCost, hash_password, random_token, token_digest};
+    use agora_core::text_limits::Network;
+
+    let db = open_database(config).await?;
+    let now = SystemClock.now();
+    let slug = format!(
+        "bench-{}",
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    );
+    let workspace = db
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
+        .await?;
+    let account = db
+        .create_account(
+            &Email::parse(&format!("marketer@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            &DisplayName::parse("Bench Marketer").map_err(|e| anyhow::anyhow!("{e}"))?,
+            &hash_password("x", HashCost::Testing),
+            now,
+        )
+        .await?;
+    db.upsert_membership(account.id, workspace.id, Role::Marketer, now)
+        .await?;
+    let mut ids = Vec::new();
+    for network in [Network::Bluesky, Network::Mastodon, Network::X] {
+        let limits = network.default_limits();
+        ids.push(
+            db.create_channel(&NewChannel {
+                workspace_id: workspace.id,
+                network,
+                name: format!("{} bench", network.as_str()),
+                avatar_url: None,
+                base_url: "https://social.example".into(),
+                account: String::new(),
+                timezone: "Europe/Paris".into(),
+                sealed_credentials: String::new(),
+                max_chars: limits.max_chars as i64,
+                max_media: limits.max_media as i64,
+                chars_per_url: 23,
+                max_image_bytes: None,
+                created_at: now,
+            })
+            .await?
+            .id,
+        );
+    }
+    let session = random_token(32);
+    db.create_session(&token_digest(&session), account.id, now, now.plus_seconds(86_400))
+        .await?;
+    let csrf = random_token(32);
+    let state = agora_web::AppState::new(
+        db.clone(),
+        crate::serve::web_settings(config)?,
+        Arc::new(SystemClock),
+        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    agora_connectors::networks::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    let text = "Our spring collection is in the shop 🚲: gravel frames in sage green, \
+                new colours, same lifetime warranty. Ask @mechanic@social.example about sizes! \
+                https://northwind.example/spring?ref=social #gravel #spring";
+    let mut body = format!("csrf={csrf}&text={}", urlencoding::encode(text));
+    for id in &ids {
+        body.push_str(&format!("&channel={id}"));
+    }
+    body.push_str(&format!(
+        "&variant_{}={}",
+        ids[0],
+        urlencoding::encode("Spring collection in the shop 🚲 https://northwind.example/spring #gravel")
+    ));
+    let url = format!("http://{address}/w/{slug}/compose/check");
+    let cookie = format!("agora_session={session}; agora_csrf={csrf}");
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (client, url, cookie, body) = (client.clone(), url.clone(), cookie.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0usize;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let answer = client
+                    .post(&url)
+                    .header("cookie", &cookie)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match answer {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed().as_micros() as i64);
+                    }
+                    _ => failures += 1,
+                }
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (mine, failed) = task.await?;
+        latencies.extend(mine);
+        failures += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    server.abort();
+    println!("compose benchmark on {}", db.backend().as_str());
+    println!("| measure | value |");
+    println!("| --- | --- |");
+    println!(
+        "| composer validation (3 channels, one own variant), {} clients | {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {failures} failed |",
+        args.clients,
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 50.0) as f64 / 1000.0,
+        percentile(&latencies, 99.0) as f64 / 1000.0,
+    );
+    if failures > 0 {
+        bail!("{failures} calls failed");
+    }
+    Ok(())
+}

@@ -125,6 +125,8 @@ enum BenchCommand {
     Publish(bench::PublishBenchArgs),
     /// RSVP throughput on one popular event, and a group's calendar feed
     Events(bench::EventsBenchArgs),
+    /// The composer's validation round trip (counters and previews as one types)
+    Compose(bench::ComposeBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -185,6 +187,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Community(args)) => bench::community(&config, args).await,
             Command::Bench(BenchCommand::Publish(args)) => bench::publish(&config, args).await,
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
+            Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
         }
     });
     match outcome {
