@@ -1137,8 +1137,13 @@ pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<
         );
     }
     let session = random_token(32);
-    db.create_session(&token_digest(&session), account.id, now, now.plus_seconds(86_400))
-        .await?;
+    db.create_session(
+        &token_digest(&session),
+        account.id,
+        now,
+        now.plus_seconds(86_400),
+    )
+    .await?;
     let csrf = random_token(32);
     let state = agora_web::AppState::new(
         db.clone(),
@@ -1163,7 +1168,9 @@ pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<
     body.push_str(&format!(
         "&variant_{}={}",
         ids[0],
-        urlencoding::encode("Spring collection in the shop 🚲 https://northwind.example/spring #gravel")
+        urlencoding::encode(
+            "Spring collection in the shop 🚲 https://northwind.example/spring #gravel"
+        )
     ));
     let url = format!("http://{address}/w/{slug}/compose/check");
     let cookie = format!("agora_session={session}; agora_csrf={csrf}");
@@ -1171,7 +1178,8 @@ pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
-        let (client, url, cookie, body) = (client.clone(), url.clone(), cookie.clone(), body.clone());
+        let (client, url, cookie, body) =
+            (client.clone(), url.clone(), cookie.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0usize;

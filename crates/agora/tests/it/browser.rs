@@ -988,3 +988,169 @@ async fn an_offline_event_fills_up_waitlists_promotes_and_checks_in() {
     )
     .await;
 }
+
+/// Waits until the element's attribute satisfies `check` (the page updates
+/// it through htmx as one types).
+async fn wait_for_attribute(
+    browser: &Browser,
+    selector: &str,
+    attribute: &str,
+    check: impl Fn(&str) -> bool,
+) -> Result<String, String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(element) = browser.client.find(Locator::Css(selector)).await
+            && let Ok(Some(value)) = element.attr(attribute).await
+            && check(&value)
+        {
+            return Ok(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{selector} [{attribute}] never matched"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_for_two_networks_is_counted_approved_and_moved_on_the_calendar() {
+    use agora_core::posts::{NewChannel, PostStore};
+    use agora_core::text_limits::Network;
+
+    let data = TempDir::new("browser-desk");
+    for (email, name, role) in [
+        ("mara@acme.test", "Mara Marketer", "marketer"),
+        ("alex@acme.test", "Alex Admin", "admin"),
+    ] {
+        add_user(
+            data.path(),
+            None,
+            email,
+            name,
+            "acme",
+            role,
+            "a long password",
+        );
+    }
+    let output = crate::harness::agora(data.path())
+        .args(["token", "create", "--email", "mara@acme.test"])
+        .output()
+        .unwrap();
+    let mara = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    // Two channels, as connecting them would leave them (no network here).
+    let url = format!("sqlite://{}", data.path().join("agora.db").display());
+    let db = agora_store::Db::connect(&url, agora_store::ConnectOptions::default())
+        .await
+        .unwrap();
+    let workspace = agora_core::accounts::AccountStore::workspace_by_slug(&db, "acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut channel_ids = Vec::new();
+    for (network, name, max_chars) in [
+        (Network::Bluesky, "northwind.bsky.social", 300),
+        (Network::Mastodon, "@northwind@social.example", 500),
+    ] {
+        let channel = db
+            .create_channel(&NewChannel {
+                workspace_id: workspace,
+                network,
+                name: name.into(),
+                avatar_url: None,
+                base_url: "https://social.example".into(),
+                account: name.into(),
+                timezone: "Europe/Paris".into(),
+                sealed_credentials: String::new(),
+                max_chars,
+                max_media: 4,
+                chars_per_url: 23,
+                max_image_bytes: None,
+                created_at: agora_core::Timestamp(0),
+            })
+            .await
+            .unwrap();
+        // Nothing is behind these channels: paused, their posts wait.
+        db.set_channel_paused(channel.id, true).await.unwrap();
+        channel_ids.push(channel.id);
+    }
+    db.close().await;
+    let (bluesky, mastodon) = (channel_ids[0], channel_ids[1]);
+    let server = Server::start(data.path(), &["serve", "--web-only"], &[]);
+    let in_days = |days: i64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let at = agora_core::Timestamp((now / 86_400_000 + days) * 86_400_000 + 8 * 3_600_000);
+        agora_core::posts::utc_to_local(at, "Europe/Paris")[..16].replace(' ', "T")
+    };
+
+    with_browser("a_post_for_two_networks_is_counted_approved_and_moved_on_the_calendar", async |browser| {
+        // The admin asks for approvals.
+        sign_in(browser, &server, "alex@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/settings")).await.or_text("settings")?;
+        browser.click_css("#posts_need_approval").await.or_text("approval box")?;
+        browser.click_css("form[action$='/settings/approval'] button").await.or_text("save")?;
+        check(text_of(browser, ".flash").await?.contains("need approval"), "approvals on")?;
+        sign_out(browser).await?;
+
+        // The marketer writes one text, then a shorter Bluesky variant; the
+        // counters turn red at each network's own limit.
+        sign_in(browser, &server, "mara@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/compose")).await.or_text("compose")?;
+        let long = format!("Spring is here {} https://northwind.example/spring", "🚲".repeat(290));
+        browser.fill("text", &long).await.or_text("text")?;
+        wait_for_attribute(browser, &format!("#counter-{bluesky}"), "class", |c| c.contains("over")).await?;
+        let mastodon_class = wait_for_attribute(browser, &format!("#counter-{mastodon}"), "data-length", |l| l != "0").await?;
+        let mastodon_counter = browser.client.find(Locator::Css(&format!("#counter-{mastodon}"))).await.or_text("counter")?;
+        check(
+            !mastodon_counter.attr("class").await.or_text("class")?.unwrap_or_default().contains("over"),
+            format!("Mastodon counts the link as 23 and stays under 500 ({mastodon_class})"),
+        )?;
+        browser.screenshot("compose-over-limit").await;
+        browser.client.execute(
+            "document.querySelectorAll('.variant details').forEach(function (d) { d.open = true; });",
+            vec![],
+        ).await.or_text("open variants")?;
+        browser.fill(&format!("variant_{bluesky}"), "Spring is here 🚲 https://northwind.example/spring #gravel").await.or_text("variant")?;
+        wait_for_attribute(browser, &format!("#counter-{bluesky}"), "class", |c| !c.contains("over")).await?;
+        set_value(browser, "local_time", &in_days(3)).await?;
+        browser.screenshot("compose").await;
+        browser.client.set_window_size(390, 844).await.or_text("phone")?;
+        browser.screenshot("compose-phone").await;
+        browser.client.set_window_size(1280, 900).await.or_text("laptop")?;
+        browser.click_css("button[name=intent][value=schedule]").await.or_text("request approval")?;
+        check(text_of(browser, ".flash").await?.contains("Sent for approval"), "sent for approval")?;
+        let post_path = browser.path().await.or_text("url")?;
+        let post_id: i64 = post_path.rsplit('/').next().and_then(|id| id.parse().ok()).ok_or("post id")?;
+        check(text_of(browser, "#approval-state").await?.contains("nobody approves their own post"), "the author cannot approve")?;
+        check(browser.client.find(Locator::Css("button[value=approve]")).await.is_err(), "no approve button for the author")?;
+        sign_out(browser).await?;
+
+        // A second staff member approves.
+        sign_in(browser, &server, "alex@acme.test", "a long password").await?;
+        browser.client.goto(&server.url(&post_path)).await.or_text("post")?;
+        browser.click_css("button[value=approve]").await.or_text("approve")?;
+        check(text_of(browser, ".flash").await?.contains("Approved"), "approved")?;
+        check(text_of(browser, ".history").await?.contains("approved"), "in the history")?;
+        browser.screenshot("post-approved").await;
+
+        agora_connectors::networks::install_crypto_provider();
+        let api = reqwest::Client::new();
+        let post: serde_json::Value = api
+            .get(server.url(&format!("/api/v1/w/acme/posts/{post_id}")))
+            .bearer_auth(&mara)
+            .send()
+            .await
+            .or_text("api")?
+            .json()
+            .await
+            .or_text("json")?;
+        check(post["approval"] == "approved", format!("approved in the API: {post}"))?;
+        let texts: Vec<&str> = post["targets"].as_array().ok_or("targets")?.iter().filter_map(|t| t["text"].as_str()).collect();
+        check(texts.len() == 2 && texts[0] != texts[1], format!("two variants: {texts:?}"))?;
+        Ok(())
+    })
+    .await;
+}

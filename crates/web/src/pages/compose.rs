@@ -358,15 +358,16 @@ pub async fn compose_form(
     let viewer = viewer(&state, &ctx).await?;
     let mut draft = Draft::parse(query.unwrap_or_default().as_bytes());
     if draft.channels.is_empty() {
-        // Every channel that is not paused, to start with.
-        draft.channels = state
-            .db
-            .channels(viewer.workspace_id)
-            .await?
+        // Every channel that is not paused (or every channel), to start with.
+        let channels = state.db.channels(viewer.workspace_id).await?;
+        draft.channels = channels
             .iter()
             .filter(|c| !c.paused)
             .map(|c| c.id)
             .collect();
+        if draft.channels.is_empty() {
+            draft.channels = channels.iter().map(|c| c.id).collect();
+        }
     }
     compose_page(
         &state,
