@@ -366,6 +366,59 @@ async fn desk(backend: Backend) {
         "{html}"
     );
     assert!(html.contains("id=\"alt-error\">describe the image"));
+
+    // An image over Bluesky's 1,000,000 bytes is refused at the Bluesky channel.
+    let mut big = format!(
+        "{}{}--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n",
+        part("csrf", &app.csrf),
+        part("alt", "A frame in sage green")
+    )
+    .into_bytes();
+    big.extend(std::iter::repeat_n(7u8, 1_200_000));
+    big.extend(b"\r\n--XYZ--\r\n");
+    let response = app
+        .as_browser(Method::POST, "/w/acme/media", Some(Role::Marketer))
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the library takes it"
+    );
+    let library = agora_core::desk::DeskStore::media_library(&app.db, app.workspace.id)
+        .await
+        .unwrap();
+    assert_eq!(library[0].size, 1_200_000);
+    let image = library[0].id.to_string();
+    let response = app
+        .as_browser(Method::POST, "/w/acme/posts", Some(Role::Marketer))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(
+            &app,
+            &[
+                ("text", "The new frame"),
+                ("channel", &bluesky.to_string()),
+                ("channel", &mastodon.to_string()),
+                ("media", &image),
+                ("intent", "draft"),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("id=\"media_{bluesky}-error\">the image has 1200000 bytes; bluesky takes at most 1000000")),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("id=\"media_{mastodon}-error\"")),
+        "Mastodon takes it"
+    );
 }
 
 #[tokio::test]
