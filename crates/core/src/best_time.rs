@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::posts::ChannelId;
+use crate::slots::timezone_or_utc;
 
 /// How far back engagement is read.
 pub const WINDOW_WEEKS: i64 = 16;
@@ -105,10 +106,6 @@ pub fn default_grid() -> Grid {
     [
         weekday, weekday, weekday, weekday, weekday, weekend, weekend,
     ]
-}
-
-fn tz_or_utc(name: &str) -> Tz {
-    crate::posts::parse_timezone(name).unwrap_or(Tz::UTC)
 }
 
 /// The hour of the week (0 is Monday 00:00–01:00) an instant falls in, on a
@@ -203,7 +200,7 @@ pub fn best_times(
     taken: &[Timestamp],
     now: Timestamp,
 ) -> BestTimes {
-    let tz = tz_or_utc(timezone);
+    let tz = timezone_or_utc(timezone);
     let since = now.plus_seconds(-WINDOW_WEEKS * 7 * 86_400);
     let recent: Vec<&Sample> = samples
         .iter()
@@ -231,7 +228,7 @@ pub fn best_times(
             heatmap(
                 recent
                     .iter()
-                    .map(|s| (s.published_at, s.engagement, tz_or_utc(&s.timezone))),
+                    .map(|s| (s.published_at, s.engagement, timezone_or_utc(&s.timezone))),
             ),
             format!(
                 "From the workspace's {} posts of the last {WINDOW_WEEKS} weeks: this channel has {} measured, {MIN_POSTS} are needed.",

@@ -202,6 +202,12 @@ pub fn slot_instants(slots: &[Slot], tz: Tz, after: Timestamp, until: Timestamp)
     instants
 }
 
+/// A stored timezone, or UTC should it no longer parse (the tz database
+/// dropped a name): a queue keeps working rather than failing.
+pub fn timezone_or_utc(name: &str) -> Tz {
+    crate::posts::parse_timezone(name).unwrap_or(Tz::UTC)
+}
+
 fn horizon(now: Timestamp) -> Timestamp {
     now.plus_seconds(HORIZON_WEEKS * 7 * 86_400)
 }

@@ -375,6 +375,46 @@ pub async fn mark_published(
     ))
 }
 
+/// "Add to queue": the post takes the next slot free on all its channels
+/// (see [`crate::slots::queue_post`]); a refusal comes back as the flash.
+pub async fn queue(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<PostPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let back = format!("/w/{}/posts/{}", viewer.workspace_slug, path.post);
+    let message =
+        match crate::slots::queue_post(&state, viewer.workspace_id, viewer.member_id, path.post)
+            .await
+        {
+            Ok(queued) => {
+                let timezone = state
+                    .db
+                    .channels(viewer.workspace_id)
+                    .await?
+                    .into_iter()
+                    .find(|c| queued.channels.first() == Some(&c.name))
+                    .map_or_else(|| "UTC".to_owned(), |c| c.timezone);
+                format!(
+                    "Queued for {} on {}.{}",
+                    utc_to_local(queued.at, &timezone),
+                    queued.channels.join(", "),
+                    if queued.awaits_approval {
+                        " It stays a draft until it is approved."
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Err(problem) if problem.status == 409 => {
+                format!("Not queued: {}.", problem.detail.unwrap_or(problem.title))
+            }
+            Err(problem) => return Err(problem.into()),
+        };
+    Ok(redirect_with_flash(&state, &back, &message))
+}
+
 /// The compose form on the publish page, as typed.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ComposeForm {
@@ -487,7 +527,7 @@ pub async fn compose(
     crate::pages::marketing::publish_page(&state, &ctx, form, errors).await
 }
 
-fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn url_pairs(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     text.split('&')
         .filter(|pair| !pair.is_empty())

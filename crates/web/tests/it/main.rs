@@ -10,6 +10,7 @@ mod events;
 mod forms;
 mod ops;
 mod publishing;
+mod slots;
 mod welcome;
 
 use std::collections::HashMap;
