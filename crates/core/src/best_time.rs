@@ -10,8 +10,11 @@
 //! around it: a post counts fully in its own hour and, with weights
 //! 2/4 and 1/4, in the hours one and two away (wrapping from Sunday night
 //! to Monday morning), so a lone good hour does not stand out of a quiet
-//! neighbourhood by chance alone. An hour with no post within two hours
-//! scores 0.
+//! neighbourhood by chance alone. The mean is a cautious one: every hour
+//! counts as if it also had one post that earned nothing, so an hour known
+//! from one post, or only from its neighbours, scores below an hour as good
+//! known from many (with a few hundred posts the difference vanishes). An
+//! hour with no post within two hours scores 0.
 //!
 //! With fewer than [`MIN_POSTS`] measured posts, the channel's own data says
 //! too little: the whole workspace's posts are used instead (each in its own
@@ -43,6 +46,10 @@ pub const SUGGESTION_DAYS: i64 = 7;
 
 /// Weights of the hours 0, 1 and 2 away from an hour, in its score.
 const NEIGHBOUR_WEIGHTS: [f64; 3] = [4.0, 2.0, 1.0];
+
+/// The weight of the imagined post with no engagement in every hour: one
+/// post of its own hour.
+const CAUTION_WEIGHT: f64 = 4.0;
 
 /// A week of hours: `grid[weekday][hour]`, Monday first.
 pub type Grid = [[f64; 24]; 7];
@@ -135,7 +142,7 @@ pub fn heatmap(samples: impl IntoIterator<Item = (Timestamp, i64, Tz)>) -> Grid 
             count += weight * counts[neighbour];
         }
         if count > 0.0 {
-            grid[hour / 24][hour % 24] = (sum / count * 100.0).round() / 100.0;
+            grid[hour / 24][hour % 24] = (sum / (count + CAUTION_WEIGHT) * 100.0).round() / 100.0;
         }
     }
     grid
@@ -288,20 +295,31 @@ mod tests {
             (at("2027-06-08T10:00:00Z"), 10, utc),
             (at("2027-06-08T12:30:00Z"), 0, utc),
         ]);
-        assert_eq!(grid[TUESDAY][10], 8.0, "(4×10 + 1×0) / (4 + 1)");
-        assert_eq!(grid[TUESDAY][11], 5.0, "(2×10 + 2×0) / (2 + 2)");
-        assert_eq!(grid[TUESDAY][12], 2.0, "(1×10 + 4×0) / (1 + 4)");
-        assert_eq!(grid[TUESDAY][8], 10.0, "only the 10:00 post is near");
+        assert_eq!(grid[TUESDAY][10], 4.44, "(4×10 + 1×0) / (4 + 1 + 4)");
+        assert_eq!(grid[TUESDAY][11], 2.5, "(2×10 + 2×0) / (2 + 2 + 4)");
+        assert_eq!(grid[TUESDAY][12], 1.11, "(1×10 + 4×0) / (1 + 4 + 4)");
+        assert_eq!(
+            grid[TUESDAY][8], 2.0,
+            "only the 10:00 post is near: 10 / (1 + 4)"
+        );
         assert_eq!(grid[TUESDAY][7], 0.0, "nothing within two hours");
+        // A lone post peaks in its own hour; many posts lift it to their mean.
+        let grid = heatmap([(at("2027-06-08T10:00:00Z"), 10, utc)]);
+        assert_eq!(
+            [grid[TUESDAY][8], grid[TUESDAY][9], grid[TUESDAY][10]],
+            [2.0, 3.33, 5.0]
+        );
+        let grid = heatmap((0..100).map(|_| (at("2027-06-08T10:00:00Z"), 10, utc)));
+        assert_eq!(grid[TUESDAY][10], 9.9);
         // Monday 00:15 reaches back to Sunday night.
         let grid = heatmap([(at("2027-06-07T00:15:00Z"), 6, utc)]);
-        assert_eq!(grid[0][0], 6.0);
-        assert_eq!(grid[SUNDAY][23], 6.0);
-        assert_eq!(grid[SUNDAY][22], 6.0);
+        assert_eq!(grid[0][0], 3.0);
+        assert_eq!(grid[SUNDAY][23], 2.0);
+        assert_eq!(grid[SUNDAY][22], 1.2);
         assert_eq!(grid[SUNDAY][21], 0.0);
         // The hour is read on the timezone's wall clock: 08:00Z is 10:00 in Paris in June.
-        let grid = heatmap([(at("2027-06-08T08:00:00Z"), 3, chrono_tz::Europe::Paris)]);
-        assert_eq!(grid[TUESDAY][10], 3.0);
+        let grid = heatmap([(at("2027-06-08T08:00:00Z"), 4, chrono_tz::Europe::Paris)]);
+        assert_eq!(grid[TUESDAY][10], 2.0);
         assert_eq!(grid[TUESDAY][7], 0.0);
     }
 
@@ -368,7 +386,10 @@ mod tests {
             .collect();
         let answer = best_times(1, "Europe/Paris", &samples, &[], now);
         assert_eq!(answer.source, Source::Workspace);
-        assert_eq!(answer.grid[TUESDAY][9], 7.0, "09:00 on Tokyo's clock");
+        assert_eq!(
+            answer.grid[TUESDAY][9], 6.67,
+            "09:00 on Tokyo's clock: 20×4×7 / (20×4 + 4)"
+        );
         assert_eq!(answer.grid[0][23], 0.0);
     }
 

@@ -128,7 +128,7 @@ fn schemas() -> Value {
             "source": {"type": "string", "enum": ["channel", "workspace", "default"], "description": "the channel's measured posts of the last 16 weeks when it has 20, else the workspace's, else a default curve"},
             "n_posts": {"type": "integer", "description": "measured posts the grid comes from (0 for the default)"},
             "description": {"type": "string", "description": "the source, in a sentence"},
-            "grid": {"type": "array", "minItems": 7, "maxItems": 7, "description": "Monday first, on the channel's wall clock: mean engagement per post (likes + shares + replies + quotes) by hour, smoothed over neighbouring hours; relative 0–1 for the default",
+            "grid": {"type": "array", "minItems": 7, "maxItems": 7, "description": "Monday first, on the channel's wall clock: mean engagement per post (likes + shares + replies + quotes) by hour, smoothed over the two hours either side and cautious (every hour also counts one imagined post that earned nothing); relative 0–1 for the default",
                 "items": {"type": "array", "minItems": 24, "maxItems": 24, "items": {"type": "number"}}},
             "timezone": {"type": "string", "description": "IANA"},
             "next": {"type": "array", "maxItems": 3, "description": "the three best free hours of the coming week, on different days, in time order", "items": {"type": "string", "format": "date-time"}}}},
