@@ -130,14 +130,25 @@ pub struct Queue {
     pub slots: Vec<Slot>,
 }
 
-/// A queue as typed in the form or sent to the API, checked: answers the
-/// timezone and the slots (sorted, without duplicates), or the problems as
-/// (JSON pointer without its `/`, message): `timezone`, `slots`,
-/// `slots/3/weekday`, `slots/3/time`.
+/// A queue's timezone and slots, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedQueue {
+    pub timezone: String,
+    /// Sorted by weekday then time, each once.
+    pub slots: Vec<Slot>,
+}
+
+/// What is wrong with a field: (its JSON pointer without the leading `/`,
+/// the message).
+pub type FieldProblem = (String, String);
+
+/// A queue as typed in the form or sent to the API, checked; or the
+/// problems by field: `timezone`, `slots`, `slots/3/weekday`,
+/// `slots/3/time`.
 pub fn check_queue(
     timezone: &str,
     slots: &[(&str, &str)],
-) -> Result<(String, Vec<Slot>), Vec<(String, String)>> {
+) -> Result<CheckedQueue, Vec<FieldProblem>> {
     let mut errors = Vec::new();
     let timezone = timezone.trim();
     if let Err(message) = crate::posts::parse_timezone(timezone) {
@@ -165,7 +176,10 @@ pub fn check_queue(
         ));
     }
     if errors.is_empty() {
-        Ok((timezone.to_owned(), checked.into_iter().collect()))
+        Ok(CheckedQueue {
+            timezone: timezone.to_owned(),
+            slots: checked.into_iter().collect(),
+        })
     } else {
         Err(errors)
     }
@@ -331,14 +345,14 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(field, _)| field.as_str()).collect();
         assert_eq!(fields, ["timezone", "slots/1/weekday", "slots/1/time"]);
-        let (timezone, slots) = check_queue(
+        let checked = check_queue(
             " Europe/Paris ",
             &[("fri", "17:30"), ("mon", "09:00"), ("mon", "9:00")],
         )
         .unwrap();
-        assert_eq!(timezone, "Europe/Paris");
+        assert_eq!(checked.timezone, "Europe/Paris");
         assert_eq!(
-            slots,
+            checked.slots,
             [slot("mon", "09:00"), slot("fri", "17:30")],
             "sorted, once each"
         );

@@ -79,7 +79,7 @@ pub async fn save_queue(
         .iter()
         .map(|slot| (slot.weekday.as_str(), slot.time.as_str()))
         .collect();
-    let (timezone, slots) = slots::check_queue(&timezone, &typed).map_err(|errors| {
+    let checked = slots::check_queue(&timezone, &typed).map_err(|errors| {
         errors.into_iter().fold(
             Problem::invalid("the queue is not valid"),
             |problem, (field, message)| problem.field(&field, message),
@@ -88,7 +88,7 @@ pub async fn save_queue(
     let paused = body.paused.unwrap_or(current.paused);
     state
         .db
-        .set_queue(channel.id, &timezone, paused, &slots)
+        .set_queue(channel.id, &checked.timezone, paused, &checked.slots)
         .await?;
     Ok(state.db.queue(channel.id).await?)
 }
