@@ -122,6 +122,8 @@ pub struct Queued {
     pub at: Timestamp,
     /// The names of the channels it goes out on.
     pub channels: Vec<String>,
+    /// The first channel's timezone, to show the time on its clock.
+    pub timezone: String,
     /// It stays a draft at that time until someone approves it.
     pub awaits_approval: bool,
 }
@@ -163,6 +165,7 @@ pub async fn queue_post(
     let now = state.clock.now();
     let mut queues = Vec::new();
     let mut names = Vec::new();
+    let mut first_timezone = None;
     for target in &waiting {
         if queues.iter().any(|(id, _, _, _)| *id == target.channel_id) {
             continue;
@@ -187,6 +190,7 @@ pub async fn queue_post(
             ));
         }
         let tz = slots::timezone_or_utc(&queue.timezone);
+        first_timezone.get_or_insert_with(|| queue.timezone.clone());
         let taken = state
             .db
             .taken_times(target.channel_id, now, Some(post))
@@ -254,6 +258,7 @@ pub async fn queue_post(
     Ok(Queued {
         at,
         channels: names,
+        timezone: first_timezone.unwrap_or_else(|| "UTC".to_owned()),
         awaits_approval,
     })
 }

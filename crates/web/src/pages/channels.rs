@@ -389,16 +389,9 @@ pub async fn queue(
             .await
         {
             Ok(queued) => {
-                let timezone = state
-                    .db
-                    .channels(viewer.workspace_id)
-                    .await?
-                    .into_iter()
-                    .find(|c| queued.channels.first() == Some(&c.name))
-                    .map_or_else(|| "UTC".to_owned(), |c| c.timezone);
                 format!(
                     "Queued for {} on {}.{}",
-                    utc_to_local(queued.at, &timezone),
+                    utc_to_local(queued.at, &queued.timezone),
                     queued.channels.join(", "),
                     if queued.awaits_approval {
                         " It stays a draft until it is approved."
