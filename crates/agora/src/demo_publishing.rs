@@ -1,13 +1,18 @@
 //! The demo's publishing engine: a channel of every kind, pointing nowhere
 //! real (`.example` hosts, names ending in "(demo)") and paused so nothing
 //! tries to leave, with a history of published, failed, unconfirmed,
-//! retrying, scheduled and draft posts and their attempts.
+//! retrying, scheduled and draft posts and their attempts; queue slots on
+//! every channel, and sixteen weeks of published posts with engagement read
+//! back (enough on Mastodon for its own heatmap, the others from the
+//! workspace's).
 
 use agora_core::Timestamp;
 use agora_core::posts::{
     AttemptOutcome, AttemptResult, NewChannel, NewPost, NewVariant, PostStore,
 };
+use agora_core::posts::{Engagement, local_to_utc};
 use agora_core::secrets::Sealer;
+use agora_core::slots::{Slot, SlotStore};
 use agora_core::text_limits::Network;
 use agora_store::Db;
 
@@ -111,6 +116,11 @@ pub async fn seed(
         db.set_channel_paused(channel.id, *network != Network::Email)
             .await?;
         channels.push(channel);
+    }
+    for channel in &channels {
+        let slots = queue_slots(channel.network);
+        db.set_queue(channel.id, &channel.timezone, false, &slots)
+            .await?;
     }
     let by = |network: Network| {
         channels
@@ -246,6 +256,18 @@ pub async fn seed(
             };
             db.finish_attempt(target.id, attempt, &result).await?;
             if matches!(ending, Ending::Published) {
+                let seed = target.id + days.abs();
+                db.record_engagement(
+                    target.id,
+                    &Engagement {
+                        likes: 12 + seed % 17,
+                        shares: 3 + seed % 5,
+                        replies: 1 + seed % 4,
+                        quotes: seed % 2,
+                        read_at: now,
+                    },
+                )
+                .await?;
                 db.channel_health(
                     target.channel_id,
                     Some(at.plus_seconds(1)),
@@ -257,6 +279,15 @@ pub async fn seed(
             }
         }
     }
+    seed_archive(
+        db,
+        workspace,
+        author,
+        by(Network::Mastodon),
+        by(Network::Bluesky),
+        now,
+    )
+    .await?;
     // Coming up: scheduled (waiting on paused demo channels) and a draft.
     for (hours, text, networks, draft) in [
         (
@@ -299,6 +330,133 @@ pub async fn seed(
             hold: false,
         })
         .await?;
+    }
+    Ok(())
+}
+
+/// Each network's weekly slots in the demo, on the channel's wall clock.
+fn queue_slots(network: Network) -> Vec<Slot> {
+    let at = |weekdays: &[u8], times: &[(u16, u16)]| -> Vec<Slot> {
+        weekdays
+            .iter()
+            .flat_map(|day| {
+                times
+                    .iter()
+                    .filter_map(move |(hour, minute)| Slot::new(*day, hour * 60 + minute))
+            })
+            .collect()
+    };
+    match network {
+        Network::Mastodon => {
+            let mut slots = at(&[0, 2, 4], &[(9, 0), (17, 30)]);
+            slots.extend(at(&[1, 3], &[(12, 30)]));
+            slots
+        }
+        Network::Bluesky | Network::Threads | Network::X => at(&[0, 2, 4], &[(9, 0), (17, 30)]),
+        Network::LinkedIn => at(&[1, 3], &[(8, 30)]),
+        Network::Facebook => at(&[2, 5], &[(11, 0)]),
+        Network::Matrix => at(&[6], &[(10, 0)]),
+        Network::Email => at(&[3], &[(8, 0)]),
+        Network::Webhook => at(&[0, 1, 2, 3, 4], &[(7, 0)]),
+    }
+}
+
+/// Fifteen weeks of published posts: thirty on Mastodon (its own heatmap)
+/// and twelve on Bluesky (fewer than twenty: the workspace's heatmap), at
+/// varied hours, with engagement that favours weekday mornings and early
+/// evenings the way a real audience might.
+async fn seed_archive(
+    db: &Db,
+    workspace: i64,
+    author: i64,
+    mastodon: i64,
+    bluesky: i64,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    const TEXTS: [&str; 6] = [
+        "Tip of the week: check your tyre pressure before every ride. #cycling",
+        "New in the shop: reflective jackets for the dark evenings. https://northwind.example/jackets",
+        "Thursday social ride: 40 km, flat, coffee after. All welcome!",
+        "Our mechanics explain: when to replace a chain, and how to tell. https://northwind.example/chains",
+        "Photo of the week from the river loop, sent by a member. Thank you!",
+        "Repair café this Saturday: bring a bike, leave with a working bike.",
+    ];
+    // The hour each post went out, on the channel's Paris wall clock.
+    let hours: [u16; 10] = [8, 9, 9, 12, 13, 17, 18, 18, 20, 10];
+    for i in 0..42_i64 {
+        let channel = if i < 30 { mastodon } else { bluesky };
+        let hour = hours[(i % 10) as usize];
+        let day = now.plus_seconds(-(3 + i * 5 / 2) * 86_400);
+        let local = format!("{}T{hour:02}:{:02}", day.display_date(), (i % 4) * 10);
+        let at = local_to_utc(&local, "Europe/Paris").map_err(anyhow::Error::msg)?;
+        let post = db
+            .create_post(&NewPost {
+                workspace_id: workspace,
+                author_id: author,
+                variants: vec![NewVariant {
+                    channel_id: channel,
+                    text: TEXTS[(i % 6) as usize].into(),
+                    content_warning: None,
+                    language: None,
+                    visibility: None,
+                    link_card: None,
+                    media: Vec::new(),
+                }],
+                scheduled_at: Some(at),
+                created_at: at.plus_seconds(-86_400),
+                campaign_id: None,
+                hold: false,
+            })
+            .await?;
+        let Some(view) = db.post(workspace, post).await? else {
+            continue;
+        };
+        for target in view.targets {
+            let Some(attempt) = db.begin_attempt(target.id, 0, at).await? else {
+                continue;
+            };
+            db.finish_attempt(
+                target.id,
+                attempt,
+                &AttemptResult {
+                    outcome: AttemptOutcome::Published,
+                    request: format!("POST {} (demo: nothing was sent)", target.network.as_str()),
+                    http_status: Some(200),
+                    response: "{\"id\":\"demo\"}".into(),
+                    message: None,
+                    remote_id: Some(format!("demo-{}", target.id)),
+                    remote_url: Some(format!(
+                        "https://{}.example/northwind/{}",
+                        target.network.as_str(),
+                        target.id
+                    )),
+                    next_attempt_at: None,
+                    finished_at: at,
+                },
+            )
+            .await?;
+            // Mornings and early evenings on weekdays do best; nights and weekends less.
+            // Monday is 0: 1970-01-01, day 0, was a Thursday.
+            let weekday = (day.day() + 3).rem_euclid(7);
+            let audience = match hour {
+                9 | 18 => 30,
+                8 | 17 | 10 => 20,
+                12 | 13 => 14,
+                _ => 6,
+            } / if weekday >= 5 { 2 } else { 1 };
+            let wobble = (i * 7) % 9;
+            db.record_engagement(
+                target.id,
+                &Engagement {
+                    likes: audience + wobble,
+                    shares: audience / 4 + wobble % 3,
+                    replies: audience / 6 + i % 2,
+                    quotes: i % 3 / 2,
+                    read_at: at.plus_seconds(7 * 86_400).min(now),
+                },
+            )
+            .await?;
+        }
     }
     Ok(())
 }

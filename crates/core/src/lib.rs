@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod best_time;
 pub mod clock;
 pub mod community;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod posts;
 pub mod publishing;
 pub mod recurrence;
 pub mod secrets;
+pub mod slots;
 pub mod text_limits;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -18,6 +18,7 @@ mod members;
 mod migrations;
 mod posts;
 mod publishing;
+mod slots;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_desk.sql"),
         postgres: include_str!("../migrations/postgres/0006_desk.sql"),
     },
+    Migration {
+        version: 7,
+        name: "slots",
+        sqlite: include_str!("../migrations/sqlite/0007_slots.sql"),
+        postgres: include_str!("../migrations/postgres/0007_slots.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

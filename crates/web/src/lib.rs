@@ -21,6 +21,7 @@ pub mod problem;
 pub mod publishing;
 pub mod routes;
 pub mod shell;
+pub mod slots;
 
 use std::sync::Arc;
 

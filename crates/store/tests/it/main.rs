@@ -10,6 +10,7 @@ mod events;
 mod groups;
 mod jobs;
 mod posts;
+mod slots;
 mod welcome;
 
 /// Declares a contract test that runs `$body(db)` once per backend.

@@ -6,6 +6,7 @@ pub mod community;
 pub mod events;
 pub mod openapi;
 pub mod publishing;
+pub mod slots;
 
 use std::sync::Arc;
 

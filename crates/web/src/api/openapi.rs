@@ -136,6 +136,21 @@ fn schemas() -> Value {
             "name": {"type": "string", "maxLength": 80}, "goal": {"type": "string"}, "starts_on": {"type": "string", "format": "date"},
             "ends_on": {"type": "string", "format": "date"}, "color": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"},
             "utm_source": {"type": "string"}, "utm_medium": {"type": "string"}, "utm_campaign": {"type": "string"}}},
+        "Queue": {"type": "object", "required": ["slots"], "additionalProperties": false, "properties": {
+            "timezone": {"type": "string", "description": "the channel's IANA timezone; absent in a PUT, it stays as it is"},
+            "paused": {"type": "boolean", "description": "a paused queue refuses \"add to queue\"; absent in a PUT, it stays as it is"},
+            "slots": {"type": "array", "maxItems": 100, "description": "weekly posting times on the channel's wall clock, weekday then time order", "items": {
+                "type": "object", "required": ["weekday", "time"], "additionalProperties": false, "properties": {
+                    "weekday": {"type": "string", "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+                    "time": {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$", "description": "24-hour clock, e.g. 09:00"}}}}}},
+        "BestTimes": {"type": "object", "required": ["source", "n_posts", "description", "grid", "timezone", "next"], "properties": {
+            "source": {"type": "string", "enum": ["channel", "workspace", "default"], "description": "the channel's measured posts of the last 16 weeks when it has 20, else the workspace's, else a default curve"},
+            "n_posts": {"type": "integer", "description": "measured posts the grid comes from (0 for the default)"},
+            "description": {"type": "string", "description": "the source, in a sentence"},
+            "grid": {"type": "array", "minItems": 7, "maxItems": 7, "description": "Monday first, on the channel's wall clock: mean engagement per post (likes + shares + replies + quotes) by hour, smoothed over the two hours either side and cautious (every hour also counts one imagined post that earned nothing); relative 0–1 for the default",
+                "items": {"type": "array", "minItems": 24, "maxItems": 24, "items": {"type": "number"}}},
+            "timezone": {"type": "string", "description": "IANA"},
+            "next": {"type": "array", "maxItems": 3, "description": "the three best free hours of the coming week, on different days, in time order", "items": {"type": "string", "format": "date-time"}}}},
         "TargetRef": {"type": "object", "additionalProperties": false, "properties": {"target_id": {"type": "integer"}}},
         "ThreadEdit": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown"}}},

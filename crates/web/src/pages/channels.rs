@@ -442,6 +442,39 @@ pub async fn mark_published(
     ))
 }
 
+/// "Add to queue": the post takes the next slot free on all its channels
+/// (see [`crate::slots::queue_post`]); a refusal comes back as the flash.
+pub async fn queue(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<PostPath>,
+) -> PageResult {
+    let viewer = crate::community::viewer(&state, &ctx).await?;
+    let back = format!("/w/{}/posts/{}", viewer.workspace_slug, path.post);
+    let message =
+        match crate::slots::queue_post(&state, viewer.workspace_id, viewer.member_id, path.post)
+            .await
+        {
+            Ok(queued) => {
+                format!(
+                    "Queued for {} on {}.{}",
+                    utc_to_local(queued.at, &queued.timezone),
+                    queued.channels.join(", "),
+                    if queued.awaits_approval {
+                        " It stays a draft until it is approved."
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Err(problem) if problem.status == 409 => {
+                format!("Not queued: {}.", problem.detail.unwrap_or(problem.title))
+            }
+            Err(problem) => return Err(problem.into()),
+        };
+    Ok(redirect_with_flash(&state, &back, &message))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct OauthStartForm {
     #[serde(default)]

@@ -11,6 +11,7 @@ mod events;
 mod forms;
 mod ops;
 mod publishing;
+mod slots;
 mod welcome;
 
 use std::collections::HashMap;
