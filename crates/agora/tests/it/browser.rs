@@ -1115,6 +1115,13 @@ async fn a_post_for_two_networks_is_counted_approved_and_moved_on_the_calendar()
         ).await.or_text("open variants")?;
         browser.fill(&format!("variant_{bluesky}"), "Spring is here 🚲 https://northwind.example/spring #gravel").await.or_text("variant")?;
         wait_for_attribute(browser, &format!("#counter-{bluesky}"), "class", |c| !c.contains("over")).await?;
+        // The composer offers the three best free times (a default curve here).
+        let suggestions = browser.client.find_all(Locator::Css(".suggestion")).await.or_text("suggestions")?;
+        check(suggestions.len() == 3, format!("three suggested times, got {}", suggestions.len()))?;
+        check(text_of(browser, ".suggestions").await?.contains("default"), "it says which source it uses")?;
+        suggestions[0].click().await.or_text("pick a time")?;
+        let picked = browser.client.find(Locator::Id("local_time")).await.or_text("time")?.prop("value").await.or_text("value")?;
+        check(picked.is_some_and(|v| v.len() == 16), "the suggestion fills the time")?;
         set_value(browser, "local_time", &in_days(3)).await?;
         browser.screenshot("compose").await;
         browser.client.set_window_size(390, 844).await.or_text("phone")?;

@@ -270,6 +270,10 @@ struct ComposePage {
     checks: Vec<Check>,
     needs_approval: bool,
     errors: FieldErrors,
+    /// The next three best free times of the first chosen channel: (value
+    /// for the time field, label), and where they come from.
+    suggestions: Vec<(String, String)>,
+    suggestions_source: String,
     /// Per channel: the problem the server found when scheduling.
     variant_errors: Vec<(i64, String)>,
     media_errors: Vec<(i64, String)>,
@@ -327,6 +331,21 @@ async fn compose_page(
             .map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone());
     }
     let checks = checks(state, viewer, &draft, &channels, &campaigns, &library).await?;
+    let (mut suggestions, mut suggestions_source) = (Vec::new(), String::new());
+    if let Some(first) = channels.iter().find(|c| draft.channels.contains(&c.id)) {
+        let best = crate::slots::best_times(state, viewer.workspace_id, first).await?;
+        let tz = agora_core::posts::parse_timezone(&draft.timezone).ok();
+        for at in &best.next {
+            let local = tz.map(|tz| at.to_datetime().with_timezone(&tz));
+            if let Some(local) = local {
+                suggestions.push((
+                    local.format("%Y-%m-%dT%H:%M").to_string(),
+                    local.format("%a %e %b, %H:%M").to_string(),
+                ));
+            }
+        }
+        suggestions_source = format!("Best times for {}: {}", first.name, best.description);
+    }
     let status = if errors.is_empty() && variant_errors.is_empty() && media_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -343,6 +362,8 @@ async fn compose_page(
             campaigns,
             library,
             checks,
+            suggestions,
+            suggestions_source,
             errors,
             variant_errors,
             media_errors,
