@@ -262,26 +262,33 @@ pub async fn post_review(
 }
 
 pub async fn post_approve(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Arc<Ctx>>,
-    Path(path): Path<IdPath>,
+    state: State<AppState>,
+    ctx: Extension<Arc<Ctx>>,
+    path: Path<IdPath>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ReviewedPost>> {
-    let viewer = crate::community::viewer(&state, &ctx).await?;
-    let body = optional_body(&body)?;
-    crate::desk::decide(&state, &viewer, path.id, true, &body.comment).await?;
-    reviewed(&state, viewer.workspace_id, path.id).await
+    decide(state, ctx, path, body, true).await
 }
 
 pub async fn post_reject(
+    state: State<AppState>,
+    ctx: Extension<Arc<Ctx>>,
+    path: Path<IdPath>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ReviewedPost>> {
+    decide(state, ctx, path, body, false).await
+}
+
+async fn decide(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
     Path(path): Path<IdPath>,
     body: axum::body::Bytes,
+    approve: bool,
 ) -> ApiResult<Json<ReviewedPost>> {
     let viewer = crate::community::viewer(&state, &ctx).await?;
     let body = optional_body(&body)?;
-    crate::desk::decide(&state, &viewer, path.id, false, &body.comment).await?;
+    crate::desk::decide(&state, &viewer, path.id, approve, &body.comment).await?;
     reviewed(&state, viewer.workspace_id, path.id).await
 }
 
