@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod calendar;
 pub mod clock;
 pub mod community;
 pub mod config;

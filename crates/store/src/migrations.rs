@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_desk.sql"),
         postgres: include_str!("../migrations/postgres/0006_desk.sql"),
     },
+    Migration {
+        version: 8,
+        name: "calendar",
+        sqlite: include_str!("../migrations/sqlite/0008_calendar.sql"),
+        postgres: include_str!("../migrations/postgres/0008_calendar.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
