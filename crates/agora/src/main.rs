@@ -124,6 +124,8 @@ enum BenchCommand {
     Publish(bench::PublishBenchArgs),
     /// RSVP throughput on one popular event, and a group's calendar feed
     Events(bench::EventsBenchArgs),
+    /// The content calendar with a busy month: month, week and list pages and the calendar API
+    Calendar(bench::CalendarBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -184,6 +186,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Community(args)) => bench::community(&config, args).await,
             Command::Bench(BenchCommand::Publish(args)) => bench::publish(&config, args).await,
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
+            Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
         }
     });
     match outcome {

@@ -36,6 +36,10 @@ use crate::shell::Shell;
 
 /// Items a month's day shows before "N more".
 const MONTH_ITEMS_PER_DAY: usize = 4;
+/// The hours the week view always shows (more when posts or events fall
+/// outside them); a post goes to another hour by its Move form.
+const FIRST_HOUR: u32 = 7;
+const LAST_HOUR: u32 = 21;
 /// Items an hour of the week shows before "N more".
 const WEEK_ITEMS_PER_HOUR: usize = 5;
 
@@ -335,9 +339,11 @@ fn event_item(ws: &str, event: &Event, zone: &CalendarZone) -> Item {
     let end_label = if zone.date_of(event.details.ends_at) == date {
         end.format("%H:%M").to_string()
     } else {
-        zone.date_of(event.details.ends_at)
-            .format("%a %-d %b %H:%M")
-            .to_string()
+        format!(
+            "{} {}",
+            zone.date_of(event.details.ends_at).format("%a %-d %b"),
+            end.format("%H:%M")
+        )
     };
     Item {
         is_post: false,
@@ -592,7 +598,21 @@ async fn calendar_page(
                     by_slot.entry((date, item.hour)).or_default().push(item);
                 }
             }
-            for hour in 0..24u32 {
+            // Working hours always, and any other hour that holds something.
+            let busy: Vec<u32> = by_slot.keys().map(|(_, hour)| *hour).collect();
+            let first_hour = busy
+                .iter()
+                .copied()
+                .min()
+                .unwrap_or(FIRST_HOUR)
+                .min(FIRST_HOUR);
+            let last_hour = busy
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(LAST_HOUR)
+                .max(LAST_HOUR);
+            for hour in first_hour..=last_hour {
                 let slots = days
                     .iter()
                     .enumerate()
@@ -746,13 +766,31 @@ async fn calendar_page(
     zones.sort();
     zones.dedup();
     let back = query_string(&resolved, resolved.view, resolved.anchor, resolved.color);
+    // The export covers what the view is about: the week, or the month.
+    let (export_from, export_to) = match resolved.view {
+        View::Week => (first, end - Duration::days(1)),
+        View::Month | View::List => (
+            month_start,
+            agora_core::calendar::add_months(month_start, 1) - Duration::days(1),
+        ),
+    };
+    // A month that changes clocks shows both names (CET/CEST).
+    let (opening, closing) = (
+        zone.abbreviation(zone.start_of(first)),
+        zone.abbreviation(zone.start_of(end).plus_millis(-1)),
+    );
+    let zone_abbreviation = if opening == closing {
+        opening
+    } else {
+        format!("{opening}/{closing}")
+    };
     let shell = Shell::build(state, ctx, "Calendar").await;
     let page = CalendarPage {
         shell,
         view: resolved.view.as_str(),
         heading,
         zone: zone.name().to_owned(),
-        zone_abbreviation: zone.abbreviation(zone.start_of(first)),
+        zone_abbreviation,
         zone_is_default: resolved.tz_param.is_empty(),
         errors: resolved.errors.clone(),
         alert,
@@ -778,12 +816,8 @@ async fn calendar_page(
         list_days,
         n_posts,
         n_events,
-        export_from: first.max(month_start).format("%Y-%m-%d").to_string(),
-        export_to: (end - Duration::days(1))
-            .min(agora_core::calendar::add_months(month_start, 1) - Duration::days(1))
-            .max(first)
-            .format("%Y-%m-%d")
-            .to_string(),
+        export_from: export_from.format("%Y-%m-%d").to_string(),
+        export_to: export_to.format("%Y-%m-%d").to_string(),
         has_feed: state.db.has_calendar_feed_token(viewer.member_id).await?,
         feed_url: trimmed(&params.feed)
             .map(|token| format!("{}/feeds/calendar/{token}.ics", state.settings.public_url)),

@@ -174,6 +174,20 @@ async fn calendar_end_to_end(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{event}");
     let event_id = event["id"].as_i64().unwrap();
+    let (status, night) = api(
+        &app,
+        Role::CommunityManager,
+        Method::POST,
+        "/api/v1/w/acme/events",
+        Some(json!({
+            "group_id": group["id"], "title": "Night ride", "timezone": "Europe/Paris",
+            "starts_at": format!("{d5}T22:00"), "ends_at": format!("{d6}T01:30"),
+            "format": "offline", "venue": "The shop",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{night}");
+    let night_id = night["id"].as_i64().unwrap();
 
     // The API's window: posts in time order (the draft at its creation), and the event.
     let window = |query: &str| {
@@ -187,7 +201,7 @@ async fn calendar_end_to_end(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(ids(&body["posts"]), vec![draft, sale, hooked], "{body}");
     assert!(!ids(&body["posts"]).contains(&later));
-    assert_eq!(ids(&body["events"]), vec![event_id]);
+    assert_eq!(ids(&body["events"]), vec![event_id, night_id]);
     assert_eq!(body["events"][0]["title"], "Repair café");
     assert_eq!(body["events"][0]["format"], "offline");
     let first = &body["posts"][1];
@@ -513,6 +527,14 @@ async fn calendar_end_to_end(backend: Backend) {
         "{html}"
     );
     assert!(html.contains("Repair café"));
+    let night_end = agora_core::calendar::parse_date(&d6)
+        .unwrap()
+        .format("%a %-d %b")
+        .to_string();
+    assert!(
+        html.contains(&format!("22:00–{night_end} 01:30")),
+        "an event past midnight says when it ends"
+    );
     assert!(html.contains(&format!("href=\"/w/acme/posts/{sale}\"")));
     assert!(html.contains(&format!("href=\"/w/acme/events/{event_id}\"")));
     assert!(html.contains(&format!(
