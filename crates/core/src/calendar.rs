@@ -19,7 +19,7 @@ use crate::clock::Timestamp;
 use crate::desk::CampaignId;
 use crate::error::StoreError;
 use crate::members::MemberId;
-use crate::posts::{ChannelId, Post, PostStatus, TargetStatus};
+use crate::posts::{ChannelId, PostId, PostStatus, TargetId, TargetStatus};
 use crate::text_limits::Network;
 
 /// The most posts one window answers (a busy month holds a few thousand).
@@ -28,31 +28,87 @@ pub const MAX_POSTS: i64 = 20_000;
 /// The longest window the API and the export answer, in days.
 pub const MAX_WINDOW_DAYS: i64 = 400;
 
-/// Where a post sits on the calendar: its scheduled time, or its creation
-/// for a post without one.
-pub fn calendar_time(post: &Post) -> Timestamp {
-    post.scheduled_at.unwrap_or(post.created_at)
+/// A post as the calendar reads it: what a calendar, its export and its
+/// feed show, without the engine's bookkeeping (attempts, remote ids,
+/// engagement), so that a busy month reads quickly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarPost {
+    pub id: PostId,
+    pub author_id: MemberId,
+    pub author_name: String,
+    pub scheduled_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// Summed up from the targets by [`PostStatus::of`].
+    pub status: PostStatus,
+    pub campaign_id: Option<CampaignId>,
+    /// `none`, `pending`, `approved` or `rejected`.
+    pub approval: String,
+    pub targets: Vec<CalendarTarget>,
 }
 
-/// Whether a post may still be moved: something in it has not gone out
-/// (the same rule as the web layer's `move_post`). Posts that went out are
-/// not draggable and have no "Move" form.
-pub fn can_move(post: &Post) -> bool {
-    !post.targets.iter().all(|target| {
-        matches!(
-            target.status,
-            TargetStatus::Published | TargetStatus::Publishing | TargetStatus::Unconfirmed
-        )
-    })
+/// One channel of a [`CalendarPost`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarTarget {
+    pub id: TargetId,
+    pub channel_id: ChannelId,
+    pub channel_name: String,
+    pub network: Network,
+    pub status: TargetStatus,
+    pub text: String,
 }
 
-/// The status a calendar shows: the post's, unless it waits for a reviewer
-/// ("awaiting approval") or was sent back ("changes requested").
-pub fn status_label(post: &Post) -> &'static str {
-    match post.approval.as_str() {
-        "pending" => "awaiting approval",
-        "rejected" => "changes requested",
-        _ => post.status.as_str(),
+impl CalendarPost {
+    /// Where it sits on the calendar: its scheduled time, or its creation
+    /// for a post without one.
+    pub fn at(&self) -> Timestamp {
+        self.scheduled_at.unwrap_or(self.created_at)
+    }
+
+    /// Whether it may still be moved: something in it has not gone out (the
+    /// same rule as the web layer's `move_post`). Posts that went out are not
+    /// draggable and have no "Move" form.
+    pub fn can_move(&self) -> bool {
+        !self.targets.iter().all(|target| {
+            matches!(
+                target.status,
+                TargetStatus::Published | TargetStatus::Publishing | TargetStatus::Unconfirmed
+            )
+        })
+    }
+
+    /// The status a calendar shows: the post's, unless it waits for a
+    /// reviewer ("awaiting approval") or was sent back ("changes requested").
+    pub fn status_label(&self) -> &'static str {
+        match self.approval.as_str() {
+            "pending" => "awaiting approval",
+            "rejected" => "changes requested",
+            _ => self.status.as_str(),
+        }
+    }
+
+    /// The first channel's text.
+    pub fn text(&self) -> &str {
+        self.targets
+            .first()
+            .map(|target| target.text.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// The first line of a text, shortened to `max` characters.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let line = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default()
+        .trim();
+    if line.is_empty() {
+        "(no text)".to_owned()
+    } else if line.chars().count() > max {
+        let cut: String = line.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        line.to_owned()
     }
 }
 
@@ -96,7 +152,7 @@ impl StatusFilter {
             .find(|filter| filter.as_str() == raw.trim())
     }
 
-    pub fn matches(self, post: &Post) -> bool {
+    pub fn matches(self, post: &CalendarPost) -> bool {
         match self {
             StatusFilter::Post(status) => post.status == status,
             StatusFilter::AwaitingApproval => post.approval == "pending",
@@ -423,13 +479,13 @@ pub struct FeedOwner {
 
 /// Storage for the calendar.
 pub trait CalendarStore: Send + Sync {
-    /// The workspace's posts whose calendar time (see [`calendar_time`])
+    /// The workspace's posts whose calendar time (see [`CalendarPost::at`])
     /// falls in the query's window, earliest first, with their targets.
     fn calendar_posts(
         &self,
         workspace: WorkspaceId,
         query: &CalendarQuery,
-    ) -> impl Future<Output = Result<Vec<Post>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<CalendarPost>, StoreError>> + Send;
     /// Everyone who wrote a post in the workspace: (member id, name), by name.
     fn post_authors(
         &self,
@@ -532,6 +588,13 @@ mod tests {
         assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(csv_field("@here, now"), "\"'@here, now\"");
         assert_eq!(csv_record(&["1", "x,y"]), "1,\"x,y\"\r\n");
+    }
+
+    #[test]
+    fn excerpts_take_the_first_line() {
+        assert_eq!(excerpt("\n  Spring sale\nAll week", 40), "Spring sale");
+        assert_eq!(excerpt("Spring sale starts today", 8), "Spring…");
+        assert_eq!(excerpt("  ", 8), "(no text)");
     }
 
     #[test]

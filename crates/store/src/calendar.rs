@@ -1,6 +1,7 @@
 //! The content calendar in SQL: a window of posts with their targets (two
-//! queries, whatever the number of posts), the authors for the filter, and
-//! the private calendar feeds' tokens.
+//! queries, whatever the number of posts, reading only the columns a
+//! calendar shows), the authors for the filter, and the private calendar
+//! feeds' tokens.
 //!
 //! The window reads `posts_workspace_scheduled` (workspace, scheduled time)
 //! for scheduled posts and `posts_workspace_unscheduled` (workspace,
@@ -11,12 +12,15 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use agora_core::accounts::{Role, WorkspaceId};
-use agora_core::calendar::{CalendarQuery, CalendarStore, FeedOwner, StatusFilter};
+use agora_core::calendar::{
+    CalendarPost, CalendarQuery, CalendarStore, CalendarTarget, FeedOwner, StatusFilter,
+};
 use agora_core::members::MemberId;
-use agora_core::posts::{Post, PostId, PostStatus, Target, TargetStatus};
+use agora_core::posts::{PostId, PostStatus, TargetStatus};
+use agora_core::text_limits::Network;
 use agora_core::{StoreError, Timestamp};
 
-use crate::posts::{TARGET_COLUMNS, target_from, time};
+use crate::posts::time;
 use crate::{Db, get, store_error};
 
 /// The posts of a window, as a `WHERE` clause over `posts p` with its
@@ -57,7 +61,7 @@ impl CalendarStore for Db {
         &self,
         workspace: WorkspaceId,
         query: &CalendarQuery,
-    ) -> Result<Vec<Post>, StoreError> {
+    ) -> Result<Vec<CalendarPost>, StoreError> {
         let (clause, parameters) = window_clause(query);
         let limit = query.limit.clamp(1, agora_core::calendar::MAX_POSTS);
         let bind_all = |sql: String| {
@@ -71,7 +75,7 @@ impl CalendarStore for Db {
             statement
         };
         let rows = bind_all(format!(
-            "SELECT p.id, p.workspace_id, p.author_id, m.name AS author_name, p.scheduled_at, p.created_at, \
+            "SELECT p.id, p.author_id, m.name AS author_name, p.scheduled_at, p.created_at, \
              p.campaign_id, p.approval FROM posts p JOIN members m ON m.id = p.author_id \
              WHERE {clause} ORDER BY {WINDOW_ORDER} LIMIT {limit}"
         ))
@@ -82,26 +86,41 @@ impl CalendarStore for Db {
             return Ok(Vec::new());
         }
         let target_rows = bind_all(format!(
-            "SELECT {TARGET_COLUMNS} FROM post_targets pt JOIN channels c ON c.id = pt.channel_id \
+            "SELECT pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.status, pt.text \
+             FROM post_targets pt JOIN channels c ON c.id = pt.channel_id \
              WHERE pt.post_id IN (SELECT p.id FROM posts p WHERE {clause} ORDER BY {WINDOW_ORDER} LIMIT {limit}) \
              ORDER BY pt.post_id, pt.id"
         ))
         .fetch_all(self.pool())
         .await
         .map_err(store_error)?;
-        let mut targets: HashMap<PostId, Vec<Target>> = HashMap::with_capacity(rows.len());
+        let mut targets: HashMap<PostId, Vec<CalendarTarget>> = HashMap::with_capacity(rows.len());
         for row in &target_rows {
-            let target = target_from(row)?;
-            targets.entry(target.post_id).or_default().push(target);
+            let network: String = get(row, "network")?;
+            let status: String = get(row, "status")?;
+            targets
+                .entry(get(row, "post_id")?)
+                .or_default()
+                .push(CalendarTarget {
+                    id: get(row, "id")?,
+                    channel_id: get(row, "channel_id")?,
+                    channel_name: get(row, "channel_name")?,
+                    network: Network::parse(&network).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown network {network:?}"))
+                    })?,
+                    status: TargetStatus::parse(&status).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown target status {status:?}"))
+                    })?,
+                    text: get(row, "text")?,
+                });
         }
         let mut posts = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: PostId = get(row, "id")?;
             let mine = targets.remove(&id).unwrap_or_default();
             let statuses: Vec<TargetStatus> = mine.iter().map(|t| t.status).collect();
-            let post = Post {
+            let post = CalendarPost {
                 id,
-                workspace_id: get(row, "workspace_id")?,
                 author_id: get(row, "author_id")?,
                 author_name: get(row, "author_name")?,
                 scheduled_at: time(row, "scheduled_at")?,

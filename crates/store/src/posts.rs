@@ -21,7 +21,7 @@ const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.na
      c.timezone, c.max_chars, c.max_media, c.chars_per_url, c.max_image_bytes, c.paused, c.needs_reconnect, c.rate_limited_until, \
      c.last_success_at, c.last_error, c.last_error_at, c.created_at";
 
-pub(crate) const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
+const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
      pt.content_warning, pt.language, pt.visibility, pt.link_card, pt.status, \
      pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
      pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
@@ -60,7 +60,7 @@ fn channel_from(row: &AnyRow) -> Result<Channel, StoreError> {
     })
 }
 
-pub(crate) fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
+fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
     let status: String = get(row, "status")?;
     Ok(Target {
         id: get(row, "id")?,

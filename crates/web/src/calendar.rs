@@ -9,13 +9,13 @@ use serde::Deserialize;
 
 use agora_core::accounts::{Access, AccountStore};
 use agora_core::calendar::{
-    CSV_HEADER, CalendarQuery, CalendarStore, CalendarZone, FeedOwner, StatusFilter, calendar_time,
-    parse_date, parse_time,
+    CSV_HEADER, CalendarPost, CalendarQuery, CalendarStore, CalendarZone, FeedOwner, StatusFilter,
+    excerpt, parse_date, parse_time,
 };
 use agora_core::desk::{Campaign, DeskStore};
 use agora_core::events::{Event, EventQuery};
 use agora_core::ical::{EventStatus, VEvent, write_calendar};
-use agora_core::posts::{Post, PostId, PostStore};
+use agora_core::posts::{PostId, PostStore};
 use agora_core::{StoreError, Timestamp};
 
 use crate::AppState;
@@ -141,7 +141,7 @@ pub async fn zone(
 /// The posts and the community events of a window.
 #[derive(Debug, Clone, Default)]
 pub struct Window {
-    pub posts: Vec<Post>,
+    pub posts: Vec<CalendarPost>,
     /// Events the viewer may see that overlap the window, cancelled ones left out.
     pub events: Vec<Event>,
 }
@@ -198,7 +198,7 @@ pub async fn move_to_local(
         }
     };
     let time = match time.map(str::trim).filter(|raw| !raw.is_empty()) {
-        None => Some(zone.time_of(calendar_time(&found))),
+        None => Some(zone.time_of(found.scheduled_at.unwrap_or(found.created_at))),
         Some(raw) => match parse_time(raw) {
             Ok(time) => Some(time),
             Err(message) => {
@@ -225,31 +225,9 @@ pub async fn move_to_local(
     Ok(at)
 }
 
-/// The first line of a post's text, shortened to `max` characters.
-pub fn excerpt(post: &Post, max: usize) -> String {
-    let text = post
-        .targets
-        .first()
-        .map(|target| target.text.as_str())
-        .unwrap_or_default();
-    let line = text
-        .lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or_default()
-        .trim();
-    if line.chars().count() > max {
-        let cut: String = line.chars().take(max.saturating_sub(1)).collect();
-        format!("{}…", cut.trim_end())
-    } else if line.is_empty() {
-        "(no text)".to_owned()
-    } else {
-        line.to_owned()
-    }
-}
-
 /// The window as CSV (RFC 4180): a header, then one record per post target.
 pub fn csv(
-    posts: &[Post],
+    posts: &[CalendarPost],
     zone: &CalendarZone,
     campaigns: &[Campaign],
     channel: Option<i64>,
@@ -260,7 +238,7 @@ pub fn csv(
         .collect();
     let mut out = agora_core::calendar::csv_record(&CSV_HEADER);
     for post in posts {
-        let at = calendar_time(post);
+        let at = post.at();
         let campaign = post
             .campaign_id
             .and_then(|id| campaign_names.get(&id).copied())
@@ -304,8 +282,13 @@ fn public_host(state: &AppState) -> String {
 }
 
 /// A post as a calendar entry: a 15-minute slot at its calendar time.
-fn post_entry(state: &AppState, workspace_slug: &str, post: &Post, now: Timestamp) -> VEvent {
-    let start = calendar_time(post);
+fn post_entry(
+    state: &AppState,
+    workspace_slug: &str,
+    post: &CalendarPost,
+    now: Timestamp,
+) -> VEvent {
+    let start = post.at();
     let channels: Vec<&str> = post
         .targets
         .iter()
@@ -326,7 +309,7 @@ fn post_entry(state: &AppState, workspace_slug: &str, post: &Post, now: Timestam
     }
     description.push_str(&format!(
         "Status: {}\nBy {}\n{url}",
-        agora_core::calendar::status_label(post),
+        post.status_label(),
         post.author_name
     ));
     VEvent {
@@ -338,9 +321,9 @@ fn post_entry(state: &AppState, workspace_slug: &str, post: &Post, now: Timestam
         timezone: "UTC".to_owned(),
         summary: format!(
             "{} ({}, {})",
-            excerpt(post, 80),
+            excerpt(post.text(), 80),
             channels.join(", "),
-            agora_core::calendar::status_label(post)
+            post.status_label()
         ),
         description,
         location: None,

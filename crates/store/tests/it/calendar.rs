@@ -223,7 +223,9 @@ async fn the_calendar_window_holds_the_posts_of_its_time_and_filters(db: Db) {
     )
     .await;
 
-    let ids = |posts: &[agora_core::posts::Post]| posts.iter().map(|p| p.id).collect::<Vec<_>>();
+    let ids = |posts: &[agora_core::calendar::CalendarPost]| {
+        posts.iter().map(|p| p.id).collect::<Vec<_>>()
+    };
     let window = CalendarQuery::window(from, to);
     let posts = db.calendar_posts(workspace, &window).await.unwrap();
     assert_eq!(ids(&posts), vec![at_start, draft, both, held, last]);
@@ -239,9 +241,49 @@ async fn the_calendar_window_holds_the_posts_of_its_time_and_filters(db: Db) {
     assert_eq!(posts[3].status, PostStatus::Draft, "held: its targets wait");
     // The same posts as the engine's own reading of each.
     for post in &posts {
+        let full = db.post(workspace, post.id).await.unwrap().unwrap();
         assert_eq!(
-            Some(post),
-            db.post(workspace, post.id).await.unwrap().as_ref()
+            (
+                post.author_id,
+                post.scheduled_at,
+                post.created_at,
+                post.status,
+                post.campaign_id,
+                &post.approval
+            ),
+            (
+                full.author_id,
+                full.scheduled_at,
+                full.created_at,
+                full.status,
+                full.campaign_id,
+                &full.approval
+            )
+        );
+        let targets = |ids: Vec<(i64, i64, String, String)>| ids;
+        assert_eq!(
+            targets(
+                post.targets
+                    .iter()
+                    .map(|t| (
+                        t.id,
+                        t.channel_id,
+                        t.text.clone(),
+                        t.status.as_str().to_owned()
+                    ))
+                    .collect()
+            ),
+            targets(
+                full.targets
+                    .iter()
+                    .map(|t| (
+                        t.id,
+                        t.channel_id,
+                        t.text.clone(),
+                        t.status.as_str().to_owned()
+                    ))
+                    .collect()
+            )
         );
     }
 

@@ -8,9 +8,9 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use agora_core::Timestamp;
-use agora_core::calendar::{MAX_WINDOW_DAYS, calendar_time, can_move, status_label};
+use agora_core::calendar::{CalendarPost, MAX_WINDOW_DAYS};
 use agora_core::events::Event;
-use agora_core::posts::{Post, PostStatus, PostStore, TargetStatus};
+use agora_core::posts::{PostStatus, PostStore, TargetStatus};
 use agora_core::text_limits::Network;
 
 use super::{ApiResult, IdPath};
@@ -49,7 +49,7 @@ pub struct TargetSummary {
 }
 
 #[derive(Debug, Serialize)]
-pub struct CalendarPost {
+pub struct WindowPost {
     pub id: i64,
     /// When it goes (or went) out; `null` for a draft without a time.
     pub scheduled_at: Option<Timestamp>,
@@ -85,20 +85,16 @@ pub struct CalendarEvent {
 pub struct CalendarWindow {
     pub from: Timestamp,
     pub to: Timestamp,
-    pub posts: Vec<CalendarPost>,
+    pub posts: Vec<WindowPost>,
     pub events: Vec<CalendarEvent>,
 }
 
-fn post_body(post: Post) -> CalendarPost {
-    CalendarPost {
-        at: calendar_time(&post),
-        label: status_label(&post),
-        movable: can_move(&post),
-        text: post
-            .targets
-            .first()
-            .map(|target| target.text.clone())
-            .unwrap_or_default(),
+fn post_body(post: CalendarPost) -> WindowPost {
+    WindowPost {
+        at: post.at(),
+        label: post.status_label(),
+        movable: post.can_move(),
+        text: post.text().to_owned(),
         id: post.id,
         scheduled_at: post.scheduled_at,
         status: post.status,

@@ -17,18 +17,18 @@ use chrono::{Datelike, Duration, NaiveDate, Timelike};
 use serde::Deserialize;
 
 use agora_core::calendar::{
-    CalendarStore, CalendarZone, ColorBy, NO_CAMPAIGN_COLOR, StatusFilter, View, calendar_time,
-    can_move, network_color, network_label, parse_date, status_label,
+    CalendarPost, CalendarStore, CalendarZone, ColorBy, NO_CAMPAIGN_COLOR, StatusFilter, View,
+    excerpt, network_color, network_label, parse_date,
 };
 use agora_core::desk::Campaign;
 use agora_core::events::Event;
-use agora_core::posts::{Channel, Post, PostStore};
+use agora_core::posts::{Channel, PostStore};
 use agora_core::secrets::{random_token, token_digest};
 
 use super::{PageError, PageResult, render_with_status};
 use crate::AppState;
 use crate::auth::Ctx;
-use crate::calendar::{FilterParams, Filters, excerpt};
+use crate::calendar::{FilterParams, Filters};
 use crate::community::{Viewer, viewer};
 use crate::pages::account::redirect_with_flash;
 use crate::problem::Problem;
@@ -246,7 +246,7 @@ struct Palette<'a> {
 }
 
 impl Palette<'_> {
-    fn post_color(&self, post: &Post) -> String {
+    fn post_color(&self, post: &CalendarPost) -> String {
         match self.color {
             ColorBy::Channel => post
                 .targets
@@ -263,15 +263,15 @@ impl Palette<'_> {
 
 fn post_item(
     ws: &str,
-    post: &Post,
+    post: &CalendarPost,
     zone: &CalendarZone,
     palette: &Palette,
     move_error: Option<&MoveError>,
 ) -> Item {
-    let at = calendar_time(post);
+    let at = post.at();
     let date = zone.date_of(at);
     let time = zone.time_of(at);
-    let label = status_label(post);
+    let label = post.status_label();
     let channels = post
         .targets
         .iter()
@@ -305,19 +305,15 @@ fn post_item(
         date,
         hour: time.hour(),
         time: time.format("%H:%M").to_string(),
-        title: excerpt(post, 90),
-        detail: post
-            .targets
-            .first()
-            .map(|target| target.text.clone())
-            .unwrap_or_default(),
+        title: excerpt(post.text(), 90),
+        detail: post.text().to_owned(),
         color: palette.post_color(post),
         dots,
         channels,
         status_class: label.replace(' ', "-"),
         status_label: label,
         glyph: status_glyph(label),
-        movable: can_move(post),
+        movable: post.can_move(),
         move_date: failed_move.map_or_else(
             || date.format("%Y-%m-%d").to_string(),
             |error| error.date.clone(),
@@ -881,7 +877,16 @@ pub async fn move_post(
     {
         Ok(at) => {
             let what = match state.db.post(viewer.workspace_id, path.post).await? {
-                Some(post) => format!("“{}”", excerpt(&post, 60)),
+                Some(post) => format!(
+                    "“{}”",
+                    excerpt(
+                        post.targets
+                            .first()
+                            .map(|target| target.text.as_str())
+                            .unwrap_or_default(),
+                        60
+                    )
+                ),
                 None => "The post".to_owned(),
             };
             let resolved = resolve(&state, viewer.workspace_id, &params).await?;
