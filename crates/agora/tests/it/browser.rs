@@ -495,6 +495,12 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         format!("the unconfirmed post's page: {text:.400}"),
                     )?;
                     browser.screenshot("demo-post").await;
+                    browser
+                        .client
+                        .goto(&server.url("/w/northwind/calendar"))
+                        .await
+                        .or_text("calendar")?;
+                    browser.screenshot("demo-calendar").await;
                 }
                 sign_out(browser).await?;
             }
