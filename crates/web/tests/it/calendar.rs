@@ -5,7 +5,7 @@
 
 use agora_core::Timestamp;
 use agora_core::accounts::Role;
-use agora_core::desk::{DeskStore, NewCampaign, Utm};
+use agora_core::desk::{Approval, DeskStore, NewCampaign, Utm};
 use agora_core::posts::{AttemptOutcome, AttemptResult, PostStore, local_to_utc};
 use agora_store::Backend;
 use agora_testkit::ical::{check_with_icalendar, utc};
@@ -132,6 +132,15 @@ async fn calendar_end_to_end(backend: Backend) {
         "scheduled_at": now.plus_millis(40 * DAY).rfc3339(),
     }))
     .await;
+    let held = create(json!({
+        "variants": [{"channel_id": newsletter, "text": "Needs a second pair of eyes"}],
+        "scheduled_at": paris(&format!("{d2}T16:00")).rfc3339(),
+    }))
+    .await;
+    app.db
+        .set_approval(held, Approval::Pending, true, false)
+        .await
+        .unwrap();
     let spring = app
         .db
         .create_campaign(
@@ -199,7 +208,13 @@ async fn calendar_end_to_end(backend: Backend) {
     };
     let (status, body) = api(&app, marketer, Method::GET, &window(""), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(ids(&body["posts"]), vec![draft, sale, hooked], "{body}");
+    assert_eq!(
+        ids(&body["posts"]),
+        vec![draft, sale, held, hooked],
+        "{body}"
+    );
+    assert_eq!(body["posts"][2]["label"], "awaiting approval");
+    assert_eq!(body["posts"][2]["approval"], "pending");
     assert!(!ids(&body["posts"]).contains(&later));
     assert_eq!(ids(&body["events"]), vec![event_id, night_id]);
     assert_eq!(body["events"][0]["title"], "Repair café");
@@ -235,7 +250,11 @@ async fn calendar_end_to_end(backend: Backend) {
         filtered(window(&format!("&campaign={spring}"))).await,
         vec![sale]
     );
-    assert_eq!(filtered(window("&status=draft")).await, vec![draft]);
+    assert_eq!(filtered(window("&status=draft")).await, vec![draft, held]);
+    assert_eq!(
+        filtered(window("&status=awaiting_approval")).await,
+        vec![held]
+    );
     assert_eq!(
         filtered(window("&status=scheduled")).await,
         vec![sale, hooked]
@@ -243,7 +262,7 @@ async fn calendar_end_to_end(backend: Backend) {
     let author = first["author"]["id"].as_i64().unwrap();
     assert_eq!(
         filtered(window(&format!("&author={author}"))).await,
-        vec![draft, sale, hooked]
+        vec![draft, sale, held, hooked]
     );
     assert!(
         filtered(window(&format!("&author={}", author + 1000)))
@@ -577,6 +596,16 @@ async fn calendar_end_to_end(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("--c: #db2777"), "the campaign's colour");
+    let (_, html) = page(
+        &app,
+        marketer,
+        &format!("/w/acme/calendar?view=list&date={d2}"),
+    )
+    .await;
+    assert!(
+        html.contains("<span class=\"cal-status\">awaiting approval</span>"),
+        "a post waiting for its reviewer says so"
+    );
     let (status, html) = page(
         &app,
         marketer,
