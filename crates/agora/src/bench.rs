@@ -1228,3 +1228,276 @@ pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct CalendarBenchArgs {
+    /// Posts in the month (one channel each, spread over its days and hours)
+    #[arg(long, default_value_t = 5_000)]
+    posts: usize,
+    /// Community events in the month
+    #[arg(long, default_value_t = 500)]
+    events: usize,
+    /// Requests per measured page
+    #[arg(long, default_value_t = 20)]
+    requests: usize,
+}
+
+/// The content calendar with a busy month: the month, week and list pages
+/// and the calendar API for that month, served in-process, one request at a
+/// time (server time as the client sees it on loopback).
+pub async fn calendar(config: &Config, args: CalendarBenchArgs) -> anyhow::Result<()> {
+    use std::sync::Arc;
+
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::calendar::{CalendarQuery, CalendarStore, CalendarZone, add_months};
+    use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
+    use agora_core::events::{EventDetails, EventFormat, NewEvent};
+    use agora_core::members::MemberStore;
+    use agora_core::posts::{NewChannel, PostStore};
+    use agora_core::secrets::{HashCost, hash_password, random_token, token_digest};
+    use agora_core::text_limits::Network;
+
+    let db = open_database(config).await?;
+    let now = SystemClock.now();
+    let slug = format!(
+        "bench-{}",
+        random_token(4).to_lowercase().replace(['-', '_'], "x")
+    );
+    let workspace = db
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
+        .await?;
+    let account = db
+        .create_account(
+            &Email::parse(&format!("marketer@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?,
+            &DisplayName::parse("Bench Marketer").map_err(|e| anyhow::anyhow!("{e}"))?,
+            &hash_password("x", HashCost::Testing),
+            now,
+        )
+        .await?;
+    db.upsert_membership(account.id, workspace.id, Role::Marketer, now)
+        .await?;
+    let member = db
+        .member_of_account(workspace.id, account.id)
+        .await?
+        .context("member profile")?;
+    println!(
+        "calendar benchmark on {} (workspace {slug})",
+        db.backend().as_str()
+    );
+    let seeding = Instant::now();
+    let mut channels = Vec::new();
+    for (network, name) in [
+        (Network::Mastodon, "@bench@mastodon.example"),
+        (Network::Bluesky, "bench.bsky.example"),
+        (Network::LinkedIn, "Bench on LinkedIn"),
+        (Network::Email, "Bench letter"),
+    ] {
+        let limits = network.default_limits();
+        let channel = db
+            .create_channel(&NewChannel {
+                workspace_id: workspace.id,
+                network,
+                name: name.into(),
+                avatar_url: None,
+                base_url: String::new(),
+                account: String::new(),
+                timezone: "Europe/Paris".into(),
+                sealed_credentials: "bench: never opened".into(),
+                max_chars: limits.max_chars as i64,
+                max_media: limits.max_media as i64,
+                chars_per_url: 23,
+                max_image_bytes: None,
+                created_at: now,
+            })
+            .await?;
+        // Paused, so that a worker sharing this database sends nothing.
+        db.set_channel_paused(channel.id, true).await?;
+        channels.push(channel.id);
+    }
+    // Next month in Paris: every post still to go out.
+    let zone = CalendarZone::parse("Europe/Paris").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let month = add_months(zone.date_of(now), 1);
+    let month_start = zone.start_of(month);
+    let month_end = zone.start_of(add_months(month, 1));
+    let span = month_end.millis() - month_start.millis();
+    // Posts at 08:00–19:45 local, in 15-minute steps, day after day.
+    let slots: Vec<agora_core::Timestamp> = (0..)
+        .map(|n: i64| {
+            month_start.plus_millis((n / 48) * 86_400_000 + 8 * 3_600_000 + (n % 48) * 900_000)
+        })
+        .take_while(|at| at.millis() < month_end.millis())
+        .collect();
+    let per_slot = args.posts.div_ceil(slots.len());
+    let mut n_posts = 0;
+    for (n, at) in slots.iter().enumerate() {
+        let count = per_slot.min(args.posts - n_posts);
+        if count == 0 {
+            break;
+        }
+        let rotated: Vec<i64> = (0..channels.len())
+            .map(|i| channels[(n + i) % channels.len()])
+            .collect();
+        db.bulk_scheduled_posts(workspace.id, member, &rotated, count, *at)
+            .await?;
+        n_posts += count;
+    }
+    let group = db
+        .create_space(&NewSpace {
+            workspace_id: workspace.id,
+            kind: SpaceKind::Group,
+            slug: "riders".into(),
+            name: "Riders".into(),
+            description: String::new(),
+            network: "native".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
+            created_at: now,
+        })
+        .await?;
+    let starts: Vec<agora_core::Timestamp> = (0..args.events as i64)
+        .map(|n| month_start.plus_millis(n * span / args.events.max(1) as i64))
+        .collect();
+    db.bulk_events(
+        &NewEvent {
+            workspace_id: workspace.id,
+            group_id: group.id,
+            created_by: member,
+            uid: format!("ride@{slug}.agora"),
+            details: EventDetails {
+                title: "Evening ride".into(),
+                description: String::new(),
+                timezone: "Europe/Paris".into(),
+                starts_at: month_start,
+                ends_at: month_start.plus_millis(2 * 3_600_000),
+                format: EventFormat::Offline,
+                join_url: None,
+                venue: "The shop".into(),
+                address: String::new(),
+                capacity: None,
+                rsvp_deadline: None,
+            },
+        },
+        &starts,
+        now,
+    )
+    .await?;
+    println!(
+        "seeded {n_posts} posts and {} events in {} in {:.1} s",
+        args.events,
+        month.format("%B %Y"),
+        seeding.elapsed().as_secs_f64()
+    );
+
+    let session = random_token(32);
+    db.create_session(
+        &token_digest(&session),
+        account.id,
+        now,
+        now.plus_seconds(86_400),
+    )
+    .await?;
+    let token = format!("agp_{}", random_token(32));
+    db.create_api_token(
+        account.id,
+        "bench",
+        &token_digest(&token),
+        &token[..10],
+        now,
+    )
+    .await?;
+    let state = agora_web::AppState::new(
+        db.clone(),
+        crate::serve::web_settings(config)?,
+        Arc::new(SystemClock),
+        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    agora_connectors::networks::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let date = month.format("%Y-%m-%d");
+    let from = urlencoding_rfc3339(month_start);
+    let to = urlencoding_rfc3339(month_end);
+    println!(
+        "| measure ({} requests each, one at a time) | value |",
+        args.requests
+    );
+    println!("| --- | --- |");
+    for (label, path, bearer) in [
+        (
+            "month view page",
+            format!("/w/{slug}/calendar?view=month&date={date}"),
+            false,
+        ),
+        (
+            "week view page",
+            format!("/w/{slug}/calendar?view=week&date={date}"),
+            false,
+        ),
+        (
+            "list view page (every post of the month)",
+            format!("/w/{slug}/calendar?view=list&date={date}"),
+            false,
+        ),
+        (
+            "calendar API, the whole month",
+            format!("/api/v1/w/{slug}/calendar?from={from}&to={to}"),
+            true,
+        ),
+    ] {
+        let url = format!("http://{address}{path}");
+        let mut times = Vec::with_capacity(args.requests);
+        let mut size = 0;
+        for _ in 0..args.requests {
+            let request = client.get(&url);
+            let request = if bearer {
+                request.bearer_auth(&token)
+            } else {
+                request.header("cookie", format!("agora_session={session}"))
+            };
+            let sent = Instant::now();
+            let body = request.send().await?.error_for_status()?.bytes().await?;
+            times.push(sent.elapsed().as_micros() as i64);
+            size = body.len();
+        }
+        times.sort_unstable();
+        println!(
+            "| {label}, {n_posts} posts and {} events in the month ({} KiB) | p50 {:.1} ms, p99 {:.1} ms |",
+            args.events,
+            size / 1024,
+            percentile(&times, 50.0) as f64 / 1000.0,
+            percentile(&times, 99.0) as f64 / 1000.0,
+        );
+    }
+    server.abort();
+
+    // The window query alone (posts and their targets), straight on the store.
+    let mut times = Vec::with_capacity(args.requests);
+    let mut n_read = 0;
+    for _ in 0..args.requests {
+        let started = Instant::now();
+        n_read = db
+            .calendar_posts(workspace.id, &CalendarQuery::window(month_start, month_end))
+            .await?
+            .len();
+        times.push(started.elapsed().as_micros() as i64);
+    }
+    times.sort_unstable();
+    println!(
+        "| of which the store's window query ({n_read} posts with their targets, two statements) | p50 {:.1} ms, p99 {:.1} ms |",
+        percentile(&times, 50.0) as f64 / 1000.0,
+        percentile(&times, 99.0) as f64 / 1000.0,
+    );
+    Ok(())
+}
+
+/// An instant as RFC 3339, escaped for a query string.
+fn urlencoding_rfc3339(at: agora_core::Timestamp) -> String {
+    at.rfc3339().replace(':', "%3A").replace('+', "%2B")
+}

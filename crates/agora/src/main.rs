@@ -127,6 +127,8 @@ enum BenchCommand {
     Events(bench::EventsBenchArgs),
     /// The composer's validation round trip (counters and previews as one types)
     Compose(bench::ComposeBenchArgs),
+    /// The content calendar with a busy month: month, week and list pages and the calendar API
+    Calendar(bench::CalendarBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -188,6 +190,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Publish(args)) => bench::publish(&config, args).await,
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
+            Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
         }
     });
     match outcome {

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod best_time;
+pub mod calendar;
 pub mod clock;
 pub mod community;
 pub mod config;

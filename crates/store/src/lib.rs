@@ -10,6 +10,7 @@
 
 mod accounts;
 mod analytics;
+mod calendar;
 mod community;
 mod desk;
 mod events;

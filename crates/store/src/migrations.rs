@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_slots.sql"),
         postgres: include_str!("../migrations/postgres/0007_slots.sql"),
     },
+    Migration {
+        version: 8,
+        name: "calendar",
+        sqlite: include_str!("../migrations/sqlite/0008_calendar.sql"),
+        postgres: include_str!("../migrations/postgres/0008_calendar.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -26,7 +26,7 @@ const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channe
      pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
      pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
 
-fn time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
     Ok(get::<Option<i64>>(row, column)?.map(Timestamp))
 }
 

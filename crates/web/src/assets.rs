@@ -18,6 +18,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/app.js"),
     ),
     (
+        "calendar.js",
+        "text/javascript",
+        include_bytes!("../assets/calendar.js"),
+    ),
+    (
         "scan.js",
         "text/javascript",
         include_bytes!("../assets/scan.js"),

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod calendar;
 pub mod community;
 pub mod desk;
 pub mod events;

@@ -1,6 +1,6 @@
 //! Browser flows in Chromium: sign-up, sign-in, sign-out, password reset
-//! through a real SMTP server, a member refused a staff page, and the demo's
-//! pages for every role.
+//! through a real SMTP server, a member refused a staff page, the demo's
+//! pages for every role, and the content calendar's drag and drop.
 
 use std::time::Duration;
 
@@ -406,7 +406,10 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/publish", "The Northwind Letter"),
                         ("/w/northwind/channels", "mastodon.example (demo)"),
                         ("/w/northwind/publish", "unconfirmed"),
-                        ("/w/northwind/calendar", "@northwind"),
+                        (
+                            "/w/northwind/calendar?view=list",
+                            "@northwind@mastodon.example (demo)",
+                        ),
                         ("/w/northwind/analytics", "Sunday Riders"),
                         ("/w/northwind/campaigns", "Spring collection"),
                         ("/w/northwind/compose", "Request approval"),
@@ -467,6 +470,12 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     .or_text("open first page")?;
                 browser.screenshot(&format!("demo-{label}")).await;
                 if label == "marketer" {
+                    browser
+                        .client
+                        .goto(&server.url("/w/northwind/calendar"))
+                        .await
+                        .or_text("calendar")?;
+                    browser.screenshot("demo-calendar").await;
                     // The channels' health, and an unconfirmed post's timeline.
                     browser
                         .client
@@ -1159,5 +1168,348 @@ async fn a_post_for_two_networks_is_counted_approved_and_moved_on_the_calendar()
         check(texts.len() == 2 && texts[0] != texts[1], format!("two variants: {texts:?}"))?;
         Ok(())
     })
+    .await;
+}
+
+/// The date `days` after `date`, as `2026-05-12`.
+fn day_after(date: &str, days: usize) -> String {
+    let mut date = agora_core::calendar::parse_date(date).unwrap();
+    for _ in 0..days {
+        date = date.succ_opt().unwrap();
+    }
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// Drags a calendar item onto a drop target with HTML5 drag and drop events
+/// (WebDriver's pointer actions do not start HTML5 drags in Chromium), so the
+/// page's own handlers take the drop.
+async fn drag(browser: &Browser, post: i64, target: &str) -> Result<(), String> {
+    let dropped = browser
+        .client
+        .execute(
+            r#"const item = document.querySelector(`[data-post="${arguments[0]}"][draggable="true"]`);
+               const slot = document.querySelector(arguments[1]);
+               if (!item || !slot) return false;
+               const data = new DataTransfer();
+               const fire = (node, type) => node.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: data}));
+               fire(item, "dragstart");
+               fire(slot, "dragenter");
+               const accepted = !fire(slot, "dragover");
+               fire(slot, "drop");
+               fire(item, "dragend");
+               return accepted;"#,
+            vec![serde_json::json!(post), serde_json::json!(target)],
+        )
+        .await
+        .or_text("drag")?;
+    check(
+        dropped == serde_json::json!(true),
+        format!("the calendar accepts post {post} over {target}: {dropped}"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marketer_drags_a_post_on_the_calendar_and_moves_it_by_keyboard() {
+    let data = TempDir::new("browser-calendar");
+    for (email, name, role) in [
+        ("ann@acme.test", "Ann Admin", "admin"),
+        ("mara@acme.test", "Mara Marketer", "marketer"),
+    ] {
+        add_user(
+            data.path(),
+            None,
+            email,
+            name,
+            "acme",
+            role,
+            "a long password",
+        );
+    }
+    let token = |email: &str| {
+        let output = crate::harness::agora(data.path())
+            .args(["token", "create", "--email", email])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let (ann, mara) = (token("ann@acme.test"), token("mara@acme.test"));
+    let server = Server::start(data.path(), &["serve"], &[]);
+    agora_connectors::networks::install_crypto_provider();
+    let api = reqwest::Client::new();
+    let call = async |token: &str, method: reqwest::Method, path: &str, body: serde_json::Value| {
+        let response = api
+            .request(method, server.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    };
+    // Channels that need no network, in Paris; posts in next month, so every
+    // day of it is in the future.
+    let newsletter = call(
+        &mara,
+        reqwest::Method::POST,
+        "/api/v1/w/acme/channels",
+        serde_json::json!({"network": "email", "name": "Newsletter", "timezone": "Europe/Paris"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let hook = call(
+        &mara,
+        reqwest::Method::POST,
+        "/api/v1/w/acme/channels",
+        serde_json::json!({"network": "webhook", "name": "Site hook", "base_url": "http://127.0.0.1:9/hook", "timezone": "Europe/Paris"}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let paris = agora_core::calendar::CalendarZone::parse("Europe/Paris").unwrap();
+    let today = paris.date_of(agora_core::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    ));
+    let next_month = agora_core::calendar::add_months(today, 1)
+        .format("%Y-%m-%d")
+        .to_string();
+    let base = day_after(&next_month, 8);
+    let at = |date: &str, time: &str| {
+        agora_core::posts::local_to_utc(&format!("{date}T{time}"), "Europe/Paris").unwrap()
+    };
+    let mut sale = 0;
+    for (days, time, channels, text) in [
+        (
+            0,
+            "09:30",
+            vec![newsletter],
+            "Spring sale starts: 20% off all helmets",
+        ),
+        (0, "14:00", vec![hook], "Shop hours change for the holiday"),
+        (
+            1,
+            "12:15",
+            vec![newsletter, hook],
+            "Workshop recap: wheel truing basics",
+        ),
+        (
+            5,
+            "08:00",
+            vec![hook],
+            "New route guide: the three-castles loop",
+        ),
+        (
+            9,
+            "17:45",
+            vec![newsletter],
+            "Members' photo contest opens today",
+        ),
+    ] {
+        let post = call(
+            &mara,
+            reqwest::Method::POST,
+            "/api/v1/w/acme/posts",
+            serde_json::json!({
+                "variants": channels.iter().map(|id| serde_json::json!({"channel_id": id, "text": text})).collect::<Vec<_>>(),
+                "scheduled_at": at(&day_after(&base, days), time).rfc3339(),
+            }),
+        )
+        .await;
+        if sale == 0 {
+            sale = post["id"].as_i64().unwrap();
+        }
+    }
+    let group = call(
+        &ann,
+        reqwest::Method::POST,
+        "/api/v1/w/acme/groups",
+        serde_json::json!({"slug": "riders", "name": "Riders"}),
+    )
+    .await;
+    call(
+        &ann,
+        reqwest::Method::POST,
+        "/api/v1/w/acme/events",
+        serde_json::json!({
+            "group_id": group["id"], "title": "Spring ride to the lighthouse", "timezone": "Europe/Paris",
+            "starts_at": format!("{}T18:00", day_after(&base, 3)), "ends_at": format!("{}T20:00", day_after(&base, 3)),
+            "format": "offline", "venue": "The shop",
+        }),
+    )
+    .await;
+    let scheduled_at = async || {
+        call(
+            &mara,
+            reqwest::Method::GET,
+            &format!("/api/v1/w/acme/posts/{sale}"),
+            serde_json::Value::Null,
+        )
+        .await["scheduled_at"]
+            .as_i64()
+            .unwrap_or_default()
+    };
+
+    with_browser(
+        "a_marketer_drags_a_post_on_the_calendar_and_moves_it_by_keyboard",
+        async |browser| {
+            sign_in(browser, &server, "mara@acme.test", "a long password").await?;
+            browser
+                .client
+                .goto(&server.url(&format!("/w/acme/calendar?view=month&date={base}")))
+                .await
+                .or_text("month view")?;
+            let text = browser.main_text().await.or_text("main")?;
+            check(
+                text.contains("Times in Europe/Paris") && text.contains("Spring ride to the lighthouse"),
+                format!("the month shows its zone, posts and events: {text:.600}"),
+            )?;
+            browser.screenshot("calendar-month").await;
+
+            // Drag the sale two days later: it keeps its 09:30.
+            let two_days_later = day_after(&base, 2);
+            drag(browser, sale, &format!("td[data-drop-date='{two_days_later}']")).await?;
+            let expected = at(&two_days_later, "09:30").millis();
+            crate::harness::eventually("the drag moves the post", Duration::from_secs(10), async || {
+                scheduled_at().await == expected
+            })
+            .await;
+            let moved = browser
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(&format!(
+                    "td[data-drop-date='{two_days_later}'] [data-post='{sale}']"
+                )))
+                .await
+                .or_text("the post in its new day")?;
+            check(
+                moved.text().await.or_text("moved item")?.contains("09:30"),
+                "the moved post keeps its time of day",
+            )?;
+            check(
+                text_of(browser, ".flash").await?.contains("moved to"),
+                "the move is announced",
+            )?;
+            browser.screenshot("calendar-month-after-drag").await;
+
+            // The keyboard alternative: open its Move form, type, press Enter.
+            let summary = browser
+                .client
+                .find(Locator::Css(&format!("[data-post='{sale}'] details.cal-move summary")))
+                .await
+                .or_text("the Move button")?;
+            summary
+                .send_keys(fantoccini::key::Key::Enter.to_string().as_str())
+                .await
+                .or_text("open Move")?;
+            let three_days_later = day_after(&base, 3);
+            set_value(browser, &format!("move-date-{sale}"), &three_days_later).await?;
+            set_value(browser, &format!("move-time-{sale}"), "11:00").await?;
+            browser.screenshot("calendar-move-form").await;
+            browser
+                .client
+                .find(Locator::Id(&format!("move-time-{sale}")))
+                .await
+                .or_text("time field")?
+                .send_keys(fantoccini::key::Key::Enter.to_string().as_str())
+                .await
+                .or_text("submit with Enter")?;
+            let expected = at(&three_days_later, "11:00").millis();
+            crate::harness::eventually("the keyboard moves the post", Duration::from_secs(10), async || {
+                scheduled_at().await == expected
+            })
+            .await;
+
+            // The week view: drag onto another day and hour; the minutes stay.
+            browser
+                .client
+                .goto(&server.url(&format!("/w/acme/calendar?view=week&date={three_days_later}")))
+                .await
+                .or_text("week view")?;
+            browser.screenshot("calendar-week").await;
+            let four_days_later = day_after(&base, 4);
+            drag(
+                browser,
+                sale,
+                &format!("td[data-drop-date='{four_days_later}'][data-drop-hour='15']"),
+            )
+            .await?;
+            let expected = at(&four_days_later, "15:00").millis();
+            crate::harness::eventually("the week drag moves the post", Duration::from_secs(10), async || {
+                scheduled_at().await == expected
+            })
+            .await;
+            browser
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(&format!(
+                    "td[data-drop-date='{four_days_later}'][data-drop-hour='15'] [data-post='{sale}']"
+                )))
+                .await
+                .or_text("the post in its new hour")?;
+            browser.screenshot("calendar-week-after-drag").await;
+            browser
+                .client
+                .goto(&server.url(&format!("/w/acme/calendar?view=list&date={base}")))
+                .await
+                .or_text("list view")?;
+            browser.screenshot("calendar-list").await;
+
+            // A phone: the month and the week become lists of days, without
+            // sideways scrolling.
+            browser
+                .client
+                .set_window_size(390, 844)
+                .await
+                .or_text("phone size")?;
+            for (view, name) in [("month", "calendar-month-phone"), ("week", "calendar-week-phone")] {
+                browser
+                    .client
+                    .goto(&server.url(&format!("/w/acme/calendar?view={view}&date={four_days_later}")))
+                    .await
+                    .or_text("phone view")?;
+                let overflow = browser
+                    .client
+                    .execute(
+                        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                        vec![],
+                    )
+                    .await
+                    .or_text("overflow")?;
+                check(
+                    overflow.as_i64() == Some(0),
+                    format!("{view} fits a phone's width (overflow {overflow})"),
+                )?;
+                let text = browser.main_text().await.or_text("main")?;
+                check(
+                    text.contains("Spring sale starts"),
+                    format!("{view} on a phone shows the post: {text:.400}"),
+                )?;
+                browser.screenshot(name).await;
+                browser
+                    .client
+                    .execute(
+                        "document.querySelector('#calendar .cal-items').scrollIntoView();",
+                        vec![],
+                    )
+                    .await
+                    .or_text("scroll")?;
+                browser.screenshot(&format!("{name}-scrolled")).await;
+            }
+            browser
+                .client
+                .set_window_size(1280, 900)
+                .await
+                .or_text("laptop size")?;
+            Ok(())
+        },
+    )
     .await;
 }

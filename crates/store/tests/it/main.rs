@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod calendar;
 mod community;
 mod desk;
 mod events;

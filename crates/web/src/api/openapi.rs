@@ -151,6 +151,24 @@ fn schemas() -> Value {
                 "items": {"type": "array", "minItems": 24, "maxItems": 24, "items": {"type": "number"}}},
             "timezone": {"type": "string", "description": "IANA"},
             "next": {"type": "array", "maxItems": 3, "description": "the three best free hours of the coming week, on different days, in time order", "items": {"type": "string", "format": "date-time"}}}},
+        "CalendarWindow": {"type": "object", "required": ["from", "to", "posts", "events"], "properties": {
+            "from": timestamp, "to": timestamp,
+            "posts": {"type": "array", "items": {"type": "object", "required": ["id", "at", "status", "approval", "targets"], "properties": {
+                "id": {"type": "integer"}, "scheduled_at": {"type": ["integer", "null"], "description": "Unix milliseconds, UTC; null for a draft without a time"},
+                "at": {"type": "integer", "description": "where it sits on the calendar: scheduled_at, else its creation"},
+                "status": {"type": "string", "enum": ["draft", "scheduled", "publishing", "published", "partial", "failed", "unconfirmed"]},
+                "approval": {"type": "string", "enum": ["none", "pending", "approved", "rejected"]},
+                "label": {"type": "string", "description": "the status a calendar shows, e.g. awaiting approval"},
+                "campaign_id": {"type": ["integer", "null"]}, "author": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                "text": {"type": "string", "description": "the first channel's text"}, "movable": {"type": "boolean", "description": "false once it went out"},
+                "targets": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "channel_id": {"type": "integer"}, "channel_name": {"type": "string"}, "network": {"type": "string"},
+                    "status": {"type": "string", "enum": ["draft", "scheduled", "publishing", "published", "retrying", "failed", "unconfirmed"]}}}}}}},
+            "events": {"type": "array", "items": {"type": "object", "required": ["id", "title", "starts_at", "ends_at", "format"], "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"}, "starts_at": timestamp, "ends_at": timestamp, "timezone": {"type": "string", "description": "IANA"},
+                "format": {"type": "string", "enum": ["online", "offline", "hybrid"]}, "group_id": {"type": "integer"}, "group_name": {"type": "string"}}}}}},
+        "Schedule": {"type": "object", "required": ["scheduled_at"], "additionalProperties": false, "properties": {
+            "scheduled_at": {"type": "string", "format": "date-time", "description": "RFC 3339 with an offset; must be in the future"}}},
         "TargetRef": {"type": "object", "additionalProperties": false, "properties": {"target_id": {"type": "integer"}}},
         "ThreadEdit": {"type": "object", "required": ["title", "body"], "additionalProperties": false, "properties": {
             "title": {"type": "string", "maxLength": 200}, "body": {"type": "string", "description": "Markdown"}}},
@@ -208,6 +226,20 @@ fn query_parameters(path: &str) -> Vec<Value> {
         "/api/v1/w/{workspace}/posts" => vec![
             query("from", "RFC 3339, inclusive"),
             query("to", "RFC 3339, exclusive"),
+        ],
+        "/api/v1/w/{workspace}/calendar" => vec![
+            query("from", "RFC 3339, inclusive (required)"),
+            query(
+                "to",
+                "RFC 3339, exclusive (required; at most 400 days after from)",
+            ),
+            query("channel", "a channel id: posts with a target on it"),
+            query("campaign", "a campaign id"),
+            query(
+                "status",
+                "draft, scheduled, publishing, published, partial, failed, unconfirmed or awaiting_approval",
+            ),
+            query("author", "the author's member id"),
         ],
         "/api/v1/w/{workspace}/jobs" => vec![query(
             "state",

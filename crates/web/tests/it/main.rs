@@ -5,6 +5,7 @@
 
 mod access;
 mod api;
+mod calendar;
 mod community;
 mod desk;
 mod events;
