@@ -1166,6 +1166,39 @@ async fn a_post_for_two_networks_is_counted_approved_and_moved_on_the_calendar()
         check(post["approval"] == "approved", format!("approved in the API: {post}"))?;
         let texts: Vec<&str> = post["targets"].as_array().ok_or("targets")?.iter().filter_map(|t| t["text"].as_str()).collect();
         check(texts.len() == 2 && texts[0] != texts[1], format!("two variants: {texts:?}"))?;
+
+        // The approved post is on the calendar; dragging it two days later
+        // moves it in storage and in the API, at the same time of day.
+        let date = in_days(3)[..10].to_owned();
+        browser
+            .client
+            .goto(&server.url(&format!("/w/acme/calendar?view=month&date={date}&tz=Europe/Paris")))
+            .await
+            .or_text("calendar")?;
+        browser
+            .client
+            .find(Locator::Css(&format!("td[data-drop-date='{date}'] [data-post='{post_id}']")))
+            .await
+            .or_text("the post on its day")?;
+        let later = day_after(&date, 2);
+        drag(browser, post_id, &format!("td[data-drop-date='{later}']")).await?;
+        let before = post["scheduled_at"].as_i64().ok_or("scheduled_at")?;
+        let scheduled_at = || async {
+            api.get(server.url(&format!("/api/v1/w/acme/posts/{post_id}")))
+                .bearer_auth(&mara)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["scheduled_at"]
+                .as_i64()
+        };
+        crate::harness::eventually("the drag moves the post", Duration::from_secs(10), async || {
+            scheduled_at().await == Some(before + 2 * 86_400_000)
+        })
+        .await;
+        browser.screenshot("calendar-after-drag").await;
         Ok(())
     })
     .await;
