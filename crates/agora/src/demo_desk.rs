@@ -111,7 +111,7 @@ pub async fn seed(
             let picked: Vec<_> = social
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| (n + i) % 2 == 0 || social.len() == 1)
+                .filter(|(i, _)| (n + i).is_multiple_of(2) || social.len() == 1)
                 .map(|(_, c)| *c)
                 .collect();
             let approval = match n % 9 {

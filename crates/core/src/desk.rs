@@ -262,6 +262,17 @@ pub struct LibraryItem {
     pub created_at: Timestamp,
 }
 
+/// An image to add to the library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewMedia<'a> {
+    pub workspace_id: WorkspaceId,
+    pub member_id: MemberId,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub alt: &'a str,
+    pub bytes: &'a [u8],
+}
+
 /// The largest image the library takes (networks take less: checked per
 /// channel when a post is scheduled).
 pub const LIBRARY_MAX_BYTES: usize = 16 * 1024 * 1024;
@@ -332,12 +343,7 @@ pub trait DeskStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<TargetId>, StoreError>> + Send;
     fn add_media(
         &self,
-        workspace: WorkspaceId,
-        member: MemberId,
-        filename: &str,
-        content_type: &str,
-        alt: &str,
-        bytes: &[u8],
+        media: &NewMedia<'_>,
         now: Timestamp,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     fn media_library(

@@ -2,7 +2,8 @@
 
 use agora_core::accounts::WorkspaceId;
 use agora_core::desk::{
-    Approval, Campaign, CampaignId, DeskStore, HistoryEntry, LibraryItem, NewCampaign, Utm,
+    Approval, Campaign, CampaignId, DeskStore, HistoryEntry, LibraryItem, NewCampaign, NewMedia,
+    Utm,
 };
 use agora_core::members::MemberId;
 use agora_core::posts::{PostId, TargetId};
@@ -268,28 +269,18 @@ impl DeskStore for Db {
         Ok(moved)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn add_media(
-        &self,
-        workspace: WorkspaceId,
-        member: MemberId,
-        filename: &str,
-        content_type: &str,
-        alt: &str,
-        bytes: &[u8],
-        now: Timestamp,
-    ) -> Result<i64, StoreError> {
+    async fn add_media(&self, media: &NewMedia<'_>, now: Timestamp) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "INSERT INTO media_library (workspace_id, filename, content_type, alt, size, bytes, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
-        .bind(workspace)
-        .bind(filename)
-        .bind(content_type)
-        .bind(alt)
-        .bind(bytes.len() as i64)
-        .bind(bytes.to_vec())
-        .bind(member)
+        .bind(media.workspace_id)
+        .bind(media.filename)
+        .bind(media.content_type)
+        .bind(media.alt)
+        .bind(media.bytes.len() as i64)
+        .bind(media.bytes.to_vec())
+        .bind(media.member_id)
         .bind(now.millis())
         .fetch_one(self.pool())
         .await

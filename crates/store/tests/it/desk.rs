@@ -181,12 +181,14 @@ async fn approvals_hold_and_release(db: Db) {
     let png = vec![0x89, b'P', b'N', b'G', 1, 2, 3];
     let id = db
         .add_media(
-            workspace,
-            author,
-            "bike.png",
-            "image/png",
-            "A red bike",
-            &png,
+            &agora_core::desk::NewMedia {
+                workspace_id: workspace,
+                member_id: author,
+                filename: "bike.png",
+                content_type: "image/png",
+                alt: "A red bike",
+                bytes: &png,
+            },
             T0,
         )
         .await

@@ -639,12 +639,14 @@ pub async fn upload(
     state
         .db
         .add_media(
-            viewer.workspace_id,
-            viewer.member_id,
-            filename.trim(),
-            &content_type,
-            alt_text,
-            &bytes,
+            &agora_core::desk::NewMedia {
+                workspace_id: viewer.workspace_id,
+                member_id: viewer.member_id,
+                filename: filename.trim(),
+                content_type: &content_type,
+                alt: alt_text,
+                bytes: &bytes,
+            },
             state.clock.now(),
         )
         .await?;
