@@ -483,6 +483,55 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         .await
                         .or_text("channels")?;
                     browser.screenshot("demo-channels").await;
+                    // A channel's queue and its best-time heatmap, from its own posts.
+                    browser
+                        .click_css("a[href$='/queue']")
+                        .await
+                        .or_text("a queue page")?;
+                    let queue = browser.main_text().await.or_text("queue page")?;
+                    check(
+                        queue.contains("posts")
+                            && browser
+                                .client
+                                .find(Locator::Css("table.heatmap"))
+                                .await
+                                .is_ok(),
+                        format!("the heatmap and its source: {queue:.300}"),
+                    )?;
+                    browser
+                        .client
+                        .execute(
+                            "document.querySelector('table.heatmap').scrollIntoView();",
+                            vec![],
+                        )
+                        .await
+                        .or_text("scroll to the heatmap")?;
+                    browser.screenshot("demo-queue-heatmap").await;
+                    browser
+                        .client
+                        .set_window_size(390, 844)
+                        .await
+                        .or_text("phone")?;
+                    browser
+                        .client
+                        .execute(
+                            "document.querySelector('table.heatmap').scrollIntoView();",
+                            vec![],
+                        )
+                        .await
+                        .or_text("scroll to the heatmap")?;
+                    browser.screenshot("demo-queue-heatmap-phone").await;
+                    browser
+                        .client
+                        .goto(&server.url("/w/northwind/compose"))
+                        .await
+                        .or_text("compose")?;
+                    browser.screenshot("demo-compose-phone").await;
+                    browser
+                        .client
+                        .set_window_size(1280, 900)
+                        .await
+                        .or_text("laptop")?;
                     browser
                         .client
                         .goto(&server.url("/w/northwind/publish"))
