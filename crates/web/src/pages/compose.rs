@@ -191,16 +191,13 @@ pub fn highlight(text: &str) -> (String, Vec<String>, Vec<String>, Vec<String>) 
     (html.replace('\n', "<br>"), links, mentions, hashtags)
 }
 
-async fn checks(
-    state: &AppState,
-    viewer: &Viewer,
+/// Each chosen channel's counter, preview and findings for the draft.
+fn checks(
     draft: &Draft,
     channels: &[Channel],
     campaigns: &[Campaign],
     library: &[LibraryItem],
-) -> Result<Vec<Check>, PageError> {
-    let _ = state;
-    let _ = viewer;
+) -> Vec<Check> {
     let utm = draft
         .campaign
         .and_then(|id| campaigns.iter().find(|c| c.id == id))
@@ -256,7 +253,7 @@ async fn checks(
             media_problem,
         });
     }
-    Ok(out)
+    out
 }
 
 #[derive(Template)]
@@ -330,7 +327,7 @@ async fn compose_page(
             .first()
             .map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone());
     }
-    let checks = checks(state, viewer, &draft, &channels, &campaigns, &library).await?;
+    let checks = checks(&draft, &channels, &campaigns, &library);
     let (mut suggestions, mut suggestions_source) = (Vec::new(), String::new());
     if let Some(first) = channels.iter().find(|c| draft.channels.contains(&c.id)) {
         let best = crate::slots::best_times(state, viewer.workspace_id, first).await?;
@@ -413,7 +410,7 @@ pub async fn check(
     let channels = state.db.channels(viewer.workspace_id).await?;
     let campaigns = state.db.campaigns(viewer.workspace_id).await?;
     let library = state.db.media_library(viewer.workspace_id).await?;
-    let checks = checks(&state, &viewer, &draft, &channels, &campaigns, &library).await?;
+    let checks = checks(&draft, &channels, &campaigns, &library);
     Ok(render(&ChecksPartial { checks }))
 }
 
