@@ -53,6 +53,49 @@ impl Drop for Workers {
     }
 }
 
+/// A fresh workspace named `bench-xxxx`, so runs never meet each other's data.
+async fn bench_workspace(
+    db: &Db,
+    now: agora_core::Timestamp,
+) -> anyhow::Result<(agora_core::accounts::Workspace, String)> {
+    use agora_core::accounts::{AccountStore, Slug};
+    let slug = format!(
+        "bench-{}",
+        agora_core::secrets::random_token(4)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let workspace = db
+        .create_workspace(
+            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "Bench",
+            false,
+            now,
+        )
+        .await?;
+    Ok((workspace, slug))
+}
+
+/// Agora's web server on a free loopback port, in this process.
+async fn serve_in_process(
+    db: &Db,
+    config: &Config,
+) -> anyhow::Result<(
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let state = agora_web::AppState::new(
+        db.clone(),
+        crate::serve::web_settings(config)?,
+        std::sync::Arc::new(SystemClock),
+        std::sync::Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    Ok((address, server))
+}
+
 fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
@@ -384,7 +427,7 @@ async fn load(
 }
 
 pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Result<()> {
-    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role};
     use agora_core::community::{
         CommunityStore, GroupMembership, GroupRole, NewSpace, NewThread, SearchQuery, SpaceKind,
         ThreadKind, Visibility,
@@ -395,18 +438,7 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
 
     let db = open_database(config).await?;
     let now = SystemClock.now();
-    let slug = format!(
-        "bench-{}",
-        random_token(4).to_lowercase().replace(['-', '_'], "x")
-    );
-    let workspace = db
-        .create_workspace(
-            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
-            "Bench",
-            false,
-            now,
-        )
-        .await?;
+    let (workspace, slug) = bench_workspace(&db, now).await?;
     let email = Email::parse(&format!("reader@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?;
     let account = db
         .create_account(
@@ -503,15 +535,7 @@ pub async fn community(config: &Config, args: CommunityBenchArgs) -> anyhow::Res
     )
     .await?;
     let cookie = format!("agora_session={session}");
-    let state = agora_web::AppState::new(
-        db.clone(),
-        crate::serve::web_settings(config)?,
-        std::sync::Arc::new(SystemClock),
-        std::sync::Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    let (address, server) = serve_in_process(&db, config).await?;
     agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
@@ -642,28 +666,16 @@ fn peak_memory_mib(pid: u32) -> Option<f64> {
 }
 
 pub async fn publish(config: &Config, args: PublishBenchArgs) -> anyhow::Result<()> {
-    use agora_core::accounts::{AccountStore, Slug};
     use agora_core::members::{MemberStore, NewMember};
     use agora_core::posts::{NewChannel, PostStore};
-    use agora_core::secrets::random_token;
+
     use agora_core::text_limits::Network;
 
     let db = open_database(config).await?;
     let sealer = crate::serve::sealer(config)?;
     let (sink, created) = mastodon_sink().await?;
     let now = SystemClock.now();
-    let slug = format!(
-        "bench-{}",
-        random_token(4).to_lowercase().replace(['-', '_'], "x")
-    );
-    let workspace = db
-        .create_workspace(
-            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
-            "Bench",
-            false,
-            now,
-        )
-        .await?;
+    let (workspace, _slug) = bench_workspace(&db, now).await?;
     let author = db
         .create_member(&NewMember {
             workspace_id: workspace.id,
@@ -827,7 +839,7 @@ pub async fn events(config: &Config, args: EventsBenchArgs) -> anyhow::Result<()
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role};
     use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
     use agora_core::events::{EventDetails, EventFormat, EventStore, NewEvent, RsvpState};
     use agora_core::members::MemberStore;
@@ -835,18 +847,7 @@ pub async fn events(config: &Config, args: EventsBenchArgs) -> anyhow::Result<()
 
     let db = open_database(config).await?;
     let now = SystemClock.now();
-    let slug = format!(
-        "bench-{}",
-        random_token(4).to_lowercase().replace(['-', '_'], "x")
-    );
-    let workspace = db
-        .create_workspace(
-            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
-            "Bench",
-            false,
-            now,
-        )
-        .await?;
+    let (workspace, slug) = bench_workspace(&db, now).await?;
     let space = |slug: &str, name: &str| NewSpace {
         workspace_id: workspace.id,
         kind: SpaceKind::Group,
@@ -943,15 +944,7 @@ pub async fn events(config: &Config, args: EventsBenchArgs) -> anyhow::Result<()
         seeding.elapsed().as_secs_f64()
     );
 
-    let state = agora_web::AppState::new(
-        db.clone(),
-        crate::serve::web_settings(config)?,
-        Arc::new(SystemClock),
-        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    let (address, server) = serve_in_process(&db, config).await?;
     agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
@@ -1082,27 +1075,14 @@ pub struct ComposeBenchArgs {
 /// with a realistic post for three channels (Bluesky, Mastodon, X), as the
 /// page sends it on every pause in typing; calls per second and latency.
 pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<()> {
-    use std::sync::Arc;
-
-    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role};
     use agora_core::posts::{NewChannel, PostStore};
     use agora_core::secrets::{HashCost, hash_password, random_token, token_digest};
     use agora_core::text_limits::Network;
 
     let db = open_database(config).await?;
     let now = SystemClock.now();
-    let slug = format!(
-        "bench-{}",
-        random_token(4).to_lowercase().replace(['-', '_'], "x")
-    );
-    let workspace = db
-        .create_workspace(
-            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
-            "Bench",
-            false,
-            now,
-        )
-        .await?;
+    let (workspace, slug) = bench_workspace(&db, now).await?;
     let account = db
         .create_account(
             &Email::parse(&format!("marketer@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -1145,15 +1125,7 @@ pub async fn compose(config: &Config, args: ComposeBenchArgs) -> anyhow::Result<
     )
     .await?;
     let csrf = random_token(32);
-    let state = agora_web::AppState::new(
-        db.clone(),
-        crate::serve::web_settings(config)?,
-        Arc::new(SystemClock),
-        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    let (address, server) = serve_in_process(&db, config).await?;
     agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
@@ -1246,9 +1218,7 @@ pub struct CalendarBenchArgs {
 /// and the calendar API for that month, served in-process, one request at a
 /// time (server time as the client sees it on loopback).
 pub async fn calendar(config: &Config, args: CalendarBenchArgs) -> anyhow::Result<()> {
-    use std::sync::Arc;
-
-    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role};
     use agora_core::calendar::{CalendarQuery, CalendarStore, CalendarZone, add_months};
     use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
     use agora_core::events::{EventDetails, EventFormat, NewEvent};
@@ -1259,18 +1229,7 @@ pub async fn calendar(config: &Config, args: CalendarBenchArgs) -> anyhow::Resul
 
     let db = open_database(config).await?;
     let now = SystemClock.now();
-    let slug = format!(
-        "bench-{}",
-        random_token(4).to_lowercase().replace(['-', '_'], "x")
-    );
-    let workspace = db
-        .create_workspace(
-            &Slug::parse(&slug).map_err(|e| anyhow::anyhow!("{e}"))?,
-            "Bench",
-            false,
-            now,
-        )
-        .await?;
+    let (workspace, slug) = bench_workspace(&db, now).await?;
     let account = db
         .create_account(
             &Email::parse(&format!("marketer@{slug}.test")).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -1410,15 +1369,7 @@ pub async fn calendar(config: &Config, args: CalendarBenchArgs) -> anyhow::Resul
         now,
     )
     .await?;
-    let state = agora_web::AppState::new(
-        db.clone(),
-        crate::serve::web_settings(config)?,
-        Arc::new(SystemClock),
-        Arc::new(agora_core::jobs::JobOutcomeCounters::default()),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, agora_web::router(state)).await });
+    let (address, server) = serve_in_process(&db, config).await?;
     agora_connectors::networks::install_crypto_provider();
     let client = reqwest::Client::new();
     let date = month.format("%Y-%m-%d");
