@@ -134,6 +134,8 @@ pub struct ReplyView {
     pub deleted: bool,
     /// (emoji, count) for each reaction it received.
     pub reactions: Vec<(String, i64)>,
+    /// Visible, hidden by flags or a moderator, or removed.
+    pub state: crate::moderation::ContentState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,6 +158,8 @@ pub struct ThreadView {
     pub edited_at: Option<Timestamp>,
     /// (emoji, count) for each reaction the opening post received.
     pub reactions: Vec<(String, i64)>,
+    /// Visible, hidden by flags or a moderator, or removed.
+    pub state: crate::moderation::ContentState,
     pub replies: Vec<ReplyView>,
 }
 
@@ -623,6 +627,11 @@ pub enum CommunityError {
     RateLimited { wait_seconds: i64 },
     #[error("only the group's owners and moderators (and workspace moderators) can do this")]
     NotAGroupModerator,
+    /// A sanction in force (suspension, ban, mute), in words the member reads.
+    #[error("{message}")]
+    Sanctioned { message: String },
+    #[error("accept the code of conduct (version {version}) before you post")]
+    ConductNotAccepted { version: i64 },
 }
 
 impl CommunityError {
@@ -640,7 +649,9 @@ impl CommunityError {
             | CommunityError::NotTheAsker
             | CommunityError::Locked
             | CommunityError::NotTheAuthor
-            | CommunityError::NotAGroupModerator => ErrorKind::Forbidden,
+            | CommunityError::NotAGroupModerator
+            | CommunityError::Sanctioned { .. }
+            | CommunityError::ConductNotAccepted { .. } => ErrorKind::Forbidden,
             CommunityError::Hidden => ErrorKind::NotFound,
             CommunityError::RateLimited { .. } => ErrorKind::RateLimited,
         }

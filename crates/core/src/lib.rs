@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod automod;
 pub mod best_time;
 pub mod calendar;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod events;
 pub mod ical;
 pub mod jobs;
 pub mod members;
+pub mod moderation;
 pub mod pagination;
 pub mod posts;
 pub mod publishing;

@@ -10,6 +10,7 @@ use agora_core::community::{
     Visibility, excerpt_html, render_markdown,
 };
 use agora_core::members::MemberId;
+use agora_core::moderation::ContentState;
 use agora_core::{StoreError, Timestamp};
 use sqlx::any::AnyRow;
 
@@ -43,8 +44,8 @@ fn search_row_key(created_at: Timestamp, id: i64, is_thread: bool) -> i64 {
 }
 
 /// [`search_row_key`] in SQL, for a reply `r` and a thread `t`.
-const REPLY_KEY: &str = "(r.created_at * 2097152 + (r.id % 1048576) * 2)";
-const THREAD_KEY: &str = "(t.created_at * 2097152 + (t.id % 1048576) * 2 + 1)";
+pub(crate) const REPLY_KEY: &str = "(r.created_at * 2097152 + (r.id % 1048576) * 2)";
+pub(crate) const THREAD_KEY: &str = "(t.created_at * 2097152 + (t.id % 1048576) * 2 + 1)";
 
 fn hit_from(row: &AnyRow, words: &[String]) -> Result<SearchHit, StoreError> {
     Ok(SearchHit {
@@ -95,6 +96,12 @@ fn thread_kind(row: &AnyRow) -> Result<ThreadKind, StoreError> {
     let kind: String = get(row, "kind")?;
     ThreadKind::parse(&kind)
         .ok_or_else(|| StoreError::Backend(format!("unknown thread kind {kind:?}")))
+}
+
+fn content_state(row: &AnyRow) -> Result<ContentState, StoreError> {
+    let state: String = get(row, "moderation")?;
+    ContentState::parse(&state)
+        .ok_or_else(|| StoreError::Backend(format!("unknown content state {state:?}")))
 }
 
 /// Stored HTML, or the body rendered now for rows written before HTML was stored.
@@ -359,7 +366,7 @@ impl CommunityStore for Db {
         let rows = sqlx::query(
             "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, m.name AS author_name, t.created_at, \
              t.n_replies, t.last_activity_at FROM threads t JOIN members m ON m.id = t.author_id WHERE t.space_id = $1 \
-             ORDER BY t.pinned DESC, t.last_activity_at DESC, t.id DESC LIMIT $2",
+             AND t.moderation = 'visible' ORDER BY t.pinned DESC, t.last_activity_at DESC, t.id DESC LIMIT $2",
         )
         .bind(space)
         .bind(limit)
@@ -380,7 +387,7 @@ impl CommunityStore for Db {
         thread: ThreadId,
     ) -> Result<ThreadView, StoreError> {
         let row = sqlx::query(
-            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, t.body, t.body_html, t.created_at, t.edited_at, t.author_id, \
+            "SELECT t.id, t.space_id, t.kind, t.accepted_reply_id, t.pinned, t.locked, t.title, t.body, t.body_html, t.created_at, t.edited_at, t.author_id, t.moderation, \
              m.name AS author_name, m.is_staff FROM threads t JOIN members m ON m.id = t.author_id JOIN spaces s ON s.id = t.space_id \
              WHERE t.id = $1 AND s.workspace_id = $2",
         )
@@ -407,7 +414,7 @@ impl CommunityStore for Db {
         }
         let replies = sqlx::query(
             "SELECT r.id, r.author_id, r.body, r.body_html, r.quote_reply_id, r.created_at, r.edited_at, r.deleted_at, \
-             m.name AS author_name, m.is_staff \
+             r.moderation, m.name AS author_name, m.is_staff \
              FROM replies r JOIN members m ON m.id = r.author_id WHERE r.thread_id = $1 ORDER BY r.created_at, r.id",
         )
         .bind(thread)
@@ -430,6 +437,7 @@ impl CommunityStore for Db {
                 edited_at: get::<Option<i64>>(row, "edited_at")?.map(Timestamp),
                 deleted: get::<Option<i64>>(row, "deleted_at")?.is_some(),
                 reactions: reactions.remove(&id).unwrap_or_default(),
+                state: content_state(row)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -456,6 +464,7 @@ impl CommunityStore for Db {
             created_at: Timestamp(get(&row, "created_at")?),
             edited_at: get::<Option<i64>>(&row, "edited_at")?.map(Timestamp),
             reactions: self.thread_reaction_counts(thread).await?,
+            state: content_state(&row)?,
             replies,
         })
     }
@@ -1182,7 +1191,7 @@ impl Db {
     }
 
     /// The column that keys a search row (see [`search_row_key`]).
-    fn search_key(&self) -> &'static str {
+    pub(crate) fn search_key(&self) -> &'static str {
         match self.backend() {
             Backend::Sqlite => "rowid",
             Backend::Postgres => "id",

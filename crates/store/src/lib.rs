@@ -17,6 +17,7 @@ mod events;
 mod jobs;
 mod members;
 mod migrations;
+mod moderation;
 mod posts;
 mod publishing;
 mod slots;

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_calendar.sql"),
         postgres: include_str!("../migrations/postgres/0008_calendar.sql"),
     },
+    Migration {
+        version: 9,
+        name: "moderation",
+        sqlite: include_str!("../migrations/sqlite/0009_moderation.sql"),
+        postgres: include_str!("../migrations/postgres/0009_moderation.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
