@@ -227,6 +227,7 @@ pub async fn run_with(
             clock.clone(),
             config.public_url.clone(),
         );
+        agora_jobs::moderation::register(&mut registry, db.clone(), clock.clone());
         let engine = Arc::new(agora_connectors::publishing::Engine::new(
             db.clone(),
             clock.clone(),
@@ -242,6 +243,12 @@ pub async fn run_with(
             .await?;
         db.enqueue(
             &agora_jobs::digests::job(agora_jobs::digests::next_run(now)),
+            now,
+        )
+        .await?;
+        // The daily trust-level run, likewise once per day.
+        db.enqueue(
+            &agora_jobs::moderation::trust_job(agora_jobs::moderation::next_trust_run(now)),
             now,
         )
         .await?;

@@ -283,6 +283,10 @@ pub enum Access {
     Community,
     /// The review queue and sanctions.
     Moderation,
+    /// Moderation, also open to a group's own owners and moderators (for
+    /// their groups only: the handler checks each item). The workspace
+    /// roles this allows are those of `Moderation`.
+    GroupModeration,
     /// Analytics: marketers and community managers.
     Analytics,
     /// Workspace settings, roles, failed jobs.
@@ -299,7 +303,9 @@ impl Access {
             Access::Staff => role.is_staff(),
             Access::Marketing => matches!(role, Admin | Marketer),
             Access::Community => matches!(role, Admin | CommunityManager),
-            Access::Moderation => matches!(role, Admin | CommunityManager | Moderator),
+            Access::Moderation | Access::GroupModeration => {
+                matches!(role, Admin | CommunityManager | Moderator)
+            }
             Access::Analytics => matches!(role, Admin | Marketer | CommunityManager),
             Access::Admin => role == Admin,
         }
@@ -318,6 +324,7 @@ impl Access {
             Access::Marketing => "marketing",
             Access::Community => "community",
             Access::Moderation => "moderation",
+            Access::GroupModeration => "moderation (or a group's moderators)",
             Access::Analytics => "analytics",
             Access::Admin => "admin",
         }

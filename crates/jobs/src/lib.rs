@@ -7,6 +7,7 @@
 //! [`agora_core::ManualClock`]; production runs [`Worker::run`] until shutdown.
 
 pub mod digests;
+pub mod moderation;
 pub mod events;
 
 use std::collections::HashMap;

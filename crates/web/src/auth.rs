@@ -374,7 +374,7 @@ async fn check_and_run(
                     return deny(Denial::Internal, is_api, &path);
                 }
             };
-            if !access.allows(role) {
+            if !access.allows(role) && !moderates_a_group(&state, access, workspace.id, account.id).await {
                 return deny(
                     Denial::Forbidden(format!(
                         "this is for {} roles; your role in {} is {}",
@@ -442,4 +442,27 @@ fn form_urlencoded_value(bytes: &[u8], name: &str) -> Option<String> {
                 .ok()
                 .map(|value| value.into_owned())
         })
+}
+
+/// Whether a route open to group moderators lets this account in: it is an
+/// active owner or moderator of a group of the workspace.
+async fn moderates_a_group(
+    state: &AppState,
+    access: Access,
+    workspace: agora_core::accounts::WorkspaceId,
+    account: agora_core::accounts::AccountId,
+) -> bool {
+    use agora_core::members::MemberStore;
+    use agora_core::moderation::ModerationStore;
+    if access != Access::GroupModeration {
+        return false;
+    }
+    match state.db.member_of_account(workspace, account).await {
+        Ok(Some(member)) => state
+            .db
+            .moderated_groups(workspace, member)
+            .await
+            .is_ok_and(|groups| !groups.is_empty()),
+        _ => false,
+    }
 }

@@ -5,7 +5,7 @@
 
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_core::community::{
-    CommunityError, CommunityStore, FLOOD_MAX_POSTS, FLOOD_WINDOW_MILLIS, GroupMembership,
+    CommunityError, CommunityStore, GroupMembership,
     GroupRole, NewNotification, NewReply, NewThread, NotificationKind, REACTIONS, Space, SpaceKind,
     ThreadId, ThreadKind, ThreadView, Visibility, can_manage_group, can_post, can_read, can_see,
     mentioned_handles, parse_body, parse_tags, parse_title,
@@ -80,6 +80,7 @@ pub async fn viewer(state: &AppState, ctx: &Ctx) -> Result<Viewer, Problem> {
         .member_of_account(workspace.id, account.id)
         .await?
         .ok_or_else(|| Problem::forbidden("you have no member profile here"))?;
+    record_visit(state, member_id).await?;
     Ok(Viewer {
         workspace_id: workspace.id,
         workspace_slug: workspace.slug.clone(),
@@ -88,6 +89,27 @@ pub async fn viewer(state: &AppState, ctx: &Ctx) -> Result<Viewer, Problem> {
         is_staff: role.is_staff(),
         moderates: agora_core::accounts::Access::Moderation.allows(role),
     })
+}
+
+/// Records the member's visit today (trust levels count days visited),
+/// once per member and day in this process.
+async fn record_visit(state: &AppState, member: MemberId) -> Result<(), StoreError> {
+    let now = state.clock.now();
+    let key = (member, now.day());
+    let new = state
+        .visits
+        .lock()
+        .map(|mut seen| {
+            if seen.len() > 100_000 {
+                seen.clear();
+            }
+            seen.insert(key)
+        })
+        .unwrap_or(true);
+    if new {
+        agora_core::moderation::ModerationStore::record_visit(&state.db, member, now).await?;
+    }
+    Ok(())
 }
 
 /// A group the viewer may see, with their membership; hidden groups are "not found".
@@ -184,6 +206,9 @@ pub async fn join(
         joined_at: existing.as_ref().map_or(state.clock.now(), |m| m.joined_at),
     };
     state.db.upsert_group_membership(&membership).await?;
+    if !membership.active {
+        crate::moderation::request_join(state, viewer, space).await?;
+    }
     Ok(membership)
 }
 
@@ -311,25 +336,6 @@ async fn mentions(
     Ok(interactions)
 }
 
-/// Refuses a member's post when they already posted FLOOD_MAX_POSTS times in
-/// the window; staff are exempt.
-async fn check_flood(state: &AppState, viewer: &Viewer) -> Result<(), ActionError> {
-    if viewer.is_staff {
-        return Ok(());
-    }
-    let now = state.clock.now();
-    let recent = state
-        .db
-        .recent_post_times(viewer.member_id, now.plus_millis(-FLOOD_WINDOW_MILLIS))
-        .await?;
-    if recent.len() as i64 >= FLOOD_MAX_POSTS {
-        let oldest = recent.first().copied().unwrap_or(now);
-        let wait_seconds = ((oldest.millis() + FLOOD_WINDOW_MILLIS - now.millis()) / 1000).max(1);
-        return Err(CommunityError::RateLimited { wait_seconds }.into());
-    }
-    Ok(())
-}
-
 pub struct ThreadDraft {
     pub title: String,
     pub body: String,
@@ -338,13 +344,26 @@ pub struct ThreadDraft {
     pub tags: String,
 }
 
-/// Starts a thread in a group the viewer may post in.
+/// What became of a post: published, or held for a moderator's review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Published(i64),
+    /// The review item's id.
+    Held(i64),
+}
+
+/// What the author is told about a held post.
+pub const HELD_MESSAGE: &str =
+    "Your post is waiting for a moderator's review; it appears once approved.";
+
+/// Starts a thread in a group the viewer may post in, unless
+/// auto-moderation holds it for review.
 pub async fn post_thread(
     state: &AppState,
     viewer: &Viewer,
     space: &Space,
     draft: &ThreadDraft,
-) -> Result<ThreadId, ActionError> {
+) -> Result<Posted, ActionError> {
     let membership = state
         .db
         .group_membership(space.id, viewer.member_id)
@@ -352,7 +371,50 @@ pub async fn post_thread(
     if !can_post(space, membership.as_ref(), viewer.is_staff) {
         return Err(CommunityError::NotAMember.into());
     }
-    check_flood(state, viewer).await?;
+    crate::moderation::may_post(state, viewer, Some(space.id)).await?;
+    let title = parse_title(&draft.title);
+    let body = parse_body(&draft.body);
+    let kind = ThreadKind::parse(&draft.kind)
+        .ok_or_else(|| CommunityError::invalid("kind", "choose discussion or question"));
+    let tags = parse_tags(&draft.tags);
+    let (title, body, _, _) = (title?, body?, kind?, tags?);
+    let text = format!("{title}\n\n{body}");
+    match crate::moderation::gate(state, viewer, space, &text).await? {
+        crate::moderation::Gate::Hold { reasons } => {
+            let payload = serde_json::json!({
+                "type": "thread",
+                "title": draft.title,
+                "body": draft.body,
+                "kind": draft.kind,
+                "tags": draft.tags,
+            });
+            let item = crate::moderation::hold(state, viewer, space, payload, reasons).await?;
+            Ok(Posted::Held(item))
+        }
+        crate::moderation::Gate::Publish { alerts } => {
+            let thread = publish_thread(state, viewer, space, draft).await?;
+            if !alerts.is_empty() {
+                crate::moderation::alert(
+                    state,
+                    viewer,
+                    space,
+                    agora_core::moderation::ContentRef::Thread(thread),
+                    alerts,
+                )
+                .await?;
+            }
+            Ok(Posted::Published(thread))
+        }
+    }
+}
+
+/// Writes a thread (checked by [`post_thread`], or approved by a moderator).
+pub(crate) async fn publish_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    space: &Space,
+    draft: &ThreadDraft,
+) -> Result<ThreadId, ActionError> {
     let title = parse_title(&draft.title);
     let body = parse_body(&draft.body);
     let kind = ThreadKind::parse(&draft.kind)
@@ -405,7 +467,57 @@ pub async fn readable_thread(
     if !can_read(&space, membership.as_ref(), viewer.is_staff) {
         return Err(CommunityError::Hidden.into());
     }
+    let mut view = view;
+    let moderator = viewer.moderates || can_manage_group(membership.as_ref(), false);
+    redact(&mut view, viewer.member_id, moderator);
     Ok((space, view))
+}
+
+/// What hidden and removed posts show: nothing of their text to members;
+/// the text with a note to their author (hidden only) and to moderators.
+fn redact(view: &mut ThreadView, me: MemberId, moderator: bool) {
+    use agora_core::moderation::ContentState;
+    fn note(state: ContentState, moderator: bool) -> &'static str {
+        match (state, moderator) {
+            (ContentState::Hidden, true) => {
+                "<p class=\"moderation-note\">Hidden from members while moderators review it.</p>"
+            }
+            (ContentState::Hidden, false) => {
+                "<p class=\"moderation-note\">Only you and moderators see this post: it is hidden while moderators review it.</p>"
+            }
+            (ContentState::Removed, _) => {
+                "<p class=\"moderation-note\">Removed by a moderator.</p>"
+            }
+            (ContentState::Visible, _) => "",
+        }
+    }
+    let shows = |state: ContentState, author: MemberId| {
+        moderator || (state == ContentState::Hidden && author == me)
+    };
+    if view.state != ContentState::Visible {
+        if shows(view.state, view.author_id) {
+            view.body_html = format!("{}{}", note(view.state, moderator), view.body_html);
+        } else {
+            view.title = "Hidden thread".into();
+            view.body.clear();
+            view.body_html = note(view.state, false).replace("Only you and moderators see this post: it is hidden while moderators review it.", "This post is hidden while moderators review it.");
+        }
+    }
+    for reply in &mut view.replies {
+        if reply.state == ContentState::Visible {
+            continue;
+        }
+        if shows(reply.state, reply.author_id) {
+            reply.body_html = format!("{}{}", note(reply.state, moderator), reply.body_html);
+        } else {
+            reply.body.clear();
+            reply.body_html = if reply.state == ContentState::Removed {
+                note(reply.state, false).to_owned()
+            } else {
+                "<p class=\"moderation-note\">This reply is hidden while moderators review it.</p>".to_owned()
+            };
+        }
+    }
 }
 
 /// Whether the viewer manages this group: a workspace moderator, or one of
@@ -485,14 +597,15 @@ pub async fn react_to_thread(
     Ok(state.db.thread_reaction_counts(thread).await?)
 }
 
-/// Replies to a thread (optionally quoting a reply), notifying whom it answers.
+/// Replies to a thread (optionally quoting a reply), unless
+/// auto-moderation holds it for review.
 pub async fn post_reply(
     state: &AppState,
     viewer: &Viewer,
     thread: ThreadId,
     body: &str,
     quote: Option<i64>,
-) -> Result<i64, ActionError> {
+) -> Result<Posted, ActionError> {
     let (space, view) = readable_thread(state, viewer, thread).await?;
     let membership = state
         .db
@@ -504,8 +617,52 @@ pub async fn post_reply(
     if view.locked && !viewer.is_staff {
         return Err(CommunityError::Locked.into());
     }
+    crate::moderation::may_post(state, viewer, Some(space.id)).await?;
+    let parsed = parse_body(body)?;
+    if quote.is_some_and(|id| !view.replies.iter().any(|reply| reply.id == id)) {
+        return Err(
+            CommunityError::invalid("quote_reply_id", "that reply is not in this thread").into(),
+        );
+    }
+    match crate::moderation::gate(state, viewer, &space, &parsed).await? {
+        crate::moderation::Gate::Hold { reasons } => {
+            let payload = serde_json::json!({
+                "type": "reply",
+                "thread_id": thread,
+                "body": body,
+                "quote_reply_id": quote,
+            });
+            let item = crate::moderation::hold(state, viewer, &space, payload, reasons).await?;
+            Ok(Posted::Held(item))
+        }
+        crate::moderation::Gate::Publish { alerts } => {
+            let reply = publish_reply(state, viewer, thread, body, quote).await?;
+            if !alerts.is_empty() {
+                crate::moderation::alert(
+                    state,
+                    viewer,
+                    &space,
+                    agora_core::moderation::ContentRef::Reply(reply),
+                    alerts,
+                )
+                .await?;
+            }
+            Ok(Posted::Published(reply))
+        }
+    }
+}
+
+/// Writes a reply (checked by [`post_reply`], or approved by a moderator),
+/// notifying whom it answers.
+pub(crate) async fn publish_reply(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    body: &str,
+    quote: Option<i64>,
+) -> Result<i64, ActionError> {
+    let (space, view) = readable_thread(state, viewer, thread).await?;
     let body = parse_body(body)?;
-    check_flood(state, viewer).await?;
     let quoted = quote.and_then(|id| view.replies.iter().find(|reply| reply.id == id));
     if quote.is_some() && quoted.is_none() {
         return Err(

@@ -16,6 +16,7 @@ pub mod community;
 pub mod desk;
 pub mod events;
 pub mod metrics;
+pub mod moderation;
 pub mod ops;
 pub mod pages;
 pub mod problem;
@@ -58,6 +59,15 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<metrics::Metrics>,
     pub job_counters: Arc<JobOutcomeCounters>,
+    /// Each workspace's compiled auto-moderation rules, by rules version.
+    pub automod: Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<i64, (i64, Arc<agora_core::automod::RuleSet>)>,
+        >,
+    >,
+    /// (member, day) visits already recorded by this process (trust levels
+    /// count days visited; one write per member and day).
+    pub visits: Arc<std::sync::Mutex<std::collections::HashSet<(i64, i64)>>>,
 }
 
 impl AppState {
@@ -73,6 +83,8 @@ impl AppState {
             clock,
             metrics: Arc::new(metrics::Metrics::default()),
             job_counters,
+            automod: Arc::default(),
+            visits: Arc::default(),
         }
     }
 }

@@ -46,6 +46,7 @@ const NAV: &[(&str, &str, Access, bool)] = &[
     ("Inbox", "inbox", Access::Marketing, false),
     ("Community", "community", Access::Member, true),
     ("Events", "events", Access::Member, false),
+    ("Rules & log", "moderation/log", Access::Member, false),
     ("Moderation", "moderation", Access::Moderation, false),
     ("Support", "support", Access::Moderation, false),
     ("Welcome", "welcome", Access::Community, false),

@@ -18,6 +18,7 @@ use agora_core::community::{
 use super::ApiResult;
 use crate::AppState;
 use crate::auth::Ctx;
+use crate::community::Posted;
 use crate::community::{ThreadDraft, readable_group_ids, viewer, visible_group, visible_groups};
 use crate::problem::{ApiJson, ApiQuery, Problem};
 
@@ -176,9 +177,13 @@ pub async fn group_thread_create(
         kind: body.kind.unwrap_or_else(|| "discussion".into()),
         tags: body.tags.join(","),
     };
-    let thread = crate::community::post_thread(&state, &viewer, &space, &draft).await?;
-    let view = state.db.thread(viewer.workspace_id, thread).await?;
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    match crate::community::post_thread(&state, &viewer, &space, &draft).await? {
+        Posted::Published(thread) => {
+            let view = state.db.thread(viewer.workspace_id, thread).await?;
+            Ok((StatusCode::CREATED, Json(view)).into_response())
+        }
+        Posted::Held(item) => Ok(held(item)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,10 +222,12 @@ pub async fn thread_reply(
     ApiJson(body): ApiJson<NewReplyBody>,
 ) -> ApiResult<Response> {
     let viewer = viewer(&state, &ctx).await?;
-    let id =
-        crate::community::post_reply(&state, &viewer, path.id, &body.body, body.quote_reply_id)
-            .await?;
-    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+    match crate::community::post_reply(&state, &viewer, path.id, &body.body, body.quote_reply_id)
+        .await?
+    {
+        Posted::Published(id) => Ok((StatusCode::CREATED, Json(Created { id })).into_response()),
+        Posted::Held(item) => Ok(held(item)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -366,4 +373,24 @@ pub async fn reply_delete(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A post auto-moderation held: 202 Accepted, with the review item.
+#[derive(Debug, Serialize)]
+pub struct Held {
+    pub held: bool,
+    pub review_item_id: i64,
+    pub message: &'static str,
+}
+
+fn held(item: i64) -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(Held {
+            held: true,
+            review_item_id: item,
+            message: crate::community::HELD_MESSAGE,
+        }),
+    )
+        .into_response()
 }

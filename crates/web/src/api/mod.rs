@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod community;
 pub mod events;
+pub mod moderation;
 pub mod openapi;
 pub mod publishing;
 pub mod slots;

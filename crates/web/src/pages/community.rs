@@ -26,6 +26,7 @@ use super::{FieldErrors, PageError, PageResult, render, render_with_status};
 use crate::AppState;
 use crate::auth::Ctx;
 use crate::community::{ActionError, ThreadDraft};
+use crate::community::{HELD_MESSAGE, Posted};
 use crate::pages::account::redirect_with_flash;
 use crate::shell::Shell;
 
@@ -157,6 +158,10 @@ struct GroupPage {
     requests: Vec<(i64, String)>,
     /// Owners and moderators of the group (and workspace moderators) manage it.
     manages: bool,
+    /// A sanction or warning the member should see here.
+    notice: Option<String>,
+    /// Whether the member must accept the code of conduct before posting.
+    conduct_needed: bool,
     draft_title: String,
     draft_body: String,
     draft_kind: String,
@@ -206,6 +211,8 @@ async fn group_page(
         threads,
         requests,
         manages,
+        notice: crate::moderation::notice(state, &viewer, Some(space.id)).await?,
+        conduct_needed: conduct_needed(state, &viewer).await?,
         draft_title: draft.title,
         draft_body: draft.body,
         draft_kind: draft.kind,
@@ -256,9 +263,14 @@ pub async fn create_thread(
         tags: form.tags,
     };
     match crate::community::post_thread(&state, &viewer, &space, &draft).await {
-        Ok(thread) => {
+        Ok(Posted::Published(thread)) => {
             Ok(Redirect::to(&format!("/w/{}/threads/{thread}", workspace.slug)).into_response())
         }
+        Ok(Posted::Held(_)) => Ok(redirect_with_flash(
+            &state,
+            &format!("/w/{}/groups/{}", workspace.slug, space.slug),
+            HELD_MESSAGE,
+        )),
         Err(ActionError::Community(error)) => {
             let mut errors = FieldErrors::default();
             errors.add(error.field().unwrap_or("_"), error.to_string());
@@ -391,6 +403,7 @@ pub async fn approve_request(
             ..request
         })
         .await?;
+    crate::moderation::close_join_request(&state, &viewer, space.id, path.member, true).await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/w/{}/groups/{}", workspace.slug, space.slug),
@@ -421,6 +434,9 @@ struct ThreadPage {
     draft: String,
     quote: Option<i64>,
     errors: FieldErrors,
+    notice: Option<String>,
+    conduct_needed: bool,
+    flag_reasons: Vec<(&'static str, &'static str)>,
 }
 
 impl ThreadPage {
@@ -456,6 +472,14 @@ async fn thread_page(
         .group_membership(space.id, viewer.member_id)
         .await?;
     let (draft, quote, errors) = draft.unwrap_or_default();
+    // Threads read count towards trust levels.
+    agora_core::moderation::ModerationStore::record_thread_read(
+        &state.db,
+        viewer.member_id,
+        thread.id,
+        state.clock.now(),
+    )
+    .await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -471,6 +495,9 @@ async fn thread_page(
         postable: can_post(&space, membership.as_ref(), viewer.is_staff)
             && (!thread.locked || viewer.is_staff),
         reactions: REACTIONS,
+        notice: crate::moderation::notice(state, &viewer, Some(space.id)).await?,
+        conduct_needed: conduct_needed(state, &viewer).await?,
+        flag_reasons: crate::pages::moderation::flag_reasons(),
         space,
         thread,
         draft,
@@ -520,13 +547,24 @@ pub async fn reply(
         .filter(|raw| !raw.is_empty())
         .and_then(|raw| raw.parse::<i64>().ok());
     match crate::community::post_reply(&state, &viewer, path.thread, &form.body, quote).await {
-        Ok(reply) => Ok(Redirect::to(&format!(
+        Ok(Posted::Published(reply)) => Ok(Redirect::to(&format!(
             "/w/{}/threads/{}#reply-{reply}",
             workspace.slug, path.thread
         ))
         .into_response()),
+        Ok(Posted::Held(_)) => Ok(redirect_with_flash(
+            &state,
+            &format!("/w/{}/threads/{}", workspace.slug, path.thread),
+            HELD_MESSAGE,
+        )),
         Err(ActionError::Community(error))
-            if error.field().is_some() || matches!(error, CommunityError::RateLimited { .. }) =>
+            if error.field().is_some()
+                || matches!(
+                    error,
+                    CommunityError::RateLimited { .. }
+                        | CommunityError::Sanctioned { .. }
+                        | CommunityError::ConductNotAccepted { .. }
+                ) =>
         {
             let mut errors = FieldErrors::default();
             errors.add(error.field().unwrap_or("_"), error.to_string());
@@ -1211,4 +1249,21 @@ pub fn kind_label(kind: &SpaceKind) -> &'static str {
         SpaceKind::Page => "Page",
         SpaceKind::Group => "Group",
     }
+}
+
+/// Whether the viewer has yet to accept the current code of conduct.
+async fn conduct_needed(
+    state: &AppState,
+    viewer: &crate::community::Viewer,
+) -> Result<bool, agora_core::StoreError> {
+    use agora_core::moderation::ModerationStore;
+    if viewer.is_staff {
+        return Ok(false);
+    }
+    let version = state
+        .db
+        .moderation_settings(viewer.workspace_id)
+        .await?
+        .conduct_version;
+    Ok(version > 0 && state.db.accepted_conduct(viewer.member_id).await? < version)
 }

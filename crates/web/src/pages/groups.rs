@@ -218,10 +218,14 @@ pub async fn update_member(
                     ..membership
                 })
                 .await?;
+            crate::moderation::close_join_request(&state, &viewer, space.id, path.member, true)
+                .await?;
             "Request approved."
         }
         "remove" if owns || !target_is_owner => {
             state.db.leave_group(space.id, path.member).await?;
+            crate::moderation::close_join_request(&state, &viewer, space.id, path.member, false)
+                .await?;
             "Removed from the group."
         }
         action @ ("owner" | "moderator" | "member") if owns => {

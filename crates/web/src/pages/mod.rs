@@ -9,6 +9,7 @@ pub mod compose;
 pub mod events;
 pub mod groups;
 pub mod marketing;
+pub mod moderation;
 pub mod people;
 pub mod queue;
 pub mod settings;

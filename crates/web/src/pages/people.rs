@@ -448,7 +448,11 @@ pub async fn introduce(
         kind: "discussion".into(),
         tags: "introductions".into(),
     };
-    let thread = crate::community::post_thread(&state, &viewer, &space, &draft).await?;
+    let crate::community::Posted::Published(thread) =
+        crate::community::post_thread(&state, &viewer, &space, &draft).await?
+    else {
+        return Err(crate::problem::Problem::forbidden("staff posts are never held; this one was").into());
+    };
     let now = state.clock.now();
     state
         .db

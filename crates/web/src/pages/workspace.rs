@@ -97,15 +97,3 @@ pub async fn inbox(
     }))
 }
 
-pub async fn moderation(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Arc<Ctx>>,
-) -> PageResult {
-    let shell = Shell::build(&state, &ctx, "Moderation").await;
-    Ok(render(&PlaceholderPage {
-        shell,
-        heading: "Moderation",
-        lead: "The review queue is empty.",
-        detail: "Flags, held posts, join requests and auto-moderation alerts will be reviewed here (C4).",
-    }))
-}
