@@ -340,6 +340,18 @@ const BENIGN_AFTER: &[(&str, &str)] = &[
     ("waste", "bin"),
 ];
 
+/// Idioms in which no word is hostile: cues starting inside them are ignored.
+const BENIGN_PHRASES: &[&str] = &[
+    "shut up and take my money",
+    "go away for",
+    "beat you to",
+    "beat you there",
+    "die hard",
+    "kill it with fire",
+    "you must be joking",
+    "dead to the world",
+];
+
 const PHRASES: &[(&str, Category, f32)] = &[
     // Threats and intimidation.
     ("know where you live", Category::Threat, 0.85),
@@ -379,6 +391,7 @@ const PHRASES: &[(&str, Category, f32)] = &[
     ("deserve a punch", Category::Threat, 0.8),
     ("should be beaten", Category::Threat, 0.85),
     ("shut you up", Category::Threat, 0.6),
+    ("beat you up", Category::Threat, 0.85),
     ("run you over", Category::Threat, 0.85),
     ("run you off the road", Category::Threat, 0.85),
     ("come to your house", Category::Threat, 0.6),
@@ -449,7 +462,7 @@ const PHRASES: &[(&str, Category, f32)] = &[
     ("stfu", Category::Dismissal, 0.85),
     ("shut the f up", Category::Dismissal, 0.85),
     ("get lost", Category::Dismissal, 0.6),
-    ("go away", Category::Dismissal, 0.5),
+    ("go away", Category::Dismissal, 0.45),
     ("nobody asked", Category::Dismissal, 0.65),
     ("who asked", Category::Dismissal, 0.55),
     ("nobody cares what you", Category::Dismissal, 0.75),
@@ -663,6 +676,7 @@ struct Lexicon {
     /// Uncollapsed entries, for matching masked tokens like `sh*t`.
     plain_words: Vec<WordCue>,
     phrases: HashMap<String, Vec<Phrase>>,
+    benign_phrases: Vec<Vec<String>>,
     segment_vocabulary: Vec<String>,
     violent_verbs: HashMap<String, &'static str>,
     harm_words: HashSet<String>,
@@ -746,6 +760,10 @@ fn lexicon() -> &'static Lexicon {
                 .collect()
         };
         Lexicon {
+            benign_phrases: BENIGN_PHRASES
+                .iter()
+                .map(|text| text.split(' ').map(canonical).collect())
+                .collect(),
             words,
             plain_words,
             phrases,
@@ -1105,7 +1123,25 @@ pub fn score(text: &str) -> Toxicity {
         });
     }
 
+    let mut in_benign_phrase = vec![false; tokens.len()];
+    for index in 0..tokens.len() {
+        for phrase in &lexicon.benign_phrases {
+            let end = index + phrase.len();
+            if end <= tokens.len()
+                && tokens[index..end]
+                    .iter()
+                    .zip(phrase)
+                    .all(|(t, p)| t.word == *p)
+            {
+                in_benign_phrase[index..end].fill(true);
+            }
+        }
+    }
+
     for (index, token) in tokens.iter().enumerate() {
+        if in_benign_phrase[index] {
+            continue;
+        }
         let word = token.word.as_str();
 
         // Phrases starting here.
@@ -1158,7 +1194,7 @@ pub fn score(text: &str) -> Toxicity {
             });
             let weak_verb = matches!(
                 word,
-                "find" | "hit" | "run" | "end" | "break" | "destroy" | "kick" | "cut"
+                "find" | "hit" | "run" | "end" | "break" | "destroy" | "kick" | "cut" | "beat"
             );
             let mut weight: f32 = match (first_person_subject || wish, weak_verb) {
                 (true, false) => 0.9,
@@ -1498,6 +1534,10 @@ mod tests {
             "That climb nearly killed me but it was worth it",
             "Great ride this morning, thanks everyone!",
             "Is it a stupid question to ask where the route file is?",
+            "Shut up and take my money!",
+            "I'm going to beat you to the café!",
+            "Go away for the weekend, you deserve it",
+            "I'll get you a coffee at the stop",
             "",
         ];
         for text in toxic {
