@@ -28,6 +28,7 @@ pub mod recurrence;
 pub mod secrets;
 pub mod slots;
 pub mod text_limits;
+pub mod toxicity;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{ErrorKind, StoreError};
