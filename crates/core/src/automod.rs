@@ -182,10 +182,16 @@ pub fn check_rule(matcher: Matcher, pattern: &str, note: &str) -> Result<(), Rul
             if let Some(long) = words.iter().find(|word| word.chars().count() > 100) {
                 return Err(rule_error(
                     "pattern",
-                    format!("`{}…` is longer than 100 characters", long.chars().take(20).collect::<String>()),
+                    format!(
+                        "`{}…` is longer than 100 characters",
+                        long.chars().take(20).collect::<String>()
+                    ),
                 ));
             }
-            if words.iter().any(|word| word.trim_end_matches('*').is_empty()) {
+            if words
+                .iter()
+                .any(|word| word.trim_end_matches('*').is_empty())
+            {
                 return Err(rule_error("pattern", "`*` needs a word before it"));
             }
         }
@@ -194,7 +200,10 @@ pub fn check_rule(matcher: Matcher, pattern: &str, note: &str) -> Result<(), Rul
                 return Err(rule_error("pattern", "write a regular expression"));
             }
             if pattern.chars().count() > 2_000 {
-                return Err(rule_error("pattern", "a pattern is at most 2,000 characters"));
+                return Err(rule_error(
+                    "pattern",
+                    "a pattern is at most 2,000 characters",
+                ));
             }
             if let Err(error) = build(pattern) {
                 return Err(rule_error(
@@ -292,7 +301,11 @@ impl RuleSet {
         let text = checked_part(text);
         let applies = |index: usize| self.rules[index].space_id.is_none_or(|id| id == space);
         let matched: Vec<usize> = match &self.set {
-            Some(set) => set.matches(text).into_iter().filter(|i| applies(*i)).collect(),
+            Some(set) => set
+                .matches(text)
+                .into_iter()
+                .filter(|i| applies(*i))
+                .collect(),
             None => (0..self.rules.len())
                 .filter(|i| applies(*i) && self.regexes[*i].is_match(text))
                 .collect(),
@@ -388,7 +401,10 @@ mod tests {
             RuleAction::Hold,
         )]);
         assert_eq!(set.check("BUY NOW while it lasts", 1).len(), 1);
-        assert_eq!(set.check("cryptocurrency tips", 1)[0].matched, "cryptocurrency");
+        assert_eq!(
+            set.check("cryptocurrency tips", 1)[0].matched,
+            "cryptocurrency"
+        );
         assert!(set.check("we buy nowhere", 1).is_empty());
         assert!(set.check("cheap", 1).is_empty());
     }
@@ -406,11 +422,18 @@ mod tests {
     fn an_invalid_pattern_is_refused_with_the_parsers_message() {
         let error = check_rule(Matcher::Regex, "(unclosed", "").unwrap_err();
         assert_eq!(error.field, "pattern");
-        assert!(error.message.contains("unclosed group"), "{}", error.message);
+        assert!(
+            error.message.contains("unclosed group"),
+            "{}",
+            error.message
+        );
         // Look-around is not supported by a linear-time engine: refused, not accepted silently.
         let error = check_rule(Matcher::Regex, "foo(?=bar)", "").unwrap_err();
         assert!(error.message.contains("look-around"), "{}", error.message);
-        assert!(check_rule(Matcher::Regex, "a*", "").is_err(), "matches everything");
+        assert!(
+            check_rule(Matcher::Regex, "a*", "").is_err(),
+            "matches everything"
+        );
         assert!(check_rule(Matcher::Words, " , ", "").is_err());
         assert!(check_rule(Matcher::Regex, r"\bfree\s+money\b", "spam").is_ok());
         // A pattern too large to compile is refused too.
@@ -420,7 +443,10 @@ mod tests {
     #[test]
     fn a_catastrophic_pattern_runs_in_linear_time() {
         // With a backtracking engine this takes longer than the universe's age.
-        let set = RuleSet::compile(vec![rule(3, Matcher::Regex, "(a+)+$b", RuleAction::Hold), rule(4, Matcher::Regex, "(x+x+)+y", RuleAction::Hold)]);
+        let set = RuleSet::compile(vec![
+            rule(3, Matcher::Regex, "(a+)+$b", RuleAction::Hold),
+            rule(4, Matcher::Regex, "(x+x+)+y", RuleAction::Hold),
+        ]);
         let text = format!("{}!", "x".repeat(100_000));
         assert!(set.check(&text, 1).is_empty());
         assert_eq!(set.check("xxxxy", 1).len(), 1);
@@ -429,7 +455,9 @@ mod tests {
     #[test]
     fn links_images_and_duplicates() {
         assert_eq!(
-            count_links("see https://a.example/x, http://b.example and www.c.example. Again https://a.example/x"),
+            count_links(
+                "see https://a.example/x, http://b.example and www.c.example. Again https://a.example/x"
+            ),
             3
         );
         assert_eq!(count_links("[docs](https://docs.example/start)"), 1);

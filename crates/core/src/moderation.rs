@@ -507,7 +507,10 @@ impl SanctionKind {
 
     /// Whether the sanction acts on content (and needs it named).
     pub fn is_content(self) -> bool {
-        matches!(self, SanctionKind::HideContent | SanctionKind::RemoveContent)
+        matches!(
+            self,
+            SanctionKind::HideContent | SanctionKind::RemoveContent
+        )
     }
 
     /// Whether the sanction needs a period (mute, suspend).
@@ -654,7 +657,14 @@ pub fn check_sanction(
     } else {
         None
     };
-    Ok((kind, reason.to_owned(), rule.to_owned(), expires_at, space, content))
+    Ok((
+        kind,
+        reason.to_owned(),
+        rule.to_owned(),
+        expires_at,
+        space,
+        content,
+    ))
 }
 
 /// One entry of the moderation log.
@@ -1094,8 +1104,10 @@ pub trait ModerationStore: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn log_action(&self, action: &NewAction)
-    -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn log_action(
+        &self,
+        action: &NewAction,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// The log, newest first; `public_only` for the members' view.
     fn moderation_log(
         &self,
@@ -1193,7 +1205,11 @@ mod tests {
         assert_eq!(flag_weight(Standing::Staff, 0, 0), 6);
         assert_eq!(flag_weight(Standing::Level(2), 5, 1), 4);
         assert_eq!(flag_weight(Standing::Level(2), 60, 10), 6);
-        assert_eq!(flag_weight(Standing::Level(2), 6, 9), 3, "a poor record earns nothing");
+        assert_eq!(
+            flag_weight(Standing::Level(2), 6, 9),
+            3,
+            "a poor record earns nothing"
+        );
         // Two regulars reach the default threshold; one does not; nor do seven newcomers.
         assert!(2 * flag_weight(Standing::Level(3), 0, 0) >= DEFAULT_HIDE_THRESHOLD);
         assert!(flag_weight(Standing::Level(3), 0, 0) < DEFAULT_HIDE_THRESHOLD);
@@ -1227,7 +1243,11 @@ mod tests {
             flagged_posts: 3,
             ..regular()
         };
-        assert_eq!(level_met(&flagged), 2, "posts found against the rules hold a member back");
+        assert_eq!(
+            level_met(&flagged),
+            2,
+            "posts found against the rules hold a member back"
+        );
     }
 
     #[test]
@@ -1268,7 +1288,10 @@ mod tests {
             reason: "Insults in #general".into(),
             ..SanctionRequest::default()
         };
-        assert_eq!(check_sanction(&request("suspend"), now).unwrap_err().field, "hours");
+        assert_eq!(
+            check_sanction(&request("suspend"), now).unwrap_err().field,
+            "hours"
+        );
         assert_eq!(
             check_sanction(
                 &SanctionRequest {
@@ -1281,8 +1304,16 @@ mod tests {
             .field,
             "space_id"
         );
-        assert_eq!(check_sanction(&request("remove_content"), now).unwrap_err().field, "content");
-        assert_eq!(check_sanction(&request("nuke"), now).unwrap_err().field, "kind");
+        assert_eq!(
+            check_sanction(&request("remove_content"), now)
+                .unwrap_err()
+                .field,
+            "content"
+        );
+        assert_eq!(
+            check_sanction(&request("nuke"), now).unwrap_err().field,
+            "kind"
+        );
         let (kind, _, _, expires, _, _) = check_sanction(
             &SanctionRequest {
                 hours: Some(48),
@@ -1291,7 +1322,10 @@ mod tests {
             now,
         )
         .unwrap();
-        assert_eq!((kind, expires), (SanctionKind::Suspend, Some(Timestamp(48 * 3_600_000))));
+        assert_eq!(
+            (kind, expires),
+            (SanctionKind::Suspend, Some(Timestamp(48 * 3_600_000)))
+        );
         assert!(check_sanction(&request("ban"), now).unwrap().3.is_none());
         let no_reason = SanctionRequest {
             kind: "warn".into(),

@@ -7,8 +7,8 @@
 //! [`agora_core::ManualClock`]; production runs [`Worker::run`] until shutdown.
 
 pub mod digests;
-pub mod moderation;
 pub mod events;
+pub mod moderation;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -114,9 +114,14 @@ where
         async move {
             let payload: ExpirePayload = serde_json::from_value(job.payload)
                 .map_err(|error| JobError::Permanent(format!("bad payload: {error}")))?;
-            expire(&store, payload.workspace_id, payload.sanction_id, clock.now())
-                .await
-                .map_err(|error| JobError::Retry(error.to_string()))?;
+            expire(
+                &store,
+                payload.workspace_id,
+                payload.sanction_id,
+                clock.now(),
+            )
+            .await
+            .map_err(|error| JobError::Retry(error.to_string()))?;
             Ok(())
         }
     });

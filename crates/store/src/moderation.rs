@@ -28,7 +28,9 @@ fn content_of(row: &AnyRow) -> Result<Option<ContentRef>, StoreError> {
     let kind: Option<String> = get(row, "content_kind")?;
     let id: Option<i64> = get(row, "content_id")?;
     Ok(match (kind, id) {
-        (Some(kind), Some(id)) => Some(ContentRef::from_parts(&kind, id).ok_or_else(|| bad("content kind", &kind))?),
+        (Some(kind), Some(id)) => {
+            Some(ContentRef::from_parts(&kind, id).ok_or_else(|| bad("content kind", &kind))?)
+        }
         _ => None,
     })
 }
@@ -148,8 +150,7 @@ fn appeal_from(row: &AnyRow) -> Result<Appeal, StoreError> {
     })
 }
 
-const APPEAL_COLUMNS: &str =
-    "id, workspace_id, action_id, member_id, text, status, decided_by, decided_at, note, created_at";
+const APPEAL_COLUMNS: &str = "id, workspace_id, action_id, member_id, text, status, decided_by, decided_at, note, created_at";
 
 impl Db {
     async fn ensure_settings(&self, workspace: WorkspaceId) -> Result<(), StoreError> {
@@ -301,7 +302,11 @@ impl ModerationStore for Db {
         rule_from(&row)
     }
 
-    async fn delete_automod_rule(&self, workspace: WorkspaceId, id: i64) -> Result<bool, StoreError> {
+    async fn delete_automod_rule(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM automod_rules WHERE workspace_id = $1 AND id = $2")
             .bind(workspace)
             .bind(id)
@@ -497,7 +502,11 @@ impl ModerationStore for Db {
         }
         if let Some(spaces) = &filter.spaces {
             let list: Vec<String> = spaces.iter().map(i64::to_string).collect();
-            let list = if list.is_empty() { "-1".to_owned() } else { list.join(",") };
+            let list = if list.is_empty() {
+                "-1".to_owned()
+            } else {
+                list.join(",")
+            };
             sql.push_str(&format!(" AND i.space_id IN ({list})"));
         }
         // Pending items oldest first (a queue); decided ones newest first.
@@ -630,14 +639,13 @@ impl ModerationStore for Db {
         .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        let row = sqlx::query(
-            "UPDATE review_items SET score = score + $1 WHERE id = $2 RETURNING score",
-        )
-        .bind(new.weight)
-        .bind(item)
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(store_error)?;
+        let row =
+            sqlx::query("UPDATE review_items SET score = score + $1 WHERE id = $2 RETURNING score")
+                .bind(new.weight)
+                .bind(item)
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(store_error)?;
         let score = get(&row, "score")?;
         transaction.commit().await.map_err(store_error)?;
         Ok(Flagged {
@@ -1033,11 +1041,12 @@ impl ModerationStore for Db {
     }
 
     async fn trust_of(&self, member: MemberId) -> Result<TrustState, StoreError> {
-        let row = sqlx::query("SELECT level, locked, below_since FROM member_trust WHERE member_id = $1")
-            .bind(member)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(store_error)?;
+        let row =
+            sqlx::query("SELECT level, locked, below_since FROM member_trust WHERE member_id = $1")
+                .bind(member)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(store_error)?;
         let Some(row) = row else {
             return Ok(TrustState::default());
         };
@@ -1055,7 +1064,8 @@ impl ModerationStore for Db {
         inputs: &TrustInputs,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let inputs = serde_json::to_string(inputs).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let inputs =
+            serde_json::to_string(inputs).map_err(|e| StoreError::Backend(e.to_string()))?;
         sqlx::query(
             "INSERT INTO member_trust (member_id, level, locked, below_since, inputs, computed_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (member_id) DO UPDATE SET level = excluded.level, locked = excluded.locked, \

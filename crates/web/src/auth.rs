@@ -374,7 +374,9 @@ async fn check_and_run(
                     return deny(Denial::Internal, is_api, &path);
                 }
             };
-            if !access.allows(role) && !moderates_a_group(&state, access, workspace.id, account.id).await {
+            if !access.allows(role)
+                && !moderates_a_group(&state, access, workspace.id, account.id).await
+            {
                 return deny(
                     Denial::Forbidden(format!(
                         "this is for {} roles; your role in {} is {}",

@@ -5,10 +5,10 @@
 
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_core::community::{
-    CommunityError, CommunityStore, GroupMembership,
-    GroupRole, NewNotification, NewReply, NewThread, NotificationKind, REACTIONS, Space, SpaceKind,
-    ThreadId, ThreadKind, ThreadView, Visibility, can_manage_group, can_post, can_read, can_see,
-    mentioned_handles, parse_body, parse_tags, parse_title,
+    CommunityError, CommunityStore, GroupMembership, GroupRole, NewNotification, NewReply,
+    NewThread, NotificationKind, REACTIONS, Space, SpaceKind, ThreadId, ThreadKind, ThreadView,
+    Visibility, can_manage_group, can_post, can_read, can_see, mentioned_handles, parse_body,
+    parse_tags, parse_title,
 };
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::JobStore;
@@ -378,8 +378,7 @@ pub async fn post_thread(
         .ok_or_else(|| CommunityError::invalid("kind", "choose discussion or question"));
     let tags = parse_tags(&draft.tags);
     let (title, body, _, _) = (title?, body?, kind?, tags?);
-    let text = format!("{title}\n\n{body}");
-    match crate::moderation::gate(state, viewer, space, &text).await? {
+    match crate::moderation::gate(state, viewer, space, &title, &body).await? {
         crate::moderation::Gate::Hold { reasons } => {
             let payload = serde_json::json!({
                 "type": "thread",
@@ -500,7 +499,10 @@ fn redact(view: &mut ThreadView, me: MemberId, moderator: bool) {
         } else {
             view.title = "Hidden thread".into();
             view.body.clear();
-            view.body_html = note(view.state, false).replace("Only you and moderators see this post: it is hidden while moderators review it.", "This post is hidden while moderators review it.");
+            view.body_html = note(view.state, false).replace(
+                "Only you and moderators see this post: it is hidden while moderators review it.",
+                "This post is hidden while moderators review it.",
+            );
         }
     }
     for reply in &mut view.replies {
@@ -514,7 +516,8 @@ fn redact(view: &mut ThreadView, me: MemberId, moderator: bool) {
             reply.body_html = if reply.state == ContentState::Removed {
                 note(reply.state, false).to_owned()
             } else {
-                "<p class=\"moderation-note\">This reply is hidden while moderators review it.</p>".to_owned()
+                "<p class=\"moderation-note\">This reply is hidden while moderators review it.</p>"
+                    .to_owned()
             };
         }
     }
@@ -624,7 +627,7 @@ pub async fn post_reply(
             CommunityError::invalid("quote_reply_id", "that reply is not in this thread").into(),
         );
     }
-    match crate::moderation::gate(state, viewer, &space, &parsed).await? {
+    match crate::moderation::gate(state, viewer, &space, "", &parsed).await? {
         crate::moderation::Gate::Hold { reasons } => {
             let payload = serde_json::json!({
                 "type": "reply",

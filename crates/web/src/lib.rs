@@ -61,9 +61,7 @@ pub struct AppState {
     pub job_counters: Arc<JobOutcomeCounters>,
     /// Each workspace's compiled auto-moderation rules, by rules version.
     pub automod: Arc<
-        std::sync::Mutex<
-            std::collections::HashMap<i64, (i64, Arc<agora_core::automod::RuleSet>)>,
-        >,
+        std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<agora_core::automod::RuleSet>)>>,
     >,
     /// (member, day) visits already recorded by this process (trust levels
     /// count days visited; one write per member and day).

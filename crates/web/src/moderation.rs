@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use agora_core::automod::{self, RuleAction, RuleSet};
-use agora_core::community::{CommunityError, CommunityStore, GroupMembership, GroupRole, Space, SpaceId};
+use agora_core::community::{
+    CommunityError, CommunityStore, GroupMembership, GroupRole, Space, SpaceId,
+};
 use agora_core::jobs::JobStore;
 use agora_core::members::{MemberId, MemberStore};
 use agora_core::moderation::{
@@ -64,9 +66,9 @@ pub async fn scope(state: &AppState, viewer: &Viewer) -> Result<Option<Scope>, S
 }
 
 pub async fn require_scope(state: &AppState, viewer: &Viewer) -> Result<Scope, Problem> {
-    scope(state, viewer)
-        .await?
-        .ok_or_else(|| Problem::forbidden("moderation is for moderators of the workspace or of a group"))
+    scope(state, viewer).await?.ok_or_else(|| {
+        Problem::forbidden("moderation is for moderators of the workspace or of a group")
+    })
 }
 
 fn not_yours() -> ActionError {
@@ -78,7 +80,11 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ActionError {
 }
 
 /// A sanction in force that keeps the member from posting in `space`.
-pub fn blocking(sanctions: &[Sanction], space: Option<SpaceId>, now: Timestamp) -> Option<&Sanction> {
+pub fn blocking(
+    sanctions: &[Sanction],
+    space: Option<SpaceId>,
+    now: Timestamp,
+) -> Option<&Sanction> {
     sanctions.iter().find(|s| {
         s.in_force(now)
             && match s.kind {
@@ -174,7 +180,11 @@ pub enum Gate {
 }
 
 /// The workspace's compiled rules, rebuilt when a rule changes.
-async fn rule_set(state: &AppState, workspace: i64, version: i64) -> Result<Arc<RuleSet>, StoreError> {
+async fn rule_set(
+    state: &AppState,
+    workspace: i64,
+    version: i64,
+) -> Result<Arc<RuleSet>, StoreError> {
     if let Some((cached, rules)) = state
         .automod
         .lock()
@@ -201,8 +211,14 @@ pub async fn gate(
     state: &AppState,
     viewer: &Viewer,
     space: &Space,
-    text: &str,
+    title: &str,
+    body: &str,
 ) -> Result<Gate, ActionError> {
+    let text = &if title.is_empty() {
+        body.to_owned()
+    } else {
+        format!("{title}\n\n{body}")
+    };
     if viewer.is_staff {
         return Ok(Gate::Publish { alerts: Vec::new() });
     }
@@ -255,7 +271,7 @@ pub async fn gate(
             holds.push("an image from a new member (images unlock at trust level 1)".into());
         }
     }
-    if let Some(key) = automod::duplicate_key(text) {
+    if let Some(key) = automod::duplicate_key(body) {
         let since = now.plus_millis(-automod::DUPLICATE_WINDOW_MILLIS);
         let bodies = state.db.recent_bodies(viewer.member_id, since).await?;
         if bodies
@@ -430,7 +446,10 @@ pub async fn flag(
     let settings = state.db.moderation_settings(viewer.workspace_id).await?;
     let mut hidden = info.state != ContentState::Visible;
     if flagged.score >= settings.hide_threshold && info.state == ContentState::Visible {
-        state.db.set_content_state(content, ContentState::Hidden).await?;
+        state
+            .db
+            .set_content_state(content, ContentState::Hidden)
+            .await?;
         hidden = true;
         state
             .db
@@ -487,14 +506,30 @@ pub async fn claim(
 ) -> Result<(), ActionError> {
     let item = item_in_scope(state, viewer, scope, id).await?;
     let now = state.clock.now();
-    if !state.db.claim_review_item(id, viewer.member_id, now).await? {
+    if !state
+        .db
+        .claim_review_item(id, viewer.member_id, now)
+        .await?
+    {
         return Err(StoreError::Conflict(match item.claimed_by_name {
             Some(name) if item.status == ReviewStatus::Pending => format!("{name} claimed it"),
             _ => "it was decided already".into(),
         })
         .into());
     }
-    log(state, viewer, item.space_id, "claimed", Some(item.subject_id), item.content, "", false, None, Some(id)).await?;
+    log(
+        state,
+        viewer,
+        item.space_id,
+        "claimed",
+        Some(item.subject_id),
+        item.content,
+        "",
+        false,
+        None,
+        Some(id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -630,18 +665,57 @@ pub async fn decide(
             } else {
                 reason
             };
-            log(state, viewer, item.space_id, action, subject, Some(content), &reason, true, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                action,
+                subject,
+                Some(content),
+                &reason,
+                true,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::Flagged, Decision::Disagree) => {
             if let Some(content) = item.content {
-                state.db.set_content_state(content, ContentState::Visible).await?;
-                log(state, viewer, item.space_id, "restored_post", subject, Some(content), &reason, false, None, Some(id)).await?;
+                state
+                    .db
+                    .set_content_state(content, ContentState::Visible)
+                    .await?;
+                log(
+                    state,
+                    viewer,
+                    item.space_id,
+                    "restored_post",
+                    subject,
+                    Some(content),
+                    &reason,
+                    false,
+                    None,
+                    Some(id),
+                )
+                .await?;
             }
             state.db.set_flag_outcomes(id, status).await?;
         }
         (ReviewKind::Flagged, Decision::Ignore) => {
             state.db.set_flag_outcomes(id, status).await?;
-            log(state, viewer, item.space_id, "ignored", subject, item.content, &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "ignored",
+                subject,
+                item.content,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::Held, Decision::Agree) => {
             let reason = if reason.is_empty() {
@@ -649,14 +723,50 @@ pub async fn decide(
             } else {
                 reason
             };
-            log(state, viewer, item.space_id, "removed_post", subject, None, &reason, true, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "removed_post",
+                subject,
+                None,
+                &reason,
+                true,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::Held, Decision::Disagree) => {
             let published = publish_held(state, viewer, &item).await?;
-            log(state, viewer, item.space_id, "published_post", subject, Some(published), &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "published_post",
+                subject,
+                Some(published),
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::Held, Decision::Ignore) => {
-            log(state, viewer, item.space_id, "ignored", subject, None, &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "ignored",
+                subject,
+                None,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::JoinRequest, Decision::Agree) => {
             let space = item.space_id.ok_or(CommunityError::Hidden)?;
@@ -664,7 +774,19 @@ pub async fn decide(
                 membership.active = true;
                 state.db.upsert_group_membership(&membership).await?;
             }
-            log(state, viewer, item.space_id, "approved_join", subject, None, &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "approved_join",
+                subject,
+                None,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::JoinRequest, Decision::Disagree) => {
             let space = item.space_id.ok_or(CommunityError::Hidden)?;
@@ -676,10 +798,34 @@ pub async fn decide(
             {
                 state.db.leave_group(space, item.subject_id).await?;
             }
-            log(state, viewer, item.space_id, "refused_join", subject, None, &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "refused_join",
+                subject,
+                None,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::JoinRequest, Decision::Ignore) => {
-            log(state, viewer, item.space_id, "ignored", subject, None, &reason, false, None, Some(id)).await?;
+            log(
+                state,
+                viewer,
+                item.space_id,
+                "ignored",
+                subject,
+                None,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
         }
         (ReviewKind::Appeal, _) => {
             let (found, action) = appeal.ok_or(CommunityError::Hidden)?;
@@ -688,19 +834,58 @@ pub async fn decide(
                     state.db.end_sanction(sanction, "appeal", now).await?;
                 }
                 if let Some(content) = action.content {
-                    state.db.set_content_state(content, ContentState::Visible).await?;
+                    state
+                        .db
+                        .set_content_state(content, ContentState::Visible)
+                        .await?;
                 }
                 state
                     .db
-                    .decide_appeal(found.id, agora_core::moderation::AppealStatus::Upheld, viewer.member_id, &reason, now)
+                    .decide_appeal(
+                        found.id,
+                        agora_core::moderation::AppealStatus::Upheld,
+                        viewer.member_id,
+                        &reason,
+                        now,
+                    )
                     .await?;
-                log(state, viewer, action.space_id, "appeal_upheld", subject, action.content, &reason, true, action.sanction_id, Some(id)).await?;
+                log(
+                    state,
+                    viewer,
+                    action.space_id,
+                    "appeal_upheld",
+                    subject,
+                    action.content,
+                    &reason,
+                    true,
+                    action.sanction_id,
+                    Some(id),
+                )
+                .await?;
             } else {
                 state
                     .db
-                    .decide_appeal(found.id, agora_core::moderation::AppealStatus::Refused, viewer.member_id, &reason, now)
+                    .decide_appeal(
+                        found.id,
+                        agora_core::moderation::AppealStatus::Refused,
+                        viewer.member_id,
+                        &reason,
+                        now,
+                    )
                     .await?;
-                log(state, viewer, action.space_id, "appeal_refused", subject, action.content, &reason, true, action.sanction_id, Some(id)).await?;
+                log(
+                    state,
+                    viewer,
+                    action.space_id,
+                    "appeal_refused",
+                    subject,
+                    action.content,
+                    &reason,
+                    true,
+                    action.sanction_id,
+                    Some(id),
+                )
+                .await?;
             }
         }
     }
@@ -716,7 +901,10 @@ async fn flag_summary(state: &AppState, item: i64) -> Result<String, StoreError>
     let flags = state.db.flags_of_item(item).await?;
     let mut counts: Vec<(&'static str, usize)> = Vec::new();
     for flag in &flags {
-        match counts.iter_mut().find(|(label, _)| *label == flag.reason.label()) {
+        match counts
+            .iter_mut()
+            .find(|(label, _)| *label == flag.reason.label())
+        {
             Some((_, n)) => *n += 1,
             None => counts.push((flag.reason.label(), 1)),
         }
@@ -728,7 +916,11 @@ async fn flag_summary(state: &AppState, item: i64) -> Result<String, StoreError>
         "flagged: {}",
         counts
             .iter()
-            .map(|(label, n)| if *n > 1 { format!("{label} ({n})") } else { (*label).to_owned() })
+            .map(|(label, n)| if *n > 1 {
+                format!("{label} ({n})")
+            } else {
+                (*label).to_owned()
+            })
             .collect::<Vec<_>>()
             .join(", ")
     ))
@@ -757,9 +949,13 @@ async fn publish_held(
     let text = |key: &str| item.payload[key].as_str().unwrap_or_default().to_owned();
     match item.payload["type"].as_str() {
         Some("reply") => {
-            let thread = item.payload["thread_id"].as_i64().ok_or(CommunityError::Hidden)?;
+            let thread = item.payload["thread_id"]
+                .as_i64()
+                .ok_or(CommunityError::Hidden)?;
             let quote = item.payload["quote_reply_id"].as_i64();
-            let reply = crate::community::publish_reply(state, &author, thread, &text("body"), quote).await?;
+            let reply =
+                crate::community::publish_reply(state, &author, thread, &text("body"), quote)
+                    .await?;
             Ok(ContentRef::Reply(reply))
         }
         _ => {
@@ -788,14 +984,22 @@ pub async fn sanction(
     let now = state.clock.now();
     let (kind, reason, rule, expires_at, space, content) =
         check_sanction(request, now).map_err(|error| invalid(error.field, error.message))?;
-    if state.db.profile(viewer.workspace_id, member).await?.is_none() {
+    if state
+        .db
+        .profile(viewer.workspace_id, member)
+        .await?
+        .is_none()
+    {
         return Err(CommunityError::Hidden.into());
     }
     if member == viewer.member_id {
         return Err(invalid("member", "you can't sanction yourself"));
     }
     if state.db.member_is_staff(member).await? {
-        return Err(invalid("member", "staff are outside sanctions; change their role instead"));
+        return Err(invalid(
+            "member",
+            "staff are outside sanctions; change their role instead",
+        ));
     }
     let space = match content {
         Some(content) => {
@@ -852,7 +1056,10 @@ pub async fn sanction(
     if let Some(at) = expires_at {
         state
             .db
-            .enqueue(&agora_jobs::moderation::expire_job(viewer.workspace_id, id, at), now)
+            .enqueue(
+                &agora_jobs::moderation::expire_job(viewer.workspace_id, id, at),
+                now,
+            )
             .await?;
     }
     let action = match kind {
@@ -868,7 +1075,19 @@ pub async fn sanction(
     } else {
         format!("{reason} (rule: {rule})")
     };
-    log(state, viewer, space, action, Some(member), content, &logged_reason, true, Some(id), None).await?;
+    log(
+        state,
+        viewer,
+        space,
+        action,
+        Some(member),
+        content,
+        &logged_reason,
+        true,
+        Some(id),
+        None,
+    )
+    .await?;
     Ok(state
         .db
         .sanction(viewer.workspace_id, id)
@@ -998,5 +1217,6 @@ pub async fn close_join_request(
 
 /// Whether a membership makes someone a moderator of its group.
 pub fn moderates_group(membership: Option<&GroupMembership>) -> bool {
-    membership.is_some_and(|m| m.active && matches!(m.role, GroupRole::Owner | GroupRole::Moderator))
+    membership
+        .is_some_and(|m| m.active && matches!(m.role, GroupRole::Owner | GroupRole::Moderator))
 }

@@ -10,6 +10,7 @@ mod desk;
 mod events;
 mod groups;
 mod jobs;
+mod moderation;
 mod posts;
 mod slots;
 mod welcome;

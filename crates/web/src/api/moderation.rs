@@ -242,8 +242,7 @@ pub async fn sanction(
         space_id: body.space_id,
         content,
     };
-    let sanction =
-        crate::moderation::sanction(&state, &viewer, &scope, path.id, &request).await?;
+    let sanction = crate::moderation::sanction(&state, &viewer, &scope, path.id, &request).await?;
     Ok((StatusCode::CREATED, Json(sanction)).into_response())
 }
 
@@ -302,7 +301,10 @@ pub async fn audit(
 ) -> ApiResult<Json<Vec<ActionEntry>>> {
     let viewer = viewer(&state, &ctx).await?;
     Ok(Json(
-        state.db.moderation_log(viewer.workspace_id, false, 1_000).await?,
+        state
+            .db
+            .moderation_log(viewer.workspace_id, false, 1_000)
+            .await?,
     ))
 }
 

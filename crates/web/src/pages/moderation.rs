@@ -74,7 +74,11 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-async fn item_view(state: &AppState, viewer: &Viewer, item: ReviewItem) -> Result<ItemView, PageError> {
+async fn item_view(
+    state: &AppState,
+    viewer: &Viewer,
+    item: ReviewItem,
+) -> Result<ItemView, PageError> {
     let ws = &viewer.workspace_slug;
     let (title, body, link) = match (item.kind, item.content) {
         (ReviewKind::Held, _) => (
@@ -248,11 +252,9 @@ pub async fn decide(
         reason: form.reason,
     };
     let back = format!("/w/{}/moderation", viewer.workspace_slug);
-    let message = match crate::moderation::decide(&state, &viewer, &scope, path.item, &input).await {
-        Ok(item) => format!(
-            "Done: {}.",
-            item.action.unwrap_or_else(|| "decided".into())
-        ),
+    let message = match crate::moderation::decide(&state, &viewer, &scope, path.item, &input).await
+    {
+        Ok(item) => format!("Done: {}.", item.action.unwrap_or_else(|| "decided".into())),
         Err(error) => flash_error(error)?,
     };
     Ok(redirect_with_flash(&state, &back, &message))
@@ -284,15 +286,16 @@ pub struct SanctionForm {
 
 impl SanctionForm {
     pub fn request(&self) -> Result<SanctionRequest, (&'static str, String)> {
-        let number = |field: &'static str, raw: &str| -> Result<Option<i64>, (&'static str, String)> {
-            let raw = raw.trim();
-            if raw.is_empty() {
-                return Ok(None);
-            }
-            raw.parse()
-                .map(Some)
-                .map_err(|_| (field, format!("`{raw}` is not a whole number")))
-        };
+        let number =
+            |field: &'static str, raw: &str| -> Result<Option<i64>, (&'static str, String)> {
+                let raw = raw.trim();
+                if raw.is_empty() {
+                    return Ok(None);
+                }
+                raw.parse()
+                    .map(Some)
+                    .map_err(|_| (field, format!("`{raw}` is not a whole number")))
+            };
         let content = match number("content_id", &self.content_id)? {
             Some(id) => ContentRef::from_parts(self.content_kind.trim(), id),
             None => None,
@@ -320,8 +323,11 @@ pub async fn sanction(
     let message = match form.request() {
         Err((_, message)) => message,
         Ok(request) => {
-            match crate::moderation::sanction(&state, &viewer, &scope, path.member, &request).await {
-                Ok(sanction) => format!("{}: recorded in the moderation log.", sanction.kind.label()),
+            match crate::moderation::sanction(&state, &viewer, &scope, path.member, &request).await
+            {
+                Ok(sanction) => {
+                    format!("{}: recorded in the moderation log.", sanction.kind.label())
+                }
                 Err(error) => flash_error(error)?,
             }
         }
@@ -381,7 +387,10 @@ pub async fn public_log(
 ) -> PageResult {
     let viewer = viewer(&state, &ctx).await?;
     let settings = state.db.moderation_settings(viewer.workspace_id).await?;
-    let entries = state.db.moderation_log(viewer.workspace_id, true, 200).await?;
+    let entries = state
+        .db
+        .moderation_log(viewer.workspace_id, true, 200)
+        .await?;
     let shell = Shell::build(&state, &ctx, "Moderation log").await;
     Ok(render(&LogPage {
         shell,
@@ -398,7 +407,10 @@ pub async fn audit_log(
     Extension(ctx): Extension<Arc<Ctx>>,
 ) -> PageResult {
     let viewer = viewer(&state, &ctx).await?;
-    let entries = state.db.moderation_log(viewer.workspace_id, false, 500).await?;
+    let entries = state
+        .db
+        .moderation_log(viewer.workspace_id, false, 500)
+        .await?;
     let shell = Shell::build(&state, &ctx, "Audit log").await;
     Ok(render(&LogPage {
         shell,
@@ -427,7 +439,9 @@ struct MinePage {
 
 impl MinePage {
     fn appealed(&self, action: &i64) -> Option<&Appeal> {
-        self.appeals.iter().find(|appeal| appeal.action_id == *action)
+        self.appeals
+            .iter()
+            .find(|appeal| appeal.action_id == *action)
     }
 
     fn appealable(&self, entry: &ActionEntry) -> bool {
@@ -471,7 +485,10 @@ async fn mine_page(
     Ok(render_with_status(status, &page))
 }
 
-pub async fn mine(State(state): State<AppState>, Extension(ctx): Extension<Arc<Ctx>>) -> PageResult {
+pub async fn mine(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+) -> PageResult {
     mine_page(&state, &ctx, FieldErrors::default(), (0, String::new())).await
 }
 
@@ -619,14 +636,18 @@ pub async fn flag(
         ContentRef::Reply(id) => format!("#reply-{id}"),
         ContentRef::Thread(_) => String::new(),
     };
-    let back = format!("/w/{}/threads/{}{anchor}", viewer.workspace_slug, info.thread_id);
-    let message = match crate::moderation::flag(&state, &viewer, content, &form.reason, &form.note).await {
-        Ok(outcome) if outcome.hidden => {
-            "Thanks for flagging: the post is hidden until a moderator reviews it.".to_owned()
-        }
-        Ok(_) => "Thanks for flagging: moderators will review the post.".to_owned(),
-        Err(error) => flash_error(error)?,
-    };
+    let back = format!(
+        "/w/{}/threads/{}{anchor}",
+        viewer.workspace_slug, info.thread_id
+    );
+    let message =
+        match crate::moderation::flag(&state, &viewer, content, &form.reason, &form.note).await {
+            Ok(outcome) if outcome.hidden => {
+                "Thanks for flagging: the post is hidden until a moderator reviews it.".to_owned()
+            }
+            Ok(_) => "Thanks for flagging: moderators will review the post.".to_owned(),
+            Err(error) => flash_error(error)?,
+        };
     Ok(redirect_with_flash(&state, &back, &message))
 }
 
@@ -685,7 +706,11 @@ async fn settings_page(
         trust: state.db.trust_rows(viewer.workspace_id).await?,
         errors,
         draft,
-        toxicity_actions: vec![ToxicityAction::Hold, ToxicityAction::Alert, ToxicityAction::Off],
+        toxicity_actions: vec![
+            ToxicityAction::Hold,
+            ToxicityAction::Alert,
+            ToxicityAction::Off,
+        ],
         ws: viewer.workspace_slug.clone(),
         shell: Shell::build(state, ctx, "Rules and moderation").await,
     };
@@ -739,7 +764,13 @@ pub async fn save_settings(
         .db
         .save_moderation_settings(viewer.workspace_id, &settings)
         .await?;
-    audit(&state, &viewer, "settings_changed", "moderation settings saved").await?;
+    audit(
+        &state,
+        &viewer,
+        "settings_changed",
+        "moderation settings saved",
+    )
+    .await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/w/{}/moderation/settings", viewer.workspace_slug),
@@ -793,11 +824,19 @@ pub async fn save_conduct(
         .db
         .set_conduct(viewer.workspace_id, form.conduct.trim())
         .await?;
-    audit(&state, &viewer, "conduct_changed", &format!("version {version}")).await?;
+    audit(
+        &state,
+        &viewer,
+        "conduct_changed",
+        &format!("version {version}"),
+    )
+    .await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/w/{}/moderation/settings", viewer.workspace_slug),
-        &format!("Code of conduct version {version} published: members accept it before they post again."),
+        &format!(
+            "Code of conduct version {version} published: members accept it before they post again."
+        ),
     ))
 }
 
@@ -861,7 +900,12 @@ pub async fn create_rule(
         state,
         viewer,
         "rule_added",
-        &format!("{} {} rule: {}", rule.action.as_str(), rule.matcher.as_str(), rule.pattern),
+        &format!(
+            "{} {} rule: {}",
+            rule.action.as_str(),
+            rule.matcher.as_str(),
+            rule.pattern
+        ),
     )
     .await;
     Ok(rule)
@@ -906,7 +950,13 @@ pub async fn delete_rule(
     {
         return Err(PageError::not_found("no such rule"));
     }
-    audit(&state, &viewer, "rule_removed", &format!("rule #{}", path.rule)).await?;
+    audit(
+        &state,
+        &viewer,
+        "rule_removed",
+        &format!("rule #{}", path.rule),
+    )
+    .await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/w/{}/moderation/settings#rules", viewer.workspace_slug),

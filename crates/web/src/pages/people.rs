@@ -451,7 +451,9 @@ pub async fn introduce(
     let crate::community::Posted::Published(thread) =
         crate::community::post_thread(&state, &viewer, &space, &draft).await?
     else {
-        return Err(crate::problem::Problem::forbidden("staff posts are never held; this one was").into());
+        return Err(
+            crate::problem::Problem::forbidden("staff posts are never held; this one was").into(),
+        );
     };
     let now = state.clock.now();
     state

@@ -96,4 +96,3 @@ pub async fn inbox(
         detail: "Replies, mentions and messages to your pages land here once a channel is connected and read back (feature A12).",
     }))
 }
-

@@ -10,6 +10,7 @@ mod community;
 mod desk;
 mod events;
 mod forms;
+mod moderation;
 mod ops;
 mod publishing;
 mod slots;
@@ -86,6 +87,42 @@ impl TestApp {
             session,
             token,
         }
+    }
+
+    /// The member id of a person added with [`TestApp::add_member`].
+    pub async fn member_id(&self, person: &Person) -> i64 {
+        use agora_core::members::MemberStore;
+        let account = self
+            .db
+            .credentials_by_email(&Email::parse(&person.email).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .account;
+        self.db
+            .member_of_account(self.workspace.id, account.id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Sets (and locks) a member's trust level, as staff would.
+    pub async fn set_trust(&self, person: &Person, level: u8) {
+        use agora_core::moderation::{ModerationStore, TrustInputs, TrustState};
+        let member = self.member_id(person).await;
+        self.db
+            .save_trust(
+                member,
+                &TrustState {
+                    level,
+                    locked: true,
+                    below_since: None,
+                },
+                &TrustInputs::default(),
+                self.clock.now(),
+            )
+            .await
+            .unwrap();
     }
 
     pub fn as_person(
