@@ -748,6 +748,12 @@ pub async fn seed(
             None => None,
         };
         crate::demo_events::seed(db, northwind.id, &northwind.slug, cm, mina, now).await?;
+        // Moderation: the code of conduct, rules, a queue, sanctions, the public log, trust levels.
+        let moderator = match accounts.iter().find(|(role, ..)| *role == Role::Moderator) {
+            Some((_, account, _)) => db.member_of_account(northwind.id, *account).await?,
+            None => None,
+        };
+        crate::demo_moderation::seed(db, northwind.id, cm, moderator, mina, now).await?;
     }
     // A bounced e-mail, so the admin's jobs page shows what a dead job looks like.
     let bounced = OutgoingEmail {

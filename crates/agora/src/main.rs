@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod demo_desk;
 mod demo_events;
+mod demo_moderation;
 mod demo_publishing;
 mod serve;
 

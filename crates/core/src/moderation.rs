@@ -1192,6 +1192,13 @@ pub trait ModerationStore: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<Vec<TrustRow>, StoreError>> + Send;
+    /// For data that arrived without visits and reads (the demo, imports):
+    /// a visit on each day a member acted, and a read of each thread they
+    /// replied in or started.
+    fn backfill_participation(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 #[cfg(test)]

@@ -1105,7 +1105,8 @@ fn mask(entry: &str) -> String {
 /// Scores a text: 0.0 for nothing found up to 1.0; see the module docs.
 pub fn score(text: &str) -> Toxicity {
     let lexicon = lexicon();
-    let tokens = tokenise(text);
+    let text = prose(text);
+    let tokens = tokenise(&text);
     let mut cues: Vec<Cue> = Vec::new();
 
     let reporting_at: Vec<usize> = (0..tokens.len())
@@ -1309,6 +1310,46 @@ pub fn score(text: &str) -> Toxicity {
     combine(cues)
 }
 
+/// The prose of a post: code (fenced blocks and inline spans), HTML tags
+/// and links are markup, not words addressed to anyone (`<div>` is not an
+/// insult), so they are replaced by a space before scoring.
+fn prose(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(['`', '<']) && !text.contains("://") && !text.contains("www.") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let skip_to = |rest: &str, from: usize, end: &str| -> usize {
+        rest.get(from..)
+            .and_then(|tail| tail.find(end))
+            .map_or(rest.len(), |at| from + at + end.len())
+    };
+    while let Some(c) = rest.chars().next() {
+        let consumed = if rest.starts_with("```") {
+            skip_to(rest, 3, "```")
+        } else if c == '`' {
+            skip_to(rest, 1, "`")
+        } else if c == '<'
+            && rest[1..].starts_with(|n: char| n.is_ascii_alphabetic() || n == '/' || n == '!')
+            && rest.find('>').is_some_and(|end| end < 500)
+        {
+            skip_to(rest, 1, ">")
+        } else if rest.starts_with("http://")
+            || rest.starts_with("https://")
+            || rest.starts_with("www.")
+        {
+            rest.find(char::is_whitespace).unwrap_or(rest.len())
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        };
+        out.push(' ');
+        rest = &rest[consumed..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     /// "you", a vocative, or a bare insult.
@@ -1468,6 +1509,24 @@ fn combine(mut cues: Vec<Cue>) -> Toxicity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn markup_code_and_links_are_not_words() {
+        assert_eq!(
+            super::prose("a <div onmouseover=\"x\">b</div> `idiot()` c"),
+            "a  b    c"
+        );
+        assert_eq!(super::prose("see https://x.example/moron now"), "see   now");
+        assert!(super::score("<div onmouseover=\"alert(1)\">hover</div>").score < HOLD_THRESHOLD);
+        assert!(
+            super::score("Run `kill -9` then read www.example.com/idiot-proof-guide").score
+                < HOLD_THRESHOLD
+        );
+        assert!(
+            super::score("you are an <b>idiot</b>").score >= HOLD_THRESHOLD,
+            "tags around an insult still count"
+        );
+    }
+
     use super::*;
 
     /// The figures measured on the held-out split when the model was frozen,

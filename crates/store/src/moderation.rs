@@ -1115,4 +1115,25 @@ impl ModerationStore for Db {
         })
         .collect()
     }
+
+    async fn backfill_participation(&self, workspace: WorkspaceId) -> Result<(), StoreError> {
+        for sql in [
+            "INSERT INTO member_visits (member_id, day) SELECT DISTINCT actor_id, day FROM interactions \
+             WHERE workspace_id = $1 ON CONFLICT (member_id, day) DO NOTHING",
+            "INSERT INTO thread_reads (member_id, thread_id, read_at) \
+             SELECT r.author_id, r.thread_id, MIN(r.created_at) FROM replies r JOIN threads t ON t.id = r.thread_id \
+             JOIN spaces s ON s.id = t.space_id WHERE s.workspace_id = $1 GROUP BY r.author_id, r.thread_id \
+             ON CONFLICT (member_id, thread_id) DO NOTHING",
+            "INSERT INTO thread_reads (member_id, thread_id, read_at) \
+             SELECT t.author_id, t.id, t.created_at FROM threads t JOIN spaces s ON s.id = t.space_id \
+             WHERE s.workspace_id = $1 ON CONFLICT (member_id, thread_id) DO NOTHING",
+        ] {
+            sqlx::query(sql)
+                .bind(workspace)
+                .execute(self.pool())
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
 }

@@ -463,7 +463,7 @@ async fn xss_payloads_are_rendered_harmless() {
         .json()
         .await
         .unwrap();
-    let thread_id = thread["id"].as_i64().unwrap();
+    let thread_id = thread["id"].as_i64().unwrap_or_else(|| panic!("{thread}"));
     app.as_person(
         Method::POST,
         &format!("/api/v1/w/acme/threads/{thread_id}/replies"),
