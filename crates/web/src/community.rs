@@ -499,10 +499,12 @@ fn redact(view: &mut ThreadView, me: MemberId, moderator: bool) {
         } else {
             view.title = "Hidden thread".into();
             view.body.clear();
-            view.body_html = note(view.state, false).replace(
-                "Only you and moderators see this post: it is hidden while moderators review it.",
-                "This post is hidden while moderators review it.",
-            );
+            view.body_html = if view.state == ContentState::Removed {
+                note(view.state, false).to_owned()
+            } else {
+                "<p class=\"moderation-note\">This post is hidden while moderators review it.</p>"
+                    .to_owned()
+            };
         }
     }
     for reply in &mut view.replies {

@@ -212,6 +212,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/w/{workspace}/moderation/conduct", Community, "moderation", "Publish a new code of conduct"), post(pages::moderation::save_conduct)),
         (spec(M::POST, "/w/{workspace}/moderation/rules", Community, "moderation", "Add an auto-moderation rule"), post(pages::moderation::add_rule)),
         (spec(M::POST, "/w/{workspace}/moderation/rules/{rule}/delete", Community, "moderation", "Remove an auto-moderation rule"), post(pages::moderation::delete_rule)),
+        (spec(M::POST, "/w/{workspace}/moderation/members/{member}/trust", Community, "moderation", "Set a member's trust level by hand, or back to automatic"), post(pages::moderation::set_trust)),
         (spec(M::POST, "/w/{workspace}/moderation/trust", Community, "moderation", "Recompute trust levels now"), post(pages::moderation::recompute_trust)),
         (spec(M::GET, "/w/{workspace}/conduct", Member, "moderation", "The code of conduct, to read and accept"), get(pages::moderation::conduct)),
         (spec(M::POST, "/w/{workspace}/conduct/accept", Member, "moderation", "Accept the code of conduct"), post(pages::moderation::accept_conduct)),

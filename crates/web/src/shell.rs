@@ -109,6 +109,17 @@ impl Shell {
                 }
             }
         }
+        // Only the most specific link is current (`moderation/log` over `moderation`).
+        if let Some(longest) = nav
+            .iter()
+            .filter(|link| link.active)
+            .map(|link| link.href.len())
+            .max()
+        {
+            for link in &mut nav {
+                link.active = link.active && link.href.len() == longest;
+            }
+        }
         Shell {
             title: title.into(),
             account_name: ctx.account.as_ref().map(|account| account.name.clone()),

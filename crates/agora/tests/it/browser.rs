@@ -1600,3 +1600,246 @@ async fn a_marketer_drags_a_post_on_the_calendar_and_moves_it_by_keyboard() {
     )
     .await;
 }
+
+/// Clicks something that does not navigate (a `<summary>`, a radio button).
+async fn click_here(browser: &Browser, selector: &str) -> Result<(), String> {
+    browser
+        .client
+        .find(Locator::Css(selector))
+        .await
+        .or_text(selector)?
+        .click()
+        .await
+        .or_text(selector)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spam_is_held_flags_hide_a_reply_a_suspension_is_explained_and_appealed() {
+    let data = TempDir::new("browser-moderation");
+    for (email, name, role) in [
+        ("cora@acme.test", "Cora Manager", "community_manager"),
+        ("milo@acme.test", "Milo Moderator", "moderator"),
+        ("nia@acme.test", "Nia Newcomer", "member"),
+        ("rae@acme.test", "Rae Regular", "member"),
+        ("rob@acme.test", "Rob Regular", "member"),
+        ("hugo@acme.test", "Hugo Hostile", "member"),
+        ("bea@acme.test", "Bea Bystander", "member"),
+    ] {
+        add_user(data.path(), None, email, name, "acme", role, "a long password");
+    }
+    let token = |email: &str| {
+        let output = crate::harness::agora(data.path())
+            .args(["token", "create", "--email", email])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let tokens: std::collections::HashMap<&str, String> =
+        ["cora", "milo", "nia", "rae", "rob", "hugo", "bea"]
+            .into_iter()
+            .map(|name| (name, token(&format!("{name}@acme.test"))))
+            .collect();
+    let server = Server::start(data.path(), &["serve"], &[]);
+    agora_connectors::networks::install_crypto_provider();
+    let api = reqwest::Client::new();
+    let group: serde_json::Value = api
+        .post(server.url("/api/v1/w/acme/groups"))
+        .bearer_auth(&tokens["cora"])
+        .json(&serde_json::json!({"slug": "riders", "name": "Sunday Riders", "rules": "Be kind."}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let group_id = group["id"].as_i64().unwrap();
+    for name in ["nia", "rae", "rob", "hugo", "bea"] {
+        let joined = api
+            .post(server.url(&format!("/api/v1/w/acme/groups/{group_id}/join")))
+            .bearer_auth(&tokens[name])
+            .json(&serde_json::json!({"accept_rules": true}))
+            .send()
+            .await
+            .unwrap();
+        assert!(joined.status().is_success());
+    }
+    let topic: serde_json::Value = api
+        .post(server.url(&format!("/api/v1/w/acme/groups/{group_id}/threads")))
+        .bearer_auth(&tokens["bea"])
+        .json(&serde_json::json!({"title": "Sunday loop", "body": "Who is in for 80 km at an easy pace?"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let topic_id = topic["id"].as_i64().unwrap();
+    let topic_path = format!("/w/acme/threads/{topic_id}");
+
+    with_browser("spam_is_held_flags_hide_a_reply_a_suspension_is_explained_and_appealed", async |browser| {
+        // The community manager makes the two regulars level 3 and lets the toxicity score alert only
+        // (so that the hostile reply below is published and the regulars' flags act on it).
+        sign_in(browser, &server, "cora@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/moderation/settings")).await.or_text("settings")?;
+        for name in ["Rae Regular", "Rob Regular"] {
+            let id: String = browser
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('#trust tr')].find(r => r.textContent.includes(arguments[0])).querySelector('select').id;",
+                    vec![serde_json::json!(name)],
+                )
+                .await
+                .or_text("trust row")?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            set_value(browser, &id, "3").await?;
+            let form = id.replace("trust-level-", "trust-");
+            browser.click_css(&format!("#{form} button")).await.or_text("set trust")?;
+            check(text_of(browser, ".flash").await?.contains("set to 3 (Regular)"), format!("{name} is a regular"))?;
+        }
+        set_value(browser, "toxicity_action", "alert").await?;
+        browser.click_css("form[action$='/moderation/settings'] button[type=submit]").await.or_text("save settings")?;
+        check(text_of(browser, ".flash").await?.contains("Moderation settings saved"), "saved")?;
+        browser.screenshot("moderation-settings").await;
+        sign_out(browser).await?;
+
+        // A newcomer's spammy post with three links is held.
+        sign_in(browser, &server, "nia@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/groups/riders")).await.or_text("group")?;
+        browser.fill("title", "Cheap carbon wheels").await.or_text("title")?;
+        browser.fill("body", "Best prices: https://wheels.example/a https://wheels.example/b https://wheels.example/c").await.or_text("body")?;
+        browser.click_css("form[action$='/threads'] button[type=submit]").await.or_text("post")?;
+        check(text_of(browser, ".flash").await?.contains("waiting for a moderator's review"), "the author is told it is held")?;
+        check(!browser.main_text().await.or_text("group")?.contains("Cheap carbon wheels"), "not listed")?;
+        sign_out(browser).await?;
+
+        // A moderator removes it from the queue.
+        sign_in(browser, &server, "milo@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/moderation")).await.or_text("queue")?;
+        let held = text_of(browser, ".review-item[data-kind=held]").await?;
+        check(held.contains("Cheap carbon wheels") && held.contains("3 links from a new member"), format!("the held post and why: {held}"))?;
+        browser.screenshot("moderation-queue").await;
+        browser.click_css(".review-item[data-kind=held] button[value=agree]").await.or_text("remove")?;
+        check(text_of(browser, ".flash").await?.contains("removed the post"), "removed")?;
+        check(!browser.main_text().await.or_text("queue")?.contains("Cheap carbon wheels"), "gone from the queue")?;
+        sign_out(browser).await?;
+
+        // A hostile reply; two regulars flag it and it is hidden.
+        let hostile: serde_json::Value = api
+            .post(server.url(&format!("/api/v1/w/acme/threads/{topic_id}/replies")))
+            .bearer_auth(&tokens["hugo"])
+            .json(&serde_json::json!({"body": "Nobody wants slowpokes like you on this ride, stay home."}))
+            .send()
+            .await
+            .or_text("hostile reply")?
+            .json()
+            .await
+            .or_text("hostile reply body")?;
+        let reply_id = hostile["id"].as_i64().ok_or(format!("published: {hostile}"))?;
+        for (email, expected) in [("rae@acme.test", "moderators will review"), ("rob@acme.test", "hidden until a moderator reviews it")] {
+            sign_in(browser, &server, email, "a long password").await?;
+            browser.client.goto(&server.url(&topic_path)).await.or_text("thread")?;
+            click_here(browser, &format!("#reply-{reply_id} details.flag summary")).await?;
+            click_here(browser, &format!("#flag-reply-{reply_id}-harassment")).await?;
+            browser.click_css(&format!("#reply-{reply_id} .flag-form button[type=submit]")).await.or_text("flag")?;
+            check(text_of(browser, ".flash").await?.contains(expected), format!("{email}: {expected}"))?;
+            sign_out(browser).await?;
+        }
+        sign_in(browser, &server, "bea@acme.test", "a long password").await?;
+        browser.client.goto(&server.url(&topic_path)).await.or_text("thread")?;
+        let shown = text_of(browser, &format!("#reply-{reply_id}")).await?;
+        check(shown.contains("hidden while moderators review it") && !shown.contains("slowpokes"), format!("hidden from members: {shown}"))?;
+        browser.screenshot("moderation-hidden-reply").await;
+        sign_out(browser).await?;
+
+        // The moderator suspends the author for a day from the queue.
+        sign_in(browser, &server, "milo@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/moderation?kind=flagged")).await.or_text("queue")?;
+        let flagged = ".review-item[data-kind=flagged]";
+        check(text_of(browser, flagged).await?.contains("Harassment or hostility"), "the flags are listed")?;
+        click_here(browser, &format!("{flagged} details.sanction summary")).await?;
+        let item_id: String = browser
+            .client
+            .execute("return document.querySelector(arguments[0]).id.replace('item-', '');", vec![serde_json::json!(flagged)])
+            .await
+            .or_text("item id")?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        set_value(browser, &format!("s-kind-{item_id}"), "suspend").await?;
+        browser.fill(&format!("s-hours-{item_id}"), "24").await.or_text("hours")?;
+        browser.fill(&format!("s-rule-{item_id}"), "Be kind").await.or_text("rule")?;
+        browser.fill(&format!("s-reason-{item_id}"), "Told members to stay home").await.or_text("reason")?;
+        browser.click_css(&format!("{flagged} details.sanction button[type=submit]")).await.or_text("apply")?;
+        check(text_of(browser, ".flash").await?.contains("Suspended: recorded"), "suspended")?;
+        sign_out(browser).await?;
+
+        // The suspended member cannot post, in the page or the API, and sees why.
+        sign_in(browser, &server, "hugo@acme.test", "a long password").await?;
+        browser.client.goto(&server.url(&topic_path)).await.or_text("thread")?;
+        let notice = text_of(browser, "#standing-notice").await?;
+        check(notice.contains("suspended") && notice.contains("Told members to stay home") && notice.contains("Be kind"), format!("the reason: {notice}"))?;
+        browser.fill("reply-body", "Sorry, that came out wrong.").await.or_text("reply")?;
+        browser.click_css("#reply-form button[type=submit]").await.or_text("send")?;
+        let refused = text_of(browser, "#reply-form .form-error").await?;
+        check(refused.contains("You are suspended"), format!("refused with the reason: {refused}"))?;
+        let kept = browser.client.find(Locator::Id("reply-body")).await.or_text("kept")?.prop("value").await.or_text("value")?;
+        check(kept.as_deref() == Some("Sorry, that came out wrong."), "the text is kept")?;
+        let by_api = api
+            .post(server.url(&format!("/api/v1/w/acme/threads/{topic_id}/replies")))
+            .bearer_auth(&tokens["hugo"])
+            .json(&serde_json::json!({"body": "Sorry, that came out wrong."}))
+            .send()
+            .await
+            .or_text("api reply")?;
+        check(by_api.status().as_u16() == 403, "the API refuses too")?;
+        let problem: serde_json::Value = by_api.json().await.or_text("problem")?;
+        check(problem["title"].as_str().is_some_and(|t| t.contains("Told members to stay home")), format!("and says why: {problem}"))?;
+
+        // The member appeals from their standing page.
+        browser.client.goto(&server.url("/w/acme/moderation/mine")).await.or_text("mine")?;
+        let suspended_entry = "li.card[id^=action-]";
+        check(text_of(browser, suspended_entry).await?.contains("Suspended a member"), "the action is listed")?;
+        click_here(browser, &format!("{suspended_entry} details summary")).await?;
+        let textarea: String = browser
+            .client
+            .execute("return document.querySelector(arguments[0] + ' textarea').id;", vec![serde_json::json!(suspended_entry)])
+            .await
+            .or_text("appeal field")?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        browser.fill(&textarea, "I was joking with Bea, we ride together every week; I apologised.").await.or_text("appeal text")?;
+        browser.click_css(&format!("{suspended_entry} details button[type=submit]")).await.or_text("send appeal")?;
+        check(text_of(browser, ".flash").await?.contains("Appeal sent"), "appealed")?;
+        browser.screenshot("moderation-standing").await;
+        sign_out(browser).await?;
+
+        // The moderator who suspended cannot decide the appeal; another one does.
+        sign_in(browser, &server, "milo@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/moderation?kind=appeal")).await.or_text("appeals")?;
+        browser.click_css(".review-item[data-kind=appeal] button[value=agree]").await.or_text("agree")?;
+        check(text_of(browser, ".flash").await?.contains("a different moderator decides"), "not the moderator who acted")?;
+        sign_out(browser).await?;
+        sign_in(browser, &server, "cora@acme.test", "a long password").await?;
+        browser.client.goto(&server.url("/w/acme/moderation?kind=appeal")).await.or_text("appeals")?;
+        browser.click_css(".review-item[data-kind=appeal] button[value=agree]").await.or_text("agree")?;
+        check(text_of(browser, ".flash").await?.contains("undid the action"), "the appeal is upheld")?;
+        browser.client.goto(&server.url("/w/acme/moderation/log")).await.or_text("log")?;
+        let log = browser.main_text().await.or_text("log")?;
+        check(log.contains("Agreed with an appeal") && log.contains("Suspended a member") && log.contains("Post hidden by community flags"), format!("the public log: {log}"))?;
+        check(!log.contains("Hugo"), "names hidden by default")?;
+        browser.screenshot("moderation-log").await;
+        sign_out(browser).await?;
+
+        // The member posts again.
+        sign_in(browser, &server, "hugo@acme.test", "a long password").await?;
+        browser.client.goto(&server.url(&topic_path)).await.or_text("thread")?;
+        browser.fill("reply-body", "Thanks. See you Sunday, at the back with the coffee.").await.or_text("reply")?;
+        browser.click_css("#reply-form button[type=submit]").await.or_text("send")?;
+        check(browser.main_text().await.or_text("thread")?.contains("at the back with the coffee"), "posted again")?;
+        Ok(())
+    })
+    .await;
+}

@@ -986,3 +986,68 @@ pub fn flag_reasons() -> Vec<(&'static str, &'static str)> {
         .map(|reason| (reason.as_str(), reason.label()))
         .collect()
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TrustForm {
+    /// 0 to 4 (locked), or `auto` to let the daily run decide again.
+    #[serde(default)]
+    level: String,
+}
+
+/// Sets a member's trust level by hand (locked), or hands it back to the
+/// daily computation; staff have no level.
+pub async fn set_trust(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<MemberPath>,
+    Form(form): Form<TrustForm>,
+) -> PageResult {
+    use agora_core::members::MemberStore;
+    let viewer = viewer(&state, &ctx).await?;
+    let back = format!("/w/{}/moderation/settings#trust", viewer.workspace_slug);
+    let Some(profile) = state.db.profile(viewer.workspace_id, path.member).await? else {
+        return Err(PageError::not_found("no such member"));
+    };
+    if state.db.member_is_staff(path.member).await? {
+        return Ok(redirect_with_flash(&state, &back, "Staff are outside trust levels."));
+    }
+    let now = state.clock.now();
+    let current = state.db.trust_of(path.member).await?;
+    let (state_to, words) = match form.level.trim() {
+        "auto" => (
+            agora_core::moderation::TrustState {
+                locked: false,
+                ..current
+            },
+            "computed daily again".to_owned(),
+        ),
+        raw => match raw.parse::<u8>() {
+            Ok(level) if level <= 4 => (
+                agora_core::moderation::TrustState {
+                    level,
+                    locked: true,
+                    below_since: None,
+                },
+                format!("set to {level} ({})", level_name(level)),
+            ),
+            _ => {
+                return Ok(redirect_with_flash(&state, &back, "Choose a level from 0 to 4, or automatic."));
+            }
+        },
+    };
+    let inputs = state
+        .db
+        .trust_rows(viewer.workspace_id)
+        .await?
+        .into_iter()
+        .find(|row| row.member_id == path.member)
+        .map(|row| row.inputs)
+        .unwrap_or_default();
+    state.db.save_trust(path.member, &state_to, &inputs, now).await?;
+    audit(&state, &viewer, "trust_set", &format!("{}: {words}", profile.name)).await?;
+    Ok(redirect_with_flash(
+        &state,
+        &back,
+        &format!("{}'s trust level: {words}.", profile.name),
+    ))
+}
