@@ -3,6 +3,7 @@
 //! connectors together; every operator command lives here.
 
 mod bench;
+mod bench_moderation;
 mod commands;
 mod config;
 mod demo;
@@ -130,6 +131,8 @@ enum BenchCommand {
     Compose(bench::ComposeBenchArgs),
     /// The content calendar with a busy month: month, week and list pages and the calendar API
     Calendar(bench::CalendarBenchArgs),
+    /// Auto-moderation: one message against 1,000 rules and the local toxicity score; the score's precision and recall
+    Moderation(bench_moderation::ModerationBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -192,6 +195,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
             Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
+            Command::Bench(BenchCommand::Moderation(args)) => bench_moderation::moderation(args),
         }
     });
     match outcome {

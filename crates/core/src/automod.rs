@@ -138,23 +138,6 @@ fn words_of(pattern: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The regular expression a rule stands for.
-fn regex_source(matcher: Matcher, pattern: &str) -> String {
-    match matcher {
-        Matcher::Regex => pattern.to_owned(),
-        Matcher::Words => {
-            let alternatives: Vec<String> = words_of(pattern)
-                .into_iter()
-                .map(|word| match word.strip_suffix('*') {
-                    Some(stem) => format!(r"\b{}\w*", regex::escape(stem)),
-                    None => format!(r"\b{}\b", regex::escape(word)),
-                })
-                .collect();
-            format!("(?:{})", alternatives.join("|"))
-        }
-    }
-}
-
 fn build(source: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(source)
         .case_insensitive(true)
@@ -193,6 +176,15 @@ pub fn check_rule(matcher: Matcher, pattern: &str, note: &str) -> Result<(), Rul
                 .any(|word| word.trim_end_matches('*').is_empty())
             {
                 return Err(rule_error("pattern", "`*` needs a word before it"));
+            }
+            if let Some(empty) = words
+                .iter()
+                .find(|word| self::words(word.trim_end_matches('*')).is_empty())
+            {
+                return Err(rule_error(
+                    "pattern",
+                    format!("`{empty}` has no letters or digits to match"),
+                ));
             }
         }
         Matcher::Regex => {
@@ -235,12 +227,17 @@ pub struct RuleHit {
     pub matched: String,
 }
 
-/// A workspace's rules compiled once, checked many times.
+/// A workspace's rules compiled once, checked many times. Word rules go
+/// into a word index (a post is split into words once, and each word is
+/// looked up), so a thousand word lists cost a few hash lookups per word;
+/// pattern rules are compiled together into one `RegexSet`.
 pub struct RuleSet {
     rules: Vec<Rule>,
-    regexes: Vec<Regex>,
-    /// All rules at once; `None` if the set was too big to compile together
-    /// (then each rule is tried alone).
+    words: WordIndex,
+    /// The pattern rules: (index into `rules`, compiled).
+    patterns: Vec<(usize, Regex)>,
+    /// All pattern rules at once; `None` if too big to compile together
+    /// (then each is tried alone).
     set: Option<RegexSet>,
 }
 
@@ -249,6 +246,88 @@ impl std::fmt::Debug for RuleSet {
         f.debug_struct("RuleSet")
             .field("rules", &self.rules.len())
             .finish()
+    }
+}
+
+/// The words of a text as word rules see them: lower case, split at
+/// anything that is not a letter or a digit.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Word rules, indexed: whole words, word stems (`spam*`), and phrases
+/// (several words in a row), each pointing at its rules.
+#[derive(Default)]
+struct WordIndex {
+    exact: std::collections::HashMap<String, Vec<usize>>,
+    stems: std::collections::HashMap<String, Vec<usize>>,
+    /// Keyed by the phrase's first word: (the whole phrase, its rule).
+    phrases: std::collections::HashMap<String, Vec<(Vec<String>, usize)>>,
+    longest_stem: usize,
+}
+
+impl WordIndex {
+    fn add(&mut self, entry: &str, rule: usize) {
+        let stem = entry.ends_with('*');
+        let mut parts = words(entry.trim_end_matches('*'));
+        match (parts.len(), stem) {
+            (0, _) => {}
+            (1, true) => {
+                let word = parts.remove(0);
+                self.longest_stem = self.longest_stem.max(word.chars().count());
+                self.stems.entry(word).or_default().push(rule);
+            }
+            (1, false) => self.exact.entry(parts.remove(0)).or_default().push(rule),
+            _ => self
+                .phrases
+                .entry(parts[0].clone())
+                .or_default()
+                .push((parts, rule)),
+        }
+    }
+
+    /// (rule, the words that matched) for every rule some word matches.
+    fn find(&self, text: &[String]) -> Vec<(usize, String)> {
+        let mut found: Vec<(usize, String)> = Vec::new();
+        let mut note = |rule: usize, matched: String| {
+            if !found.iter().any(|(seen, _)| *seen == rule) {
+                found.push((rule, matched));
+            }
+        };
+        for (at, word) in text.iter().enumerate() {
+            if let Some(rules) = self.exact.get(word) {
+                for rule in rules {
+                    note(*rule, word.clone());
+                }
+            }
+            if !self.stems.is_empty() {
+                // Every prefix of the word up to the longest stem, by characters.
+                let ends = word
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .skip(1)
+                    .chain(std::iter::once(word.len()))
+                    .take(self.longest_stem);
+                for end in ends {
+                    if let Some(rules) = self.stems.get(&word[..end]) {
+                        for rule in rules {
+                            note(*rule, word.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(phrases) = self.phrases.get(word) {
+                for (phrase, rule) in phrases {
+                    if text.get(at..at + phrase.len()) == Some(phrase.as_slice()) {
+                        note(*rule, phrase.join(" "));
+                    }
+                }
+            }
+        }
+        found
     }
 }
 
@@ -263,16 +342,27 @@ pub fn checked_part(text: &str) -> &str {
 impl RuleSet {
     /// Compiles rules; a stored rule that no longer compiles is skipped.
     pub fn compile(rules: Vec<Rule>) -> Self {
-        let mut kept = Vec::new();
-        let mut regexes = Vec::new();
+        let mut words = WordIndex::default();
+        let mut patterns = Vec::new();
         let mut sources = Vec::new();
+        let mut kept = Vec::new();
         for rule in rules {
-            let source = regex_source(rule.matcher, &rule.pattern);
-            if let Ok(regex) = build(&source) {
-                regexes.push(regex);
-                sources.push(source);
-                kept.push(rule);
+            let index = kept.len();
+            match rule.matcher {
+                Matcher::Words => {
+                    for entry in words_of(&rule.pattern) {
+                        words.add(entry, index);
+                    }
+                }
+                Matcher::Regex => {
+                    let Ok(regex) = build(&rule.pattern) else {
+                        continue;
+                    };
+                    patterns.push((index, regex));
+                    sources.push(rule.pattern.clone());
+                }
             }
+            kept.push(rule);
         }
         let set = RegexSetBuilder::new(&sources)
             .case_insensitive(true)
@@ -282,7 +372,8 @@ impl RuleSet {
             .ok();
         RuleSet {
             rules: kept,
-            regexes,
+            words,
+            patterns,
             set,
         }
     }
@@ -300,24 +391,33 @@ impl RuleSet {
     pub fn check(&self, text: &str, space: SpaceId) -> Vec<RuleHit> {
         let text = checked_part(text);
         let applies = |index: usize| self.rules[index].space_id.is_none_or(|id| id == space);
-        let matched: Vec<usize> = match &self.set {
-            Some(set) => set
-                .matches(text)
-                .into_iter()
-                .filter(|i| applies(*i))
-                .collect(),
-            None => (0..self.rules.len())
-                .filter(|i| applies(*i) && self.regexes[*i].is_match(text))
+        let mut matched: Vec<(usize, String)> = self
+            .words
+            .find(&words(text))
+            .into_iter()
+            .filter(|(index, _)| applies(*index))
+            .collect();
+        let pattern_hits: Vec<usize> = match &self.set {
+            Some(set) => set.matches(text).into_iter().collect(),
+            None => (0..self.patterns.len())
+                .filter(|i| self.patterns[*i].1.is_match(text))
                 .collect(),
         };
-        matched
-            .into_iter()
-            .map(|index| {
-                let rule = &self.rules[index];
-                let found = self.regexes[index]
+        for hit in pattern_hits {
+            let (index, regex) = &self.patterns[hit];
+            if applies(*index) {
+                let found = regex
                     .find(text)
                     .map(|m| m.as_str().chars().take(60).collect())
                     .unwrap_or_default();
+                matched.push((*index, found));
+            }
+        }
+        matched.sort_by_key(|(index, _)| *index);
+        matched
+            .into_iter()
+            .map(|(index, found)| {
+                let rule = &self.rules[index];
                 RuleHit {
                     rule_id: rule.id,
                     action: rule.action,
@@ -407,6 +507,22 @@ mod tests {
         );
         assert!(set.check("we buy nowhere", 1).is_empty());
         assert!(set.check("cheap", 1).is_empty());
+    }
+
+    #[test]
+    fn phrases_stems_and_accents() {
+        let set = RuleSet::compile(vec![rule(
+            5,
+            Matcher::Words,
+            "vélo volé, arnaque*, e-mail me",
+            RuleAction::Alert,
+        )]);
+        assert_eq!(set.check("Mon VÉLO VOLÉ hier", 1)[0].matched, "vélo volé");
+        assert_eq!(set.check("c'est une arnaqueuse", 1)[0].matched, "arnaqueuse");
+        assert_eq!(set.check("just E-MAIL me!", 1).len(), 1);
+        assert_eq!(set.check("vélo, volé", 1).len(), 1, "punctuation between words");
+        assert!(set.check("volé vélo", 1).is_empty());
+        assert!(check_rule(Matcher::Words, "!!!", "").is_err());
     }
 
     #[test]
