@@ -24,7 +24,9 @@ pub struct ModerationBenchArgs {
 /// A pseudo-word that no real text contains, so rules rarely match (as in
 /// life: most posts break no rule).
 fn word(i: usize) -> String {
-    let syllables = ["ka", "zu", "mo", "rex", "vil", "tor", "qua", "nib", "dro", "sef"];
+    let syllables = [
+        "ka", "zu", "mo", "rex", "vil", "tor", "qua", "nib", "dro", "sef",
+    ];
     let mut n = i + 7;
     let mut out = String::new();
     for _ in 0..3 {
@@ -132,7 +134,10 @@ pub fn moderation(args: ModerationBenchArgs) -> anyhow::Result<()> {
     let labelled = toxicity::labelled_set();
     // Messages: the labelled set's short texts, and one in ten as a long post
     // (ten texts and three links in one).
-    let mut messages: Vec<String> = labelled.iter().map(|(text, _)| (*text).to_owned()).collect();
+    let mut messages: Vec<String> = labelled
+        .iter()
+        .map(|(text, _)| (*text).to_owned())
+        .collect();
     let long: Vec<String> = labelled
         .chunks(10)
         .take(messages.len() / 10)
@@ -172,7 +177,10 @@ pub fn moderation(args: ModerationBenchArgs) -> anyhow::Result<()> {
         }),
     );
     print(
-        &format!("everything: {} rules + links + duplicates + toxicity", args.rules),
+        &format!(
+            "everything: {} rules + links + duplicates + toxicity",
+            args.rules
+        ),
         &measure(&messages, args.seconds, |m| {
             set.check(m, 1).len()
                 + automod::count_links(m)

@@ -518,9 +518,16 @@ mod tests {
             RuleAction::Alert,
         )]);
         assert_eq!(set.check("Mon VÉLO VOLÉ hier", 1)[0].matched, "vélo volé");
-        assert_eq!(set.check("c'est une arnaqueuse", 1)[0].matched, "arnaqueuse");
+        assert_eq!(
+            set.check("c'est une arnaqueuse", 1)[0].matched,
+            "arnaqueuse"
+        );
         assert_eq!(set.check("just E-MAIL me!", 1).len(), 1);
-        assert_eq!(set.check("vélo, volé", 1).len(), 1, "punctuation between words");
+        assert_eq!(
+            set.check("vélo, volé", 1).len(),
+            1,
+            "punctuation between words"
+        );
         assert!(set.check("volé vélo", 1).is_empty());
         assert!(check_rule(Matcher::Words, "!!!", "").is_err());
     }

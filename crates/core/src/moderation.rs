@@ -231,6 +231,9 @@ pub struct ModerationSettings {
     pub new_member_links: i64,
     /// Bumped whenever an auto-moderation rule changes (cache key).
     pub rules_version: i64,
+    /// Whether members who join by themselves wait for a moderator's
+    /// approval before they post (invited members are approved already).
+    pub approve_new_members: bool,
 }
 
 impl Default for ModerationSettings {
@@ -243,6 +246,7 @@ impl Default for ModerationSettings {
             toxicity_action: ToxicityAction::Hold,
             new_member_links: DEFAULT_NEW_MEMBER_LINKS,
             rules_version: 0,
+            approve_new_members: false,
         }
     }
 }
@@ -256,6 +260,8 @@ pub enum ReviewKind {
     Held,
     /// A request to join a private group.
     JoinRequest,
+    /// A member who joined the workspace by themselves, waiting for approval.
+    Member,
     /// A member appealing a moderator's action.
     Appeal,
 }
@@ -266,6 +272,7 @@ impl ReviewKind {
             ReviewKind::Flagged => "flagged",
             ReviewKind::Held => "held",
             ReviewKind::JoinRequest => "join_request",
+            ReviewKind::Member => "member",
             ReviewKind::Appeal => "appeal",
         }
     }
@@ -275,6 +282,7 @@ impl ReviewKind {
             ReviewKind::Flagged => "Flagged",
             ReviewKind::Held => "Held post",
             ReviewKind::JoinRequest => "Join request",
+            ReviewKind::Member => "New member",
             ReviewKind::Appeal => "Appeal",
         }
     }
@@ -284,6 +292,7 @@ impl ReviewKind {
             "flagged" => Some(ReviewKind::Flagged),
             "held" => Some(ReviewKind::Held),
             "join_request" => Some(ReviewKind::JoinRequest),
+            "member" => Some(ReviewKind::Member),
             "appeal" => Some(ReviewKind::Appeal),
             _ => None,
         }
@@ -328,6 +337,8 @@ impl Decision {
             (ReviewKind::Held, Decision::Disagree) => "Disagree: publish the post",
             (ReviewKind::JoinRequest, Decision::Agree) => "Approve the request",
             (ReviewKind::JoinRequest, Decision::Disagree) => "Refuse the request",
+            (ReviewKind::Member, Decision::Agree) => "Approve: they may post",
+            (ReviewKind::Member, Decision::Disagree) => "Refuse: ban from posting",
             (ReviewKind::Appeal, Decision::Agree) => "Agree with the appeal: undo the action",
             (ReviewKind::Appeal, Decision::Disagree) => "Disagree: the action stands",
             (_, Decision::Ignore) => "Ignore: close without acting",

@@ -179,7 +179,8 @@ impl ModerationStore for Db {
         workspace: WorkspaceId,
     ) -> Result<ModerationSettings, StoreError> {
         let row = sqlx::query(
-            "SELECT conduct, conduct_version, hide_threshold, log_shows_names, toxicity_action, new_member_links, rules_version \
+            "SELECT conduct, conduct_version, hide_threshold, log_shows_names, toxicity_action, new_member_links, rules_version, \
+             approve_new_members \
              FROM moderation_settings WHERE workspace_id = $1",
         )
         .bind(workspace)
@@ -199,6 +200,7 @@ impl ModerationStore for Db {
                 .ok_or_else(|| bad("toxicity action", &toxicity))?,
             new_member_links: get(&row, "new_member_links")?,
             rules_version: get(&row, "rules_version")?,
+            approve_new_members: get::<i64>(&row, "approve_new_members")? != 0,
         })
     }
 
@@ -210,12 +212,13 @@ impl ModerationStore for Db {
         self.ensure_settings(workspace).await?;
         sqlx::query(
             "UPDATE moderation_settings SET hide_threshold = $1, log_shows_names = $2, toxicity_action = $3, \
-             new_member_links = $4 WHERE workspace_id = $5",
+             new_member_links = $4, approve_new_members = $5 WHERE workspace_id = $6",
         )
         .bind(settings.hide_threshold)
         .bind(flag(settings.log_shows_names))
         .bind(settings.toxicity_action.as_str())
         .bind(settings.new_member_links)
+        .bind(flag(settings.approve_new_members))
         .bind(workspace)
         .execute(self.pool())
         .await

@@ -134,10 +134,62 @@ pub async fn notice(
     if let Some(sanction) = blocking(&sanctions, space, now) {
         return Ok(Some(sanction_message(sanction, &viewer.workspace_slug)));
     }
+    if state
+        .db
+        .pending_review_item(ReviewKind::Member, None, viewer.member_id)
+        .await?
+        .is_some()
+    {
+        return Ok(Some(AWAITING_APPROVAL.into()));
+    }
     Ok(sanctions
         .iter()
         .find(|s| s.kind == SanctionKind::Warn && s.acknowledged_at.is_none())
         .map(|s| sanction_message(s, &viewer.workspace_slug)))
+}
+
+/// What a member who waits for approval reads.
+pub const AWAITING_APPROVAL: &str =
+    "Your membership is waiting for a moderator's approval; you can read everything meanwhile.";
+
+/// Puts a member who joined by themselves in the queue, when the workspace
+/// approves new members.
+pub async fn new_member(
+    state: &AppState,
+    workspace: i64,
+    member: MemberId,
+    name: &str,
+) -> Result<(), StoreError> {
+    if !state
+        .db
+        .moderation_settings(workspace)
+        .await?
+        .approve_new_members
+        || state
+            .db
+            .pending_review_item(ReviewKind::Member, None, member)
+            .await?
+            .is_some()
+    {
+        return Ok(());
+    }
+    state
+        .db
+        .create_review_item(&NewReviewItem {
+            workspace_id: workspace,
+            space_id: None,
+            kind: ReviewKind::Member,
+            content: None,
+            subject_id: member,
+            payload: serde_json::json!({}),
+            reasons: vec![format!(
+                "{name} joined by themselves; new members are approved before they post"
+            )],
+            score: 0,
+            created_at: state.clock.now(),
+        })
+        .await?;
+    Ok(())
 }
 
 /// Refuses to let a sanctioned member, or one who has not accepted the
@@ -155,6 +207,17 @@ pub async fn may_post(
     if let Some(sanction) = blocking(&sanctions, space, now) {
         return Err(CommunityError::Sanctioned {
             message: sanction_message(sanction, &viewer.workspace_slug),
+        }
+        .into());
+    }
+    if state
+        .db
+        .pending_review_item(ReviewKind::Member, None, viewer.member_id)
+        .await?
+        .is_some()
+    {
+        return Err(CommunityError::Sanctioned {
+            message: AWAITING_APPROVAL.into(),
         }
         .into());
     }
@@ -597,6 +660,9 @@ pub async fn decide(
     }
     let reason = input.reason.trim().to_owned();
     let mut appeal = None;
+    if item.kind == ReviewKind::Member && decision == Decision::Ignore {
+        return Err(invalid("decision", "a new member is approved or refused"));
+    }
     if item.kind == ReviewKind::Appeal {
         if decision == Decision::Ignore {
             return Err(invalid("decision", "an appeal is agreed or disagreed with"));
@@ -635,6 +701,8 @@ pub async fn decide(
         (ReviewKind::Held, Decision::Disagree) => "published the post",
         (ReviewKind::JoinRequest, Decision::Agree) => "approved the request",
         (ReviewKind::JoinRequest, Decision::Disagree) => "refused the request",
+        (ReviewKind::Member, Decision::Agree) => "approved the member",
+        (ReviewKind::Member, Decision::Disagree) => "refused the member",
         (ReviewKind::Appeal, Decision::Agree) => "undid the action",
         (ReviewKind::Appeal, Decision::Disagree) => "the action stands",
         (_, Decision::Ignore) => "closed without acting",
@@ -808,6 +876,56 @@ pub async fn decide(
                 &reason,
                 false,
                 None,
+                Some(id),
+            )
+            .await?;
+        }
+        (ReviewKind::Member, Decision::Agree) => {
+            log(
+                state,
+                viewer,
+                None,
+                "approved_member",
+                subject,
+                None,
+                &reason,
+                false,
+                None,
+                Some(id),
+            )
+            .await?;
+        }
+        (ReviewKind::Member, _) => {
+            let reason = if reason.is_empty() {
+                "membership refused".to_owned()
+            } else {
+                reason
+            };
+            let ban = state
+                .db
+                .create_sanction(&NewSanction {
+                    workspace_id: viewer.workspace_id,
+                    member_id: item.subject_id,
+                    kind: SanctionKind::Ban,
+                    space_id: None,
+                    content: None,
+                    reason: reason.clone(),
+                    rule: String::new(),
+                    created_by: viewer.member_id,
+                    created_at: now,
+                    expires_at: None,
+                })
+                .await?;
+            log(
+                state,
+                viewer,
+                None,
+                "banned",
+                subject,
+                None,
+                &reason,
+                true,
+                Some(ban),
                 Some(id),
             )
             .await?;

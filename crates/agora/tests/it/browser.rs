@@ -1625,7 +1625,15 @@ async fn spam_is_held_flags_hide_a_reply_a_suspension_is_explained_and_appealed(
         ("hugo@acme.test", "Hugo Hostile", "member"),
         ("bea@acme.test", "Bea Bystander", "member"),
     ] {
-        add_user(data.path(), None, email, name, "acme", role, "a long password");
+        add_user(
+            data.path(),
+            None,
+            email,
+            name,
+            "acme",
+            role,
+            "a long password",
+        );
     }
     let token = |email: &str| {
         let output = crate::harness::agora(data.path())

@@ -12,7 +12,8 @@ CREATE TABLE moderation_settings (
     log_shows_names BIGINT NOT NULL DEFAULT 0,
     toxicity_action TEXT NOT NULL DEFAULT 'hold',
     new_member_links BIGINT NOT NULL DEFAULT 2,
-    rules_version BIGINT NOT NULL DEFAULT 0
+    rules_version BIGINT NOT NULL DEFAULT 0,
+    approve_new_members BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE conduct_acceptances (

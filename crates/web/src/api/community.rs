@@ -199,6 +199,14 @@ pub async fn thread_show(
 ) -> ApiResult<Json<ThreadView>> {
     let viewer = viewer(&state, &ctx).await?;
     let (_, view) = crate::community::readable_thread(&state, &viewer, path.id).await?;
+    // Threads read count towards trust levels.
+    agora_core::moderation::ModerationStore::record_thread_read(
+        &state.db,
+        viewer.member_id,
+        view.id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(view))
 }
 

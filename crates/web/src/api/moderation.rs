@@ -91,8 +91,8 @@ pub async fn queue(
     let kind = match query.kind.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(ReviewKind::parse(raw).ok_or_else(|| {
-            Problem::invalid("kind is flagged, held, join_request or appeal")
-                .field("kind", "flagged, held, join_request or appeal")
+            Problem::invalid("kind is flagged, held, join_request, member or appeal")
+                .field("kind", "flagged, held, join_request, member or appeal")
         })?),
     };
     let items = state

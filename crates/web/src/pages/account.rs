@@ -592,6 +592,12 @@ pub async fn join_workspace(
             .db
             .upsert_membership(account.id, workspace.id, Role::Member, state.clock.now())
             .await?;
+        if let Some(member) =
+            agora_core::members::MemberStore::member_of_account(&state.db, workspace.id, account.id)
+                .await?
+        {
+            crate::moderation::new_member(&state, workspace.id, member, &account.name).await?;
+        }
     }
     Ok(redirect_with_flash(
         &state,

@@ -59,7 +59,7 @@ fn buttons(kind: ReviewKind) -> Vec<(&'static str, &'static str, &'static str)> 
             ("disagree", "", Decision::Disagree.meaning(kind)),
         ],
     };
-    if kind != ReviewKind::Appeal {
+    if !matches!(kind, ReviewKind::Appeal | ReviewKind::Member) {
         buttons.push(("ignore", "", "Ignore"));
     }
     buttons
@@ -92,6 +92,11 @@ async fn item_view(
         ),
         (ReviewKind::JoinRequest, _) => (
             format!("{} asks to join", item.subject_name),
+            String::new(),
+            None,
+        ),
+        (ReviewKind::Member, _) => (
+            format!("{} joined and waits for approval", item.subject_name),
             String::new(),
             None,
         ),
@@ -194,6 +199,7 @@ pub async fn queue(
             ("flagged", "Flagged"),
             ("held", "Held posts"),
             ("join_request", "Join requests"),
+            ("member", "New members"),
             ("appeal", "Appeals"),
         ],
         sanction_kinds: SanctionKind::ALL.to_vec(),
@@ -734,6 +740,8 @@ pub struct SettingsForm {
     toxicity_action: String,
     #[serde(default)]
     new_member_links: String,
+    #[serde(default)]
+    approve_new_members: Option<String>,
 }
 
 pub async fn save_settings(
@@ -757,6 +765,7 @@ pub async fn save_settings(
         None => errors.add("toxicity_action", "choose hold, alert or off"),
     }
     settings.log_shows_names = form.log_shows_names.is_some();
+    settings.approve_new_members = form.approve_new_members.is_some();
     if !errors.is_empty() {
         return settings_page(&state, &ctx, errors, RuleForm::default()).await;
     }
@@ -1009,7 +1018,11 @@ pub async fn set_trust(
         return Err(PageError::not_found("no such member"));
     };
     if state.db.member_is_staff(path.member).await? {
-        return Ok(redirect_with_flash(&state, &back, "Staff are outside trust levels."));
+        return Ok(redirect_with_flash(
+            &state,
+            &back,
+            "Staff are outside trust levels.",
+        ));
     }
     let now = state.clock.now();
     let current = state.db.trust_of(path.member).await?;
@@ -1031,7 +1044,11 @@ pub async fn set_trust(
                 format!("set to {level} ({})", level_name(level)),
             ),
             _ => {
-                return Ok(redirect_with_flash(&state, &back, "Choose a level from 0 to 4, or automatic."));
+                return Ok(redirect_with_flash(
+                    &state,
+                    &back,
+                    "Choose a level from 0 to 4, or automatic.",
+                ));
             }
         },
     };
@@ -1043,8 +1060,17 @@ pub async fn set_trust(
         .find(|row| row.member_id == path.member)
         .map(|row| row.inputs)
         .unwrap_or_default();
-    state.db.save_trust(path.member, &state_to, &inputs, now).await?;
-    audit(&state, &viewer, "trust_set", &format!("{}: {words}", profile.name)).await?;
+    state
+        .db
+        .save_trust(path.member, &state_to, &inputs, now)
+        .await?;
+    audit(
+        &state,
+        &viewer,
+        "trust_set",
+        &format!("{}: {words}", profile.name),
+    )
+    .await?;
     Ok(redirect_with_flash(
         &state,
         &back,

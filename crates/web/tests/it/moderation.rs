@@ -918,3 +918,352 @@ async fn who_may_moderate_on_sqlite() {
 async fn who_may_moderate_on_postgres() {
     who_may_moderate(Backend::Postgres).await;
 }
+
+async fn new_members_wait_for_approval(backend: Backend) {
+    use agora_core::accounts::{AccountStore, DisplayName, Email};
+    use agora_core::secrets::{random_token, token_digest};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let riders = group(&app, "riders").await;
+    app.db
+        .set_signup_open(app.workspace.id, true)
+        .await
+        .unwrap();
+    let saved = app
+        .as_browser(
+            Method::POST,
+            "/w/acme/moderation/settings",
+            Some(Role::CommunityManager),
+        )
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("hide_threshold", "8"),
+            ("new_member_links", "2"),
+            ("toxicity_action", "hold"),
+            ("approve_new_members", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_redirection());
+    // Someone with an account joins the open workspace by themselves.
+    let now = app.clock.now();
+    let account = app
+        .db
+        .create_account(
+            &Email::parse("sol@elsewhere.test").unwrap(),
+            &DisplayName::parse("Sol Self").unwrap(),
+            "unused",
+            now,
+        )
+        .await
+        .unwrap();
+    let session = random_token(32);
+    app.db
+        .create_session(
+            &token_digest(&session),
+            account.id,
+            now,
+            now.plus_seconds(86_400),
+        )
+        .await
+        .unwrap();
+    let token = format!("agp_{}", random_token(32));
+    app.db
+        .create_api_token(account.id, "test", &token_digest(&token), &token[..10], now)
+        .await
+        .unwrap();
+    let sol = Person {
+        email: "sol@elsewhere.test".into(),
+        session,
+        token,
+    };
+    let joined = app
+        .browser_as(Method::POST, "/w/acme/join", &sol)
+        .header("x-csrf-token", &app.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(joined.status().is_redirection(), "{}", joined.status());
+    join(&app, riders, &sol).await;
+    let (status, refused) = thread(&app, riders, &sol, "Hello", "New here, hello all!").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        refused["title"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for a moderator's approval"),
+        "{refused}"
+    );
+    let queue: Value = app
+        .as_api(
+            Method::GET,
+            "/api/v1/w/acme/review-queue?kind=member",
+            Role::Moderator,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue[0]["subject_name"], json!("Sol Self"), "{queue}");
+    let decided = app
+        .as_api(
+            Method::POST,
+            &format!("/api/v1/w/acme/review-queue/{}/decision", queue[0]["id"]),
+            Role::Moderator,
+        )
+        .json(&json!({"decision": "agree"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), StatusCode::OK);
+    assert_eq!(
+        thread(&app, riders, &sol, "Hello", "New here, hello all!")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // Invited members (added by an admin) never wait.
+    let invited = app.add_member("Ivy Invited").await;
+    join(&app, riders, &invited).await;
+    assert_eq!(
+        thread(
+            &app,
+            riders,
+            &invited,
+            "Hi",
+            "Invited and posting right away."
+        )
+        .await
+        .0,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_members_wait_for_approval_on_sqlite() {
+    new_members_wait_for_approval(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_members_wait_for_approval_on_postgres() {
+    new_members_wait_for_approval(Backend::Postgres).await;
+}
+
+async fn a_new_code_of_conduct_is_accepted_before_posting(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let riders = group(&app, "riders").await;
+    let member = app.add_member("Cal Conduct").await;
+    join(&app, riders, &member).await;
+    let publish = |text: &'static str| {
+        app.as_browser(
+            Method::POST,
+            "/w/acme/moderation/conduct",
+            Some(Role::CommunityManager),
+        )
+        .form(&[("csrf", app.csrf.as_str()), ("conduct", text)])
+        .send()
+    };
+    let accept = |version: &'static str| {
+        app.browser_as(Method::POST, "/w/acme/conduct/accept", &member)
+            .form(&[("csrf", app.csrf.as_str()), ("version", version)])
+            .send()
+    };
+    assert!(publish("Be kind.").await.unwrap().status().is_redirection());
+    let (status, refused) = thread(&app, riders, &member, "Hello", "First post here, hello!").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        refused["title"]
+            .as_str()
+            .unwrap()
+            .contains("code of conduct (version 1)"),
+        "{refused}"
+    );
+    let page = app
+        .browser_as(Method::GET, "/w/acme/groups/riders", &member)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("conduct-notice"),
+        "the group page points to the code of conduct"
+    );
+    assert!(accept("1").await.unwrap().status().is_redirection());
+    assert_eq!(
+        thread(&app, riders, &member, "Hello", "First post here, hello!")
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    // A new version: accept again before posting; accepting the version read before does not count.
+    assert!(
+        publish("Be kind. No selling.")
+            .await
+            .unwrap()
+            .status()
+            .is_redirection()
+    );
+    assert_eq!(
+        reply_to_first(&app, riders, &member).await,
+        StatusCode::FORBIDDEN
+    );
+    assert!(accept("1").await.unwrap().status().is_redirection());
+    assert_eq!(
+        reply_to_first(&app, riders, &member).await,
+        StatusCode::FORBIDDEN
+    );
+    let page = app
+        .browser_as(Method::GET, "/w/acme/conduct", &member)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("No selling") && page.contains("accepted version 1"),
+        "the new text, and what was accepted"
+    );
+    assert!(accept("2").await.unwrap().status().is_redirection());
+    assert_eq!(
+        reply_to_first(&app, riders, &member).await,
+        StatusCode::CREATED
+    );
+}
+
+async fn reply_to_first(app: &TestApp, group: i64, person: &Person) -> StatusCode {
+    let threads: Value = app
+        .as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/groups/{group}/threads"),
+            person,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = threads[0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{threads}"));
+    reply(
+        app,
+        id,
+        person,
+        "Agreed with the new code; see you on Sunday.",
+    )
+    .await
+    .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_code_of_conduct_is_accepted_before_posting_on_sqlite() {
+    a_new_code_of_conduct_is_accepted_before_posting(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_code_of_conduct_is_accepted_before_posting_on_postgres() {
+    a_new_code_of_conduct_is_accepted_before_posting(Backend::Postgres).await;
+}
+
+async fn trust_levels_are_computed_daily(backend: Backend) {
+    use agora_core::jobs::JobStore;
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let riders = group(&app, "riders").await;
+    let (reader, writer) = (
+        app.add_member("Rita Reader").await,
+        app.add_member("Wes Writer").await,
+    );
+    join(&app, riders, &reader).await;
+    join(&app, riders, &writer).await;
+    app.set_trust(&writer, 2).await;
+    let mut threads = Vec::new();
+    for n in 0..5 {
+        let (_, created) = thread(
+            &app,
+            riders,
+            &writer,
+            &format!("Route {n}"),
+            &format!("Route number {n} of the autumn series."),
+        )
+        .await;
+        threads.push(created["id"].as_i64().unwrap());
+    }
+    let reader_id = member_id(&app, &reader).await;
+    let worker = worker(&app);
+    let run = agora_jobs::moderation::next_trust_run(app.clock.now());
+    app.db
+        .enqueue(&agora_jobs::moderation::trust_job(run), app.clock.now())
+        .await
+        .unwrap();
+    // Day one: the reader reads two threads. The daily run: still level 0.
+    for id in &threads[..2] {
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/threads/{id}"),
+            &reader,
+        )
+        .send()
+        .await
+        .unwrap();
+    }
+    app.clock.set(run);
+    while worker.run_once().await.unwrap() > 0 {}
+    assert_eq!(app.db.trust_of(reader_id).await.unwrap().level, 0);
+    // The next day: three more threads read, a second day visited: level 1 at the next run.
+    app.clock.advance_seconds(86_400);
+    for id in &threads[2..] {
+        app.as_person(
+            Method::GET,
+            &format!("/api/v1/w/acme/threads/{id}"),
+            &reader,
+        )
+        .send()
+        .await
+        .unwrap();
+    }
+    app.clock
+        .set(agora_jobs::moderation::next_trust_run(app.clock.now()));
+    while worker.run_once().await.unwrap() > 0 {}
+    let rows = app.db.trust_rows(app.workspace.id).await.unwrap();
+    let row = rows.iter().find(|row| row.member_id == reader_id).unwrap();
+    assert_eq!(
+        (
+            row.state.level,
+            row.inputs.days_visited,
+            row.inputs.threads_read
+        ),
+        (1, 2, 5),
+        "{row:?}"
+    );
+    assert_eq!(
+        app.db
+            .trust_of(member_id(&app, &writer).await)
+            .await
+            .unwrap()
+            .level,
+        2,
+        "a level set by hand stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_levels_are_computed_daily_on_sqlite() {
+    trust_levels_are_computed_daily(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_levels_are_computed_daily_on_postgres() {
+    trust_levels_are_computed_daily(Backend::Postgres).await;
+}
