@@ -43,8 +43,16 @@ fn word(i: usize) -> String {
 fn rules(n: usize) -> Vec<Rule> {
     // A few rules of words real posts use, so that some messages match.
     const REAL: [&str; 10] = [
-        "idiot, moron", "stupid*", "crypto*, forex", "buy now", "free money",
-        "whatsapp, telegram", "shut up", "spam*", "loser", "dm me",
+        "idiot, moron",
+        "stupid*",
+        "crypto*, forex",
+        "buy now",
+        "free money",
+        "whatsapp, telegram",
+        "shut up",
+        "spam*",
+        "loser",
+        "dm me",
     ];
     (0..n)
         .map(|i| {
@@ -171,7 +179,9 @@ pub fn moderation(args: ModerationBenchArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64() * 1e3
     );
     let hits: usize = messages.iter().map(|m| set.check(m, 1).len()).sum();
-    println!("rule hits over the messages: {hits} (most posts break no rule; ten rules use real words)");
+    println!(
+        "rule hits over the messages: {hits} (most posts break no rule; ten rules use real words)"
+    );
 
     print(
         &format!("{} rules", args.rules),

@@ -475,6 +475,7 @@ pub const DUPLICATE_MIN_CHARS: usize = 20;
 pub const DUPLICATE_WINDOW_MILLIS: i64 = 24 * 3_600_000;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

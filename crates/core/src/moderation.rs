@@ -911,23 +911,13 @@ pub fn level_met(inputs: &TrustInputs) -> u8 {
 }
 
 /// A member's trust as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TrustState {
     pub level: u8,
     /// Set by staff: the daily run leaves it alone.
     pub locked: bool,
     /// Since when the member no longer meets their level (grace period).
     pub below_since: Option<Timestamp>,
-}
-
-impl Default for TrustState {
-    fn default() -> Self {
-        TrustState {
-            level: 0,
-            locked: false,
-            below_since: None,
-        }
-    }
 }
 
 /// The daily step: promotion at once to the highest level met; demotion
@@ -1213,6 +1203,7 @@ pub trait ModerationStore: Send + Sync {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

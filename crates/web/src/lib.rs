@@ -51,6 +51,9 @@ pub struct WebSettings {
     pub network_client: reqwest::Client,
 }
 
+/// Each workspace's compiled auto-moderation rules with their version.
+pub type RuleSetCache = std::collections::HashMap<i64, (i64, Arc<agora_core::automod::RuleSet>)>;
+
 /// Shared state of every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -60,9 +63,7 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     pub job_counters: Arc<JobOutcomeCounters>,
     /// Each workspace's compiled auto-moderation rules, by rules version.
-    pub automod: Arc<
-        std::sync::Mutex<std::collections::HashMap<i64, (i64, Arc<agora_core::automod::RuleSet>)>>,
-    >,
+    pub automod: Arc<std::sync::Mutex<RuleSetCache>>,
     /// (member, day) visits already recorded by this process (trust levels
     /// count days visited; one write per member and day).
     pub visits: Arc<std::sync::Mutex<std::collections::HashSet<(i64, i64)>>>,

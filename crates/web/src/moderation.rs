@@ -253,10 +253,9 @@ async fn rule_set(
         .lock()
         .map_err(|_| StoreError::Backend("automod cache poisoned".into()))?
         .get(&workspace)
+        && *cached == version
     {
-        if *cached == version {
-            return Ok(rules.clone());
-        }
+        return Ok(rules.clone());
     }
     let rules = Arc::new(RuleSet::compile(state.db.automod_rules(workspace).await?));
     state
