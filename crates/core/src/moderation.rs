@@ -185,6 +185,10 @@ pub fn flood_limit(level: u8) -> i64 {
     FLOOD_LIMITS[usize::from(level.min(4))]
 }
 
+/// The trust level at which a member going to an event may invite others to
+/// it (organizers and staff always may).
+pub const INVITE_LEVEL: u8 = 2;
+
 /// Links a trust-level-0 member may put in one post before it is held.
 pub const DEFAULT_NEW_MEMBER_LINKS: i64 = 2;
 

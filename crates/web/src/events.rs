@@ -381,6 +381,37 @@ pub async fn rsvp_series(
     Ok(outcomes)
 }
 
+fn going(access: &EventAccess) -> bool {
+    access
+        .rsvp
+        .as_ref()
+        .is_some_and(|rsvp| rsvp.state == agora_core::events::RsvpState::Going)
+}
+
+fn invite_locked() -> String {
+    use agora_core::moderation::{INVITE_LEVEL, level_name};
+    format!(
+        "inviting others to an event you are going to unlocks at trust level {INVITE_LEVEL} ({})",
+        level_name(INVITE_LEVEL)
+    )
+}
+
+/// Who may invite members to an event: its organizers and staff, and members
+/// going to it once trust unlocks invitations ([`INVITE_LEVEL`]).
+///
+/// [`INVITE_LEVEL`]: agora_core::moderation::INVITE_LEVEL
+pub async fn may_invite(
+    state: &AppState,
+    viewer: &Viewer,
+    access: &EventAccess,
+) -> Result<bool, agora_core::StoreError> {
+    use agora_core::moderation::{INVITE_LEVEL, ModerationStore};
+    if access.organizer || viewer.is_staff {
+        return Ok(true);
+    }
+    Ok(going(access) && state.db.trust_of(viewer.member_id).await?.level >= INVITE_LEVEL)
+}
+
 /// Invites members by handle (`@ann`, comma or space separated): each is
 /// told in the app and may answer; those who already answered are left as
 /// they are. Answers how many were invited.
@@ -390,8 +421,11 @@ pub async fn invite(
     access: &EventAccess,
     handles: &str,
 ) -> Result<usize, Problem> {
-    if !access.organizer {
-        return Err(EventError::NotOrganizer.into());
+    if !may_invite(state, viewer, access).await? {
+        if !going(access) {
+            return Err(EventError::NotOrganizer.into());
+        }
+        return Err(Problem::forbidden(invite_locked()));
     }
     let wanted: Vec<String> = handles
         .split([',', ' ', '\n'])

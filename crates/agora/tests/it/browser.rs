@@ -424,7 +424,8 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/welcome", "I am Cora"),
                         ("/w/northwind/members", "Load more members"),
                         ("/w/northwind/analytics", "Product Announcements"),
-                        ("/w/northwind/moderation", "review queue"),
+                        ("/w/northwind/moderation", "Cheap carbon wheels"),
+                        ("/w/northwind/moderation/settings", "No investment pitches"),
                         ("/w/northwind/events?past=1", "Coast loop"),
                     ],
                 ),
@@ -432,7 +433,8 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     "moderator@demo.agora",
                     "moderator",
                     &[
-                        ("/w/northwind/moderation", "review queue"),
+                        ("/w/northwind/moderation", "Harassment or hostility"),
+                        ("/w/northwind/moderation/log", "Muted a member in a group"),
                         ("/w/northwind/members", "Members"),
                         ("/w/northwind/groups/sunday-riders/manage", "Make moderator"),
                     ],
@@ -446,6 +448,11 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/groups/repair-qa", "Repair Q&A"),
                         ("/w/northwind/events", "Sunday ride to the lighthouse"),
                         ("/w/northwind/events", "Tuesday evening spin"),
+                        (
+                            "/w/northwind/moderation/log",
+                            "Post hidden by community flags",
+                        ),
+                        ("/w/northwind/conduct", "How we ride together"),
                     ],
                 ),
             ];

@@ -312,6 +312,8 @@ struct EventPage {
     when: String,
     description_html: String,
     organizer: bool,
+    /// Organizers, staff, and members going once trust unlocks invitations.
+    can_invite: bool,
     can_answer: bool,
     rsvp: Option<Rsvp>,
     /// Going or waitlisted.
@@ -342,6 +344,8 @@ async fn event_page(
     errors: FieldErrors,
 ) -> PageResult {
     let now = state.clock.now();
+    let viewer = viewer(state, ctx).await?;
+    let can_invite = crate::events::may_invite(state, &viewer, &access).await?;
     let event = access.event;
     let series = match event.series_id {
         Some(id) => state.db.series(id).await?.and_then(|series| {
@@ -378,6 +382,7 @@ async fn event_page(
             when: when(&event),
             description_html: render_markdown(&event.details.description),
             organizer: access.organizer,
+            can_invite,
             can_answer: access.can_answer,
             holds_place: rsvp
                 .as_ref()

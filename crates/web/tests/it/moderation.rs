@@ -1267,3 +1267,93 @@ async fn trust_levels_are_computed_daily_on_sqlite() {
 async fn trust_levels_are_computed_daily_on_postgres() {
     trust_levels_are_computed_daily(Backend::Postgres).await;
 }
+
+async fn trust_unlocks_invitations(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let riders = group(&app, "riders").await;
+    let (goer, friend) = (
+        app.add_member("Gil Goer").await,
+        app.add_member("Fay Friend").await,
+    );
+    join(&app, riders, &goer).await;
+    join(&app, riders, &friend).await;
+    let day = |days: i64| {
+        app.clock
+            .now()
+            .plus_seconds(days * 86_400)
+            .to_datetime()
+            .format("%Y-%m-%dT09:00")
+            .to_string()
+    };
+    let (status, event) = status_and_json(
+        app.as_api(Method::POST, "/api/v1/w/acme/events", Role::CommunityManager)
+            .json(&json!({"group_id": riders, "title": "Coffee ride", "timezone": "UTC", "starts_at": day(3), "ends_at": day(4), "format": "offline", "venue": "Café"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    let id = event["id"].as_i64().unwrap();
+    let going = app
+        .as_person(
+            Method::PUT,
+            &format!("/api/v1/w/acme/events/{id}/rsvp"),
+            &goer,
+        )
+        .json(&json!({"state": "going"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(going.status().is_success());
+    let invite = || {
+        app.browser_as(Method::POST, &format!("/w/acme/events/{id}/invite"), &goer)
+            .form(&[("csrf", app.csrf.as_str()), ("handles", "@fay-friend")])
+            .send()
+    };
+    let refused = invite().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("unlocks at trust level 2")
+    );
+    let page = app
+        .browser_as(Method::GET, &format!("/w/acme/events/{id}"), &goer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Bring someone"));
+    app.set_trust(&goer, 2).await;
+    let page = app
+        .browser_as(Method::GET, &format!("/w/acme/events/{id}"), &goer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Bring someone"),
+        "the form appears at level 2"
+    );
+    let invited = invite().await.unwrap();
+    assert!(invited.status().is_redirection(), "{}", invited.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_unlocks_invitations_on_sqlite() {
+    trust_unlocks_invitations(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_unlocks_invitations_on_postgres() {
+    trust_unlocks_invitations(Backend::Postgres).await;
+}
