@@ -716,7 +716,6 @@ pub async fn decide(
     {
         return Err(StoreError::Conflict("this item was decided already".into()).into());
     }
-    let subject = Some(item.subject_id);
     match (item.kind, decision) {
         (ReviewKind::Flagged, Decision::Agree) => {
             let content = item.content.ok_or(CommunityError::Hidden)?;
@@ -732,19 +731,13 @@ pub async fn decide(
             } else {
                 reason
             };
-            log(
-                state,
-                viewer,
-                item.space_id,
-                action,
-                subject,
-                Some(content),
-                &reason,
-                true,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    public: true,
+                    ..decision_entry(state, viewer, &item, action, &reason)
+                })
+                .await?;
         }
         (ReviewKind::Flagged, Decision::Disagree) => {
             if let Some(content) = item.content {
@@ -752,37 +745,22 @@ pub async fn decide(
                     .db
                     .set_content_state(content, ContentState::Visible)
                     .await?;
-                log(
-                    state,
-                    viewer,
-                    item.space_id,
-                    "restored_post",
-                    subject,
-                    Some(content),
-                    &reason,
-                    false,
-                    None,
-                    Some(id),
-                )
-                .await?;
+                state
+                    .db
+                    .log_action(&NewAction {
+                        content: Some(content),
+                        ..decision_entry(state, viewer, &item, "restored_post", &reason)
+                    })
+                    .await?;
             }
             state.db.set_flag_outcomes(id, status).await?;
         }
         (ReviewKind::Flagged, Decision::Ignore) => {
             state.db.set_flag_outcomes(id, status).await?;
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "ignored",
-                subject,
-                item.content,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&decision_entry(state, viewer, &item, "ignored", &reason))
+                .await?;
         }
         (ReviewKind::Held, Decision::Agree) => {
             let reason = if reason.is_empty() {
@@ -790,50 +768,33 @@ pub async fn decide(
             } else {
                 reason
             };
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "removed_post",
-                subject,
-                None,
-                &reason,
-                true,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: None,
+                    public: true,
+                    ..decision_entry(state, viewer, &item, "removed_post", &reason)
+                })
+                .await?;
         }
         (ReviewKind::Held, Decision::Disagree) => {
             let published = publish_held(state, viewer, &item).await?;
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "published_post",
-                subject,
-                Some(published),
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: Some(published),
+                    ..decision_entry(state, viewer, &item, "published_post", &reason)
+                })
+                .await?;
         }
         (ReviewKind::Held, Decision::Ignore) => {
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "ignored",
-                subject,
-                None,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: None,
+                    ..decision_entry(state, viewer, &item, "ignored", &reason)
+                })
+                .await?;
         }
         (ReviewKind::JoinRequest, Decision::Agree) => {
             let space = item.space_id.ok_or(CommunityError::Hidden)?;
@@ -841,19 +802,13 @@ pub async fn decide(
                 membership.active = true;
                 state.db.upsert_group_membership(&membership).await?;
             }
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "approved_join",
-                subject,
-                None,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: None,
+                    ..decision_entry(state, viewer, &item, "approved_join", &reason)
+                })
+                .await?;
         }
         (ReviewKind::JoinRequest, Decision::Disagree) => {
             let space = item.space_id.ok_or(CommunityError::Hidden)?;
@@ -865,34 +820,23 @@ pub async fn decide(
             {
                 state.db.leave_group(space, item.subject_id).await?;
             }
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "refused_join",
-                subject,
-                None,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: None,
+                    ..decision_entry(state, viewer, &item, "refused_join", &reason)
+                })
+                .await?;
         }
         (ReviewKind::Member, Decision::Agree) => {
-            log(
-                state,
-                viewer,
-                None,
-                "approved_member",
-                subject,
-                None,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    space_id: None,
+                    content: None,
+                    ..decision_entry(state, viewer, &item, "approved_member", &reason)
+                })
+                .await?;
         }
         (ReviewKind::Member, _) => {
             let reason = if reason.is_empty() {
@@ -915,34 +859,25 @@ pub async fn decide(
                     expires_at: None,
                 })
                 .await?;
-            log(
-                state,
-                viewer,
-                None,
-                "banned",
-                subject,
-                None,
-                &reason,
-                true,
-                Some(ban),
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    space_id: None,
+                    content: None,
+                    public: true,
+                    sanction_id: Some(ban),
+                    ..decision_entry(state, viewer, &item, "banned", &reason)
+                })
+                .await?;
         }
         (ReviewKind::JoinRequest, Decision::Ignore) => {
-            log(
-                state,
-                viewer,
-                item.space_id,
-                "ignored",
-                subject,
-                None,
-                &reason,
-                false,
-                None,
-                Some(id),
-            )
-            .await?;
+            state
+                .db
+                .log_action(&NewAction {
+                    content: None,
+                    ..decision_entry(state, viewer, &item, "ignored", &reason)
+                })
+                .await?;
         }
         (ReviewKind::Appeal, _) => {
             let (found, action) = appeal.ok_or(CommunityError::Hidden)?;
@@ -966,19 +901,16 @@ pub async fn decide(
                         now,
                     )
                     .await?;
-                log(
-                    state,
-                    viewer,
-                    action.space_id,
-                    "appeal_upheld",
-                    subject,
-                    action.content,
-                    &reason,
-                    true,
-                    action.sanction_id,
-                    Some(id),
-                )
-                .await?;
+                state
+                    .db
+                    .log_action(&NewAction {
+                        space_id: action.space_id,
+                        content: action.content,
+                        public: true,
+                        sanction_id: action.sanction_id,
+                        ..decision_entry(state, viewer, &item, "appeal_upheld", &reason)
+                    })
+                    .await?;
             } else {
                 state
                     .db
@@ -990,19 +922,16 @@ pub async fn decide(
                         now,
                     )
                     .await?;
-                log(
-                    state,
-                    viewer,
-                    action.space_id,
-                    "appeal_refused",
-                    subject,
-                    action.content,
-                    &reason,
-                    true,
-                    action.sanction_id,
-                    Some(id),
-                )
-                .await?;
+                state
+                    .db
+                    .log_action(&NewAction {
+                        space_id: action.space_id,
+                        content: action.content,
+                        public: true,
+                        sanction_id: action.sanction_id,
+                        ..decision_entry(state, viewer, &item, "appeal_refused", &reason)
+                    })
+                    .await?;
             }
         }
     }
@@ -1011,6 +940,30 @@ pub async fn decide(
         .review_item(viewer.workspace_id, id)
         .await?
         .ok_or(CommunityError::Hidden)?)
+}
+
+/// A log entry for what a decision on `item` did: audit-only, about the
+/// item's subject, content and group, unless the caller says otherwise.
+fn decision_entry(
+    state: &AppState,
+    viewer: &Viewer,
+    item: &ReviewItem,
+    action: &str,
+    reason: &str,
+) -> NewAction {
+    NewAction {
+        workspace_id: viewer.workspace_id,
+        space_id: item.space_id,
+        moderator_id: Some(viewer.member_id),
+        action: action.into(),
+        subject_id: Some(item.subject_id),
+        content: item.content,
+        reason: reason.into(),
+        public: false,
+        sanction_id: None,
+        review_item_id: Some(item.id),
+        created_at: state.clock.now(),
+    }
 }
 
 /// The flags of an item in words, for the log: "harassment (2), spam".

@@ -1735,6 +1735,9 @@ async fn spam_is_held_flags_hide_a_reply_a_suspension_is_explained_and_appealed(
         let held = text_of(browser, ".review-item[data-kind=held]").await?;
         check(held.contains("Cheap carbon wheels") && held.contains("3 links from a new member"), format!("the held post and why: {held}"))?;
         browser.screenshot("moderation-queue").await;
+        browser.client.set_window_size(390, 844).await.or_text("phone width")?;
+        browser.screenshot("moderation-queue-phone").await;
+        browser.client.set_window_size(1280, 900).await.or_text("laptop width")?;
         browser.click_css(".review-item[data-kind=held] button[value=agree]").await.or_text("remove")?;
         check(text_of(browser, ".flash").await?.contains("removed the post"), "removed")?;
         check(!browser.main_text().await.or_text("queue")?.contains("Cheap carbon wheels"), "gone from the queue")?;
