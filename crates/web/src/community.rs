@@ -215,7 +215,7 @@ pub async fn join(
 /// E-mails a member about a mention or a reply, unless they unsubscribed.
 /// Delivery goes through the job queue; the message key makes it at most one
 /// e-mail per event and member.
-async fn email_about(
+pub(crate) async fn email_about(
     state: &AppState,
     member: MemberId,
     subject: String,

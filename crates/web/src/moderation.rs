@@ -1158,11 +1158,27 @@ pub async fn sanction(
         None,
     )
     .await?;
-    Ok(state
+    let sanction = state
         .db
         .sanction(viewer.workspace_id, id)
         .await?
-        .ok_or(CommunityError::Hidden)?)
+        .ok_or(CommunityError::Hidden)?;
+    // The member hears of it by e-mail too, with the reason, the rule and where to appeal.
+    crate::community::email_about(
+        state,
+        member,
+        format!("{} — a moderator's decision", kind.label()),
+        format!(
+            "{}\n\nYour standing and appeals: {}/w/{}/moderation/mine",
+            sanction_message(&sanction, &viewer.workspace_slug),
+            state.settings.public_url,
+            viewer.workspace_slug
+        ),
+        format!("sanction.{id}"),
+        now,
+    )
+    .await?;
+    Ok(sanction)
 }
 
 /// The actions members may appeal.

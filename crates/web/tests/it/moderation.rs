@@ -89,7 +89,16 @@ async fn reply(app: &TestApp, thread: i64, person: &Person, body: &str) -> (Stat
 }
 
 fn worker(app: &TestApp) -> Worker<Db> {
+    worker_with_outbox(app, &std::env::temp_dir().join("agora-unused-outbox"))
+}
+
+/// A worker that runs moderation's jobs and writes e-mails into `outbox`.
+fn worker_with_outbox(app: &TestApp, outbox: &std::path::Path) -> Worker<Db> {
     let mut registry = Registry::with_builtins();
+    agora_connectors::email::register(
+        &mut registry,
+        agora_connectors::email::Mailer::outbox(outbox.to_path_buf(), "Agora <agora@acme.test>"),
+    );
     agora_jobs::moderation::register(&mut registry, app.db.clone(), Arc::new(app.clock.clone()));
     Worker::new(
         app.db.clone(),
@@ -320,6 +329,27 @@ async fn the_moderation_flow(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{sanction}");
+    // The member is told by e-mail, with the reason, the rule and where to appeal.
+    let outbox = agora_testkit::TempDir::new("moderation-outbox");
+    let mailer = worker_with_outbox(&app, outbox.path());
+    while mailer.run_once().await.unwrap() > 0 {}
+    let mails: Vec<String> = std::fs::read_dir(outbox.path())
+        .unwrap()
+        // Quoted-printable: soft line breaks joined.
+        .map(|entry| {
+            std::fs::read_to_string(entry.unwrap().path())
+                .unwrap()
+                .replace("=\r\n", "")
+        })
+        .collect();
+    assert!(
+        mails
+            .iter()
+            .any(|mail| mail.contains("To: hugo.hostile@acme.test")
+                && mail.contains("Told a member to go away")
+                && mail.contains("/w/acme/moderation/mine")),
+        "{mails:?}"
+    );
     let (status, refused) = reply(&app, topic, &hostile, "I'm sorry").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let why = refused["title"].as_str().unwrap();
