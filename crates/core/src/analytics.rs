@@ -4,6 +4,8 @@
 //! analytics only reads them. The staff flag is recorded with the interaction
 //! because community measures must count staff apart as they were at the time.
 
+pub mod health;
+
 use std::future::Future;
 
 use serde::Serialize;
@@ -44,6 +46,23 @@ impl InteractionKind {
             InteractionKind::CheckIn => "check_in",
             InteractionKind::CoAttendance => "co_attendance",
         }
+    }
+
+    /// Every kind.
+    pub const ALL: [InteractionKind; 9] = [
+        InteractionKind::Post,
+        InteractionKind::Reply,
+        InteractionKind::Mention,
+        InteractionKind::Reaction,
+        InteractionKind::Share,
+        InteractionKind::AcceptedAnswer,
+        InteractionKind::Rsvp,
+        InteractionKind::CheckIn,
+        InteractionKind::CoAttendance,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
     }
 }
 

@@ -62,6 +62,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_calendar.sql"),
         postgres: include_str!("../migrations/postgres/0008_calendar.sql"),
     },
+    // 0009 is the moderation issue's.
+    Migration {
+        version: 10,
+        name: "analytics",
+        sqlite: include_str!("../migrations/sqlite/0010_analytics.sql"),
+        postgres: include_str!("../migrations/postgres/0010_analytics.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
