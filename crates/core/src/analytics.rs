@@ -5,6 +5,7 @@
 //! because community measures must count staff apart as they were at the time.
 
 pub mod health;
+pub mod import;
 
 use std::future::Future;
 
@@ -76,6 +77,9 @@ pub struct NewInteraction {
     pub at: Timestamp,
     pub source: String,
     pub actor_is_staff: bool,
+    /// The thread the row belongs to (a native thread's id), for posts and
+    /// replies; first responses are read from it.
+    pub thread_id: Option<i64>,
 }
 
 /// Activity in one space over a window.
@@ -115,6 +119,12 @@ pub trait InteractionStore: Send + Sync {
         workspace: WorkspaceId,
         since: Timestamp,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The workspace's whole log in compact form, for the health measures.
+    /// Kept warm in memory and brought up to date with the rows added since.
+    fn interaction_log(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<std::sync::Arc<health::InteractionLog>, StoreError>> + Send;
     /// Interactions per UTC day in `[from, to)`, as (day number, count).
     fn daily_interactions(
         &self,
