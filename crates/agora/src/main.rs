@@ -2,6 +2,7 @@
 //! opens the database and wires the web layer, the workers and the
 //! connectors together; every operator command lives here.
 
+mod analytics;
 mod bench;
 mod commands;
 mod config;
@@ -10,6 +11,7 @@ mod demo_desk;
 mod demo_events;
 mod demo_publishing;
 mod serve;
+mod synthetic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +63,17 @@ enum Command {
     /// Measure performance with synthetic data and print the figures
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Load data from files
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Generate a workspace of realistic shape (into the database, or as CSV with --out)
+    Gen(analytics::GenArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// An interaction log in the CSV format of the health measures (see README, "Analytics")
+    Interactions(analytics::ImportInteractionsArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,6 +204,10 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
             Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
+            Command::Import(ImportCommand::Interactions(args)) => {
+                analytics::import_interactions(&config, args).await
+            }
+            Command::Gen(args) => analytics::gen_command(&config, args).await,
         }
     });
     match outcome {
