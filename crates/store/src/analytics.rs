@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use agora_core::analytics::health::{InteractionLog, LogMember, LogRow, NO_MEMBER, NO_THREAD};
 use agora_core::analytics::import::{
     ImportError, ImportFailure, ImportSourceName, ImportSummary, ImportedInteraction,
-    ImportedMember, InteractionImportStore,
+    ImportedMember, InteractionImportStore, MemberIdentity,
 };
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction, SpaceActivity};
 use agora_core::community::SpaceKind;
@@ -483,5 +483,55 @@ impl InteractionImportStore for Db {
         .map_err(store_error)?;
         transaction.commit().await.map_err(store_error)?;
         Ok(summary)
+    }
+
+    async fn member_identities(
+        &self,
+        workspace: WorkspaceId,
+        member: agora_core::members::MemberId,
+    ) -> Result<Vec<MemberIdentity>, StoreError> {
+        let mut identities = Vec::new();
+        if let Some(row) = sqlx::query(
+            "SELECT m.email, a.email AS account_email FROM members m LEFT JOIN accounts a ON a.id = m.account_id \
+             WHERE m.workspace_id = $1 AND m.id = $2",
+        )
+        .bind(workspace)
+        .bind(member)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        {
+            let email: Option<String> = get(&row, "email")?;
+            let account: Option<String> = get(&row, "account_email")?;
+            if let Some(account) = account {
+                identities.push(MemberIdentity {
+                    kind: "account".into(),
+                    value: account,
+                });
+            }
+            if let Some(email) = email {
+                identities.push(MemberIdentity {
+                    kind: "email".into(),
+                    value: email,
+                });
+            }
+        }
+        for row in sqlx::query(
+            "SELECT s.name, i.external_id FROM import_ids i JOIN import_sources s ON s.id = i.source_id \
+             WHERE s.workspace_id = $1 AND i.kind = 'member' AND i.internal_id = $2 ORDER BY s.name",
+        )
+        .bind(workspace)
+        .bind(member)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        {
+            let source: String = get(&row, "name")?;
+            identities.push(MemberIdentity {
+                kind: format!("import:{source}"),
+                value: get(&row, "external_id")?,
+            });
+        }
+        Ok(identities)
     }
 }

@@ -284,6 +284,8 @@ pub struct Newcomers {
     pub newcomers: u64,
     pub activated: u64,
     pub activation_rate: Option<f64>,
+    /// The newcomers themselves, for drill-down (pages and CSV, not the API's summary).
+    #[serde(skip_serializing)]
     pub members: Vec<Newcomer>,
 }
 
@@ -317,8 +319,10 @@ pub struct AtRisk {
     pub at_risk: u64,
     pub lapsed: u64,
     pub at_risk_share: Option<f64>,
-    /// Members at risk, last seen first-to-last; each with their last member row (seconds).
+    /// Members at risk, longest silent first; each with their last member row (seconds).
+    #[serde(skip_serializing)]
     pub at_risk_members: Vec<(MemberId, i64)>,
+    #[serde(skip_serializing)]
     pub lapsed_members: Vec<(MemberId, i64)>,
 }
 
@@ -347,9 +351,12 @@ pub struct VerdictReport {
 /// Every health measure of one scope.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HealthReport {
+    #[serde(skip_serializing)]
     pub window: Window,
     /// The first day of W and E (exclusive), day numbers since 1970-01-01.
+    #[serde(skip_serializing)]
     pub window_start_day: i64,
+    #[serde(skip_serializing)]
     pub end_day: i64,
     pub n_interactions: u64,
     pub active: ActiveMembers,
@@ -364,7 +371,10 @@ pub struct HealthReport {
     pub newcomers_by_join: Option<Newcomers>,
     pub retention: Retention,
     pub at_risk: AtRisk,
+    /// Champions, most contributions first (drill-down; the API gives their number).
+    #[serde(skip_serializing)]
     pub champions: Vec<Champion>,
+    pub n_champions: u64,
     pub verdict: VerdictReport,
 }
 
@@ -473,6 +483,7 @@ pub fn health(log: &InteractionLog, scope: Option<u32>, window: Window) -> Optio
         newcomers_by_join,
         retention,
         at_risk,
+        n_champions: champions.len() as u64,
         champions,
         verdict,
     })

@@ -140,6 +140,21 @@ pub trait InteractionImportStore: Send + Sync {
         rows: &mut (dyn Iterator<Item = Result<ImportedInteraction, ImportError>> + Send),
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> impl Future<Output = Result<ImportSummary, ImportFailure>> + Send;
+
+    /// The identities a member of the workspace is known by.
+    fn member_identities(
+        &self,
+        workspace: WorkspaceId,
+        member: crate::members::MemberId,
+    ) -> impl Future<Output = Result<Vec<MemberIdentity>, StoreError>> + Send;
+}
+
+/// One way a member is known: an e-mail, a native account, an id in an imported log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberIdentity {
+    /// `email`, `account` or `import:<source>`.
+    pub kind: String,
+    pub value: String,
 }
 
 /// Splits one CSV record (RFC 4180, without line breaks inside quotes).
