@@ -712,7 +712,21 @@ pub async fn seed(
         .filter(|(role, ..)| matches!(role, Role::Admin | Role::Marketer))
         .cloned()
         .collect();
-    seeder.workspace(&LUMEN, &lumen_staff).await?;
+    let lumen = seeder.workspace(&LUMEN, &lumen_staff).await?;
+    // Lumen's Discord, brought in as an imported log of realistic shape (the
+    // generator of `agora gen`), so its health dashboards have history too.
+    crate::analytics::generate_into(
+        db,
+        &lumen,
+        crate::synthetic::GenParams {
+            members: 300,
+            interactions: 8_000,
+            seed: 2026,
+            days: 120,
+            end: now.day() * 86_400,
+        },
+    )
+    .await?;
     // The marketer's channels and their posts' history.
     if let Some((_, marketer_account, _)) =
         accounts.iter().find(|(role, ..)| *role == Role::Marketer)

@@ -125,6 +125,12 @@ pub trait InteractionStore: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<std::sync::Arc<health::InteractionLog>, StoreError>> + Send;
+    /// Names and handles of some members of the workspace, for drill-down lists.
+    fn member_names(
+        &self,
+        workspace: WorkspaceId,
+        members: &[MemberId],
+    ) -> impl Future<Output = Result<Vec<(MemberId, String, String)>, StoreError>> + Send;
     /// Interactions per UTC day in `[from, to)`, as (day number, count).
     fn daily_interactions(
         &self,

@@ -236,6 +236,30 @@ impl InteractionStore for Db {
         Ok(state.log.clone())
     }
 
+    async fn member_names(
+        &self,
+        workspace: WorkspaceId,
+        members: &[agora_core::members::MemberId],
+    ) -> Result<Vec<(agora_core::members::MemberId, String, String)>, StoreError> {
+        let mut names = Vec::with_capacity(members.len());
+        // Ids are integers, written literally: one statement per thousand.
+        for chunk in members.chunks(1_000) {
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, name, COALESCE(handle, '') AS handle FROM members WHERE workspace_id = $1 AND id IN ({})",
+                ids.join(",")
+            )))
+            .bind(workspace)
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+            for row in &rows {
+                names.push((get(row, "id")?, get(row, "name")?, get(row, "handle")?));
+            }
+        }
+        Ok(names)
+    }
+
     async fn daily_interactions(
         &self,
         workspace: WorkspaceId,

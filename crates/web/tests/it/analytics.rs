@@ -288,3 +288,140 @@ async fn health_checks_roles_and_input() {
         );
     }
 }
+
+async fn page(app: &TestApp, path: &str, role: Role) -> (StatusCode, String) {
+    let response = app
+        .as_browser(Method::GET, path, Some(role))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_dashboard_drills_down_and_exports_what_reproduces_it() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let end = app.clock.now().millis().div_euclid(86_400_000) * 86_400;
+    let (members_csv, interactions_csv) = random_log(11, 80, 900, end);
+    import(&app, &members_csv, &interactions_csv).await;
+
+    let (status, html) = page(&app, "/w/acme/analytics/health", Role::CommunityManager).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"verdict\""), "{html}");
+    assert!(html.contains("id=\"active-chart\""));
+    assert!(html.contains("id=\"cohorts\""));
+    assert!(html.contains("id=\"spaces\""));
+    let space = app.db.list_spaces(app.workspace.id, None).await.unwrap()[0].id;
+    let (status, html) = page(
+        &app,
+        &format!("/w/acme/analytics/spaces/{space}"),
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Verdict"));
+    let (status, html) = page(
+        &app,
+        "/w/acme/analytics/health?from=2024-02-30&to=2024-03-01",
+        Role::Admin,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("from: &quot;2024-02-30&quot; is not a date")
+            || html.contains("is not a date"),
+        "{html}"
+    );
+
+    // Members at risk: the page and its CSV list the same people.
+    let (_, api) = get(&app, "/api/v1/w/acme/analytics/health", Role::Admin).await;
+    let n_at_risk = api["at_risk"]["at_risk"].as_u64().unwrap();
+    assert!(n_at_risk > 0, "the random log has members at risk");
+    let (status, html) = page(
+        &app,
+        "/w/acme/analytics/members?list=at_risk",
+        Role::CommunityManager,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("<tr><td>").count() as u64, n_at_risk, "{html}");
+    let (status, csv) = page(
+        &app,
+        "/w/acme/analytics/export.csv?table=at_risk",
+        Role::CommunityManager,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(csv.lines().count() as u64, n_at_risk + 1);
+    for line in csv.lines().skip(1) {
+        let name = line.split(',').nth(1).unwrap();
+        assert!(html.contains(&format!(">{name}<")), "{name} is on the page");
+    }
+    for table in [
+        "summary",
+        "daily",
+        "cohorts",
+        "spaces",
+        "lapsed",
+        "champions",
+        "newcomers",
+    ] {
+        let (status, csv) = page(
+            &app,
+            &format!("/w/acme/analytics/export.csv?table={table}"),
+            Role::Marketer,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{table}");
+        assert!(csv.lines().count() >= 1, "{table}");
+    }
+    let (status, _) = page(
+        &app,
+        "/w/acme/analytics/export.csv?table=secrets",
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The log exported in the import format gives, by the definitions, the dashboard's numbers.
+    let (_, exported) = page(
+        &app,
+        "/w/acme/analytics/export.csv?table=interactions",
+        Role::CommunityManager,
+    )
+    .await;
+    let (_, exported_members) = page(
+        &app,
+        "/w/acme/analytics/export.csv?table=members",
+        Role::CommunityManager,
+    )
+    .await;
+    let expected = measures(
+        &parse_rows(&exported),
+        &parse_members(&exported_members),
+        None,
+    );
+    assert_matches(&api, &expected, "exported workspace");
+    let (_, api_space) = get(
+        &app,
+        &format!("/api/v1/w/acme/analytics/health?space={space}"),
+        Role::Admin,
+    )
+    .await;
+    let expected = measures(
+        &parse_rows(&exported),
+        &parse_members(&exported_members),
+        Some(&space.to_string()),
+    );
+    assert_matches(&api_space, &expected, "exported space");
+
+    // Members never see it.
+    for path in [
+        "/w/acme/analytics/health",
+        "/w/acme/analytics/members?list=at_risk",
+        "/w/acme/analytics/export.csv?table=interactions",
+    ] {
+        let (status, _) = page(&app, path, Role::Member).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
