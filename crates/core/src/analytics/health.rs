@@ -73,29 +73,28 @@ pub struct InteractionLog {
 }
 
 impl InteractionLog {
-    /// Takes rows already sorted by `(at, id)`, and computes the staff set.
+    /// Takes rows in id order (sorted here by time, stably, so rows of the
+    /// same second keep their id order), and computes the staff set.
     pub fn new(members: Vec<LogMember>, spaces: Vec<i64>, rows: Vec<LogRow>) -> Self {
         let mut log = Self {
             members,
             spaces,
-            rows,
+            rows: Vec::new(),
             staff: Vec::new(),
         };
-        log.finish();
+        log.append(rows);
         log
     }
 
-    /// Appends rows that come after the ones already held (their `(at, id)`
-    /// may interleave with the tail when several writers raced: the log is
-    /// re-sorted then, stably, which keeps id order within a second).
+    /// Appends rows whose ids come after the ones already held. Their times
+    /// need not: features record interactions late (a reaction to last
+    /// month's post, a demo's history), so the log is re-sorted by time,
+    /// stably, when the new rows are not already in order after the old.
     pub fn append(&mut self, rows: impl IntoIterator<Item = LogRow>) {
         let before = self.rows.len();
         self.rows.extend(rows);
-        let last_old = before.checked_sub(1).map(|index| self.rows[index].at);
-        if let (Some(last_old), Some(first_new)) = (last_old, self.rows.get(before)) {
-            if first_new.at < last_old {
-                self.rows.sort_by_key(|row| row.at);
-            }
+        if !self.rows[before.saturating_sub(1)..].is_sorted_by_key(|row| row.at) {
+            self.rows.sort_by_key(|row| row.at);
         }
         self.finish();
     }
@@ -1115,8 +1114,7 @@ mod tests {
         }
 
         fn log(&self) -> InteractionLog {
-            let mut rows = self.rows.clone();
-            rows.sort_by_key(|row| row.at);
+            let rows = self.rows.clone();
             InteractionLog::new(
                 (0..self.n_members)
                     .map(|id| LogMember {
@@ -1503,6 +1501,24 @@ mod tests {
                 replies_to_members: 4
             }]
         );
+    }
+
+    #[test]
+    fn rows_recorded_late_are_sorted_by_time_keeping_id_order_within_a_second() {
+        let row = |at: i64, actor: u32| LogRow {
+            at,
+            thread: NO_THREAD,
+            actor,
+            target: NO_MEMBER,
+            space: 0,
+            kind: Reaction,
+            actor_is_staff: false,
+        };
+        let mut log = Builder::new(4, &[]).log();
+        log.append([row(50, 0), row(10, 1), row(50, 2)]);
+        log.append([row(20, 3), row(60, 1)]);
+        let order: Vec<(i64, u32)> = log.rows.iter().map(|row| (row.at, row.actor)).collect();
+        assert_eq!(order, vec![(10, 1), (20, 3), (50, 0), (50, 2), (60, 1)]);
     }
 
     #[test]

@@ -3,12 +3,12 @@
 
 use agora_core::Timestamp;
 use agora_core::accounts::{AccountStore, Slug};
-use agora_core::analytics::InteractionStore;
 use agora_core::analytics::health::{Verdict, Window, health};
 use agora_core::analytics::import::{
     ImportError, ImportFailure, ImportSourceName, ImportedInteraction, InteractionImportStore,
     InteractionReader, read_member,
 };
+use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
 use agora_store::Db;
 
 use crate::contract;
