@@ -4,6 +4,7 @@
 
 mod analytics;
 mod bench;
+mod bench_analytics;
 mod commands;
 mod config;
 mod demo;
@@ -142,6 +143,8 @@ enum BenchCommand {
     Compose(bench::ComposeBenchArgs),
     /// The content calendar with a busy month: month, week and list pages and the calendar API
     Calendar(bench::CalendarBenchArgs),
+    /// Community health at scale: bulk load, dashboards cold and warm, DuckDB for comparison
+    Analytics(bench_analytics::AnalyticsBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -204,6 +207,9 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Events(args)) => bench::events(&config, args).await,
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
             Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
+            Command::Bench(BenchCommand::Analytics(args)) => {
+                bench_analytics::analytics(&config, args).await
+            }
             Command::Import(ImportCommand::Interactions(args)) => {
                 analytics::import_interactions(&config, args).await
             }
