@@ -15,6 +15,16 @@ use agora_core::{StoreError, Timestamp};
 
 use crate::{Backend, Db, flag, get, store_error};
 
+/// `kind` as its index in `InteractionKind::ALL` (-1 for a kind this build does not know).
+static KIND_CODE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cases: Vec<String> = InteractionKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| format!("WHEN '{}' THEN {index}", kind.as_str()))
+        .collect();
+    format!("CAST(CASE kind {} ELSE -1 END AS BIGINT)", cases.join(" "))
+});
+
 /// Each workspace's log in compact form, kept between dashboard requests and
 /// brought up to date from the rows whose id is above the last one read. The
 /// log is append-only (nothing deletes interactions yet); a members table
@@ -181,10 +191,11 @@ impl InteractionStore for Db {
             let mut new_rows = Vec::new();
             let mut after = state.max_interaction;
             loop {
-                let page = sqlx::query(
-                    "SELECT id, at, thread_id, actor_id, target_id, space_id, kind, actor_is_staff FROM interactions \
-                     WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT 50000",
-                )
+                let page = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, at, thread_id, actor_id, target_id, space_id, {} AS kind_code, actor_is_staff \
+                     FROM interactions WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT 50000",
+                    *KIND_CODE
+                )))
                 .bind(workspace)
                 .bind(after)
                 .fetch_all(self.pool())
@@ -193,8 +204,12 @@ impl InteractionStore for Db {
                 let Some(last) = page.last() else { break };
                 after = get(last, "id")?;
                 for row in &page {
-                    let kind: String = get(row, "kind")?;
-                    let Some(kind) = InteractionKind::parse(&kind) else {
+                    // The kind as its index in `InteractionKind::ALL`, so no text is decoded per row.
+                    let code: i64 = get(row, "kind_code")?;
+                    let Some(&kind) = usize::try_from(code)
+                        .ok()
+                        .and_then(|code| InteractionKind::ALL.get(code))
+                    else {
                         continue;
                     };
                     let actor: i64 = get(row, "actor_id")?;

@@ -423,6 +423,24 @@ pub fn health(log: &InteractionLog, scope: Option<u32>, window: Window) -> Optio
     let start = start_day * DAY;
     log.scoped(scope, end).next()?;
     let n_members = log.members.len();
+    // A space's rows are copied out once, so that the passes below (some over
+    // the whole history) read only them; first responses still look at every
+    // space, through `full`.
+    let full = log;
+    let space_log;
+    let (log, scope) = match scope {
+        None => (log, None),
+        Some(_) => {
+            space_log = InteractionLog {
+                members: log.members.clone(),
+                spaces: log.spaces.clone(),
+                rows: log.scoped(scope, end).copied().collect(),
+                staff: log.staff.clone(),
+            };
+            (&space_log, None)
+        }
+    };
+    let is_space = !std::ptr::eq(log, full);
 
     let active = active_members(log, scope, start_day, end_day);
     let mut n_interactions = 0;
@@ -450,11 +468,11 @@ pub fn health(log: &InteractionLog, scope: Option<u32>, window: Window) -> Optio
         }
     }
 
-    let first_response = first_response(log, scope, start, end);
+    let first_response = first_response(log, full, start, end);
     let reciprocity = reciprocity(log, scope, start, end);
     let connectivity = connectivity(log, scope, start, end, n_members);
     let newcomers = newcomers(log, scope, start, end);
-    let newcomers_by_join = scope.is_none().then(|| newcomers_by_join(log, start, end));
+    let newcomers_by_join = (!is_space).then(|| newcomers_by_join(log, start, end));
     let retention = retention(log, scope, end_day);
     let at_risk = at_risk(log, scope, end_day);
     let champions = champions(log, scope, start_day, end_day);
@@ -588,10 +606,15 @@ fn active_members(
     }
 }
 
-fn first_response(log: &InteractionLog, scope: Option<u32>, start: i64, end: i64) -> FirstResponse {
+fn first_response(
+    log: &InteractionLog,
+    full: &InteractionLog,
+    start: i64,
+    end: i64,
+) -> FirstResponse {
     // Threads opened in W by members of the scope: key → (author, t0, first response (at, index, staff)).
     let mut threads: HashMap<i64, (u32, i64, Option<(i64, bool)>)> = HashMap::new();
-    for row in log.scoped_between(scope, start, end) {
+    for row in log.scoped_between(None, start, end) {
         if row.kind == InteractionKind::Post && row.thread != NO_THREAD && !row.actor_is_staff {
             threads
                 .entry(row.thread)
@@ -600,7 +623,7 @@ fn first_response(log: &InteractionLog, scope: Option<u32>, start: i64, end: i64
     }
     // Responses may come until E, from any space; rows are in (at, id) order, so
     // the first one that fits is the smallest by (at, id).
-    for row in log.scoped_between(None, start, end) {
+    for row in full.scoped_between(None, start, end) {
         if row.kind != InteractionKind::Reply || row.thread == NO_THREAD {
             continue;
         }

@@ -154,12 +154,31 @@ async fn imports_a_log_once_and_measures_it(db: Db) {
         Timestamp::from_millis(1_709_683_200_000).day() + 1
     );
 
-    // Native rows recorded meanwhile join the same log.
-    let native = db.interaction_log(workspace.id).await.unwrap();
+    let same = db.interaction_log(workspace.id).await.unwrap();
     assert!(
-        std::sync::Arc::ptr_eq(&native, &log),
+        std::sync::Arc::ptr_eq(&same, &log),
         "nothing new: the warm copy is shared"
     );
+
+    // A native row recorded late, about an earlier time, joins the warm log in time order.
+    let member = log.members[0].id;
+    db.record_interactions(&[NewInteraction {
+        workspace_id: workspace.id,
+        space_id: log.spaces[0],
+        actor_id: member,
+        target_id: None,
+        kind: InteractionKind::Reaction,
+        at: Timestamp::from_millis(1_709_200_000_000),
+        source: "native".into(),
+        actor_is_staff: false,
+        thread_id: None,
+    }])
+    .await
+    .unwrap();
+    let log = db.interaction_log(workspace.id).await.unwrap();
+    assert_eq!(log.rows.len(), 13);
+    assert!(log.rows.is_sorted_by_key(|row| row.at));
+    assert_eq!(log.rows[0].at, 1_709_200_000);
 }
 contract!(
     imports_a_log_once_and_measures_it,
