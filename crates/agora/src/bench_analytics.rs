@@ -40,6 +40,10 @@ pub struct AnalyticsBenchArgs {
     /// Python with the duckdb package (default: ~/.cache/agora-bench/venv/bin/python)
     #[arg(long, value_name = "PATH")]
     duckdb_python: Option<PathBuf>,
+    /// Measure a workspace an earlier run generated (its slug) instead of loading a new one;
+    /// the CSV is rewritten only if --csv-dir has none
+    #[arg(long, value_name = "SLUG")]
+    reuse: Option<String>,
 }
 
 fn seconds(started: Instant) -> f64 {
@@ -109,13 +113,31 @@ fn disagreements(report: &HealthReport, theirs: &Value) -> Vec<String> {
 pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Result<()> {
     let db = open_database(config).await?;
     let now = SystemClock.now();
-    let (workspace, slug) = crate::bench::bench_workspace(&db, now).await?;
+    let (workspace, slug) = match &args.reuse {
+        Some(slug) => {
+            use agora_core::accounts::AccountStore;
+            let workspace = db
+                .workspace_by_slug(slug)
+                .await?
+                .with_context(|| format!("--reuse: no workspace {slug}"))?;
+            (workspace, slug.clone())
+        }
+        None => crate::bench::bench_workspace(&db, now).await?,
+    };
+    let log_end = match &args.reuse {
+        // The generator's end is the UTC midnight of the day it ran: the log's last day + 1.
+        Some(_) => {
+            let log = db.interaction_log(workspace.id).await?;
+            log.end_day().context("the reused workspace has no rows")? * 86_400
+        }
+        None => now.day() * 86_400,
+    };
     let params = GenParams {
         members: args.members,
         interactions: args.interactions,
         seed: args.seed,
         days: GenParams::days_for(args.interactions),
-        end: now.day() * 86_400,
+        end: log_end,
     };
     println!(
         "analytics benchmark on {} (workspace {slug}): {} members, {} interactions over {} days",
@@ -124,16 +146,18 @@ pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Res
         params.interactions,
         params.days
     );
-    let started = Instant::now();
-    let summary = generate_into(&db, &workspace, params).await?;
-    let load = seconds(started);
-    eprintln!();
-    println!(
-        "bulk load (generate + import in one transaction): {} interactions, {} members in {load:.1} s = {:.0} interactions/s",
-        summary.interactions_added,
-        summary.members_created,
-        summary.interactions_added as f64 / load
-    );
+    if args.reuse.is_none() {
+        let started = Instant::now();
+        let summary = generate_into(&db, &workspace, params).await?;
+        let load = seconds(started);
+        eprintln!();
+        println!(
+            "bulk load (generate + import in one transaction): {} interactions, {} members in {load:.1} s = {:.0} interactions/s",
+            summary.interactions_added,
+            summary.members_created,
+            summary.interactions_added as f64 / load
+        );
+    }
     db.analyze().await?;
     let group = db
         .list_spaces(workspace.id, None)
@@ -212,13 +236,15 @@ pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Res
         .csv_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("agora-bench-{slug}")));
-    let started = Instant::now();
-    let n = write_csv(Generator::new(params), &dir)?;
-    println!(
-        "wrote the same data as CSV ({n} rows) to {} in {:.1} s",
-        dir.display(),
-        seconds(started)
-    );
+    if args.reuse.is_none() || !dir.join("interactions.csv").exists() {
+        let started = Instant::now();
+        let n = write_csv(Generator::new(params), &dir)?;
+        println!(
+            "wrote the same data as CSV ({n} rows) to {} in {:.1} s",
+            dir.display(),
+            seconds(started)
+        );
+    }
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/bench/health_duckdb.py");
     let output = Command::new(&python)
