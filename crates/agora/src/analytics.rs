@@ -93,10 +93,10 @@ fn read_members(path: &Path) -> anyhow::Result<Vec<ImportedMember>> {
     Ok(members)
 }
 
-/// Streams the interactions file, numbering lines from 2 (after the header).
-fn interaction_rows(
+/// Streams the interactions file with each row's line number (the header is line 1).
+fn numbered_rows(
     path: &Path,
-) -> anyhow::Result<impl Iterator<Item = Result<ImportedInteraction, ImportError>> + Send> {
+) -> anyhow::Result<impl Iterator<Item = (u64, Result<ImportedInteraction, ImportError>)> + Send> {
     let mut lines = open(path)?.lines();
     let header = lines.next().transpose()?.unwrap_or_default();
     check_header("interactions", &header, &INTERACTION_COLUMNS)?;
@@ -105,16 +105,26 @@ fn interaction_rows(
         let number = index as u64 + 2;
         match line {
             Ok(line) if line.trim().is_empty() => None,
-            Ok(line) => Some(reader.read(number, &line)),
-            Err(error) => Some(Err(ImportError {
-                file: "interactions",
-                line: number,
-                column: 1,
-                field: "row",
-                message: error.to_string(),
-            })),
+            Ok(line) => Some((number, reader.read(number, &line))),
+            Err(error) => Some((
+                number,
+                Err(ImportError {
+                    file: "interactions",
+                    line: number,
+                    column: 1,
+                    field: "row",
+                    message: error.to_string(),
+                }),
+            )),
         }
     }))
+}
+
+/// Streams the interactions file's rows.
+fn interaction_rows(
+    path: &Path,
+) -> anyhow::Result<impl Iterator<Item = Result<ImportedInteraction, ImportError>> + Send> {
+    Ok(numbered_rows(path)?.map(|(_, row)| row))
 }
 
 fn progress_line(what: &str, n: u64, started: Instant) {
@@ -157,26 +167,26 @@ pub async fn import_interactions(
     let known: HashSet<&str> = members.iter().map(|member| member.id.as_str()).collect();
     let started = Instant::now();
     let mut n = 0u64;
-    for row in interaction_rows(&args.interactions)? {
+    for (line, row) in numbered_rows(&args.interactions)? {
         let row = row?;
         n += 1;
         for (column, field, id) in [
             (4, "actor_id", Some(&row.actor)),
             (5, "target_id", row.target.as_ref()),
         ] {
-            if let Some(id) = id {
-                if !known.contains(id.as_str()) {
-                    bail!(ImportError {
-                        file: "interactions",
-                        line: n + 1,
-                        column,
-                        field,
-                        message: format!("member {id:?} is not in the members file"),
-                    });
-                }
+            if let Some(id) = id
+                && !known.contains(id.as_str())
+            {
+                bail!(ImportError {
+                    file: "interactions",
+                    line,
+                    column,
+                    field,
+                    message: format!("member {id:?} is not in the members file"),
+                });
             }
         }
-        if n % 100_000 == 0 {
+        if n.is_multiple_of(100_000) {
             progress_line("checked", n, started);
         }
     }
@@ -270,7 +280,7 @@ pub async fn generate_into(
     let source = ImportSourceName::parse("gen").map_err(|error| anyhow::anyhow!(error))?;
     let summary = db
         .import_interactions(workspace.id, &source, &members, &mut generator, &mut |n| {
-            if n % 100_000 == 0 {
+            if n.is_multiple_of(100_000) {
                 progress_line("generated", n, started)
             }
         })

@@ -324,9 +324,7 @@ impl Generator {
             } else {
                 self.member_of(space, at)
             };
-            let target = if is_page {
-                author
-            } else if self.rng.gen_bool(0.65) {
+            let target = if is_page || self.rng.gen_bool(0.65) {
                 author
             } else {
                 participants[self.rng.gen_range(0..participants.len())]
@@ -399,17 +397,18 @@ impl Generator {
                 rows += 1;
             }
         }
-        if let Some(answerer) = first_member_replier {
-            if self.rng.gen_bool(0.15) && !self.is_staff[author as usize] {
-                self.push(PendingRow {
-                    at: at + 600,
-                    actor: author,
-                    target: answerer,
-                    kind: InteractionKind::AcceptedAnswer,
-                    ..base
-                });
-                rows += 1;
-            }
+        if let Some(answerer) = first_member_replier
+            && self.rng.gen_bool(0.15)
+            && !self.is_staff[author as usize]
+        {
+            self.push(PendingRow {
+                at: at + 600,
+                actor: author,
+                target: answerer,
+                kind: InteractionKind::AcceptedAnswer,
+                ..base
+            });
+            rows += 1;
         }
         rows
     }
@@ -511,6 +510,7 @@ impl Iterator for Generator {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -524,7 +524,9 @@ mod tests {
             end: 20_000 * DAY,
         });
         let members = generator.members.len();
-        let rows: Vec<_> = generator.map(|row| row.unwrap()).collect();
+        let rows: Vec<_> = generator
+            .map(|row| row.expect("generated rows are valid"))
+            .collect();
         assert_eq!(members, 500);
         assert!(rows.len() > 15_000, "{}", rows.len());
         let mut last = (0, 0);

@@ -436,7 +436,7 @@ impl InteractionImportStore for Db {
         for row in rows {
             let row = row?;
             read += 1;
-            if read % 10_000 == 0 {
+            if read.is_multiple_of(10_000) {
                 progress(read);
             }
             if row.id <= last_external_id {

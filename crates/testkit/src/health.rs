@@ -261,17 +261,19 @@ pub fn measures(
     for row in window.iter().filter(|row| {
         matches!(row.kind.as_str(), "reply" | "mention" | "accepted_answer") && !row.staff
     }) {
-        if let Some(target) = row.target.as_deref() {
-            if !staff.contains(target) && target != row.actor && active.contains(target) {
-                neighbours
-                    .entry(row.actor.as_str())
-                    .or_default()
-                    .push(target);
-                neighbours
-                    .entry(target)
-                    .or_default()
-                    .push(row.actor.as_str());
-            }
+        if let Some(target) = row.target.as_deref()
+            && !staff.contains(target)
+            && target != row.actor
+            && active.contains(target)
+        {
+            neighbours
+                .entry(row.actor.as_str())
+                .or_default()
+                .push(target);
+            neighbours
+                .entry(target)
+                .or_default()
+                .push(row.actor.as_str());
         }
     }
     let mut seen: HashSet<&str> = HashSet::new();
@@ -404,6 +406,17 @@ pub fn measures(
     out
 }
 
+/// A row before ids: (at, order, space, actor, target, kind, thread index).
+type Pending = (
+    i64,
+    usize,
+    usize,
+    usize,
+    Option<usize>,
+    &'static str,
+    Option<usize>,
+);
+
 struct XorShift(u64);
 
 impl XorShift {
@@ -445,9 +458,7 @@ pub fn random_log(seed: u64, n_members: usize, n_threads: usize, end: i64) -> (S
             index < n_staff
         ));
     }
-    // (at, order, space, actor, target, kind, thread index)
-    let mut pending: Vec<(i64, usize, usize, usize, Option<usize>, &str, Option<usize>)> =
-        Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     for thread in 0..n_threads {
         let space = next(3) as usize;
         let t0 = start + next(90 * DAY as u64) as i64;

@@ -606,6 +606,9 @@ fn active_members(
     }
 }
 
+/// A member's thread: its author, t0, and its first response (time, by staff).
+type OpenThread = (u32, i64, Option<(i64, bool)>);
+
 fn first_response(
     log: &InteractionLog,
     full: &InteractionLog,
@@ -613,7 +616,7 @@ fn first_response(
     end: i64,
 ) -> FirstResponse {
     // Threads opened in W by members of the scope: key → (author, t0, first response (at, index, staff)).
-    let mut threads: HashMap<i64, (u32, i64, Option<(i64, bool)>)> = HashMap::new();
+    let mut threads: HashMap<i64, OpenThread> = HashMap::new();
     for row in log.scoped_between(None, start, end) {
         if row.kind == InteractionKind::Post && row.thread != NO_THREAD && !row.actor_is_staff {
             threads
@@ -627,10 +630,12 @@ fn first_response(
         if row.kind != InteractionKind::Reply || row.thread == NO_THREAD {
             continue;
         }
-        if let Some((author, t0, first)) = threads.get_mut(&row.thread) {
-            if first.is_none() && row.actor != *author && row.at >= *t0 {
-                *first = Some((row.at, row.actor_is_staff));
-            }
+        if let Some((author, t0, first)) = threads.get_mut(&row.thread)
+            && first.is_none()
+            && row.actor != *author
+            && row.at >= *t0
+        {
+            *first = Some((row.at, row.actor_is_staff));
         }
     }
     let mut all = Vec::new();
@@ -1082,6 +1087,7 @@ pub fn verdict(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use InteractionKind::*;

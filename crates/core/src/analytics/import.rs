@@ -356,13 +356,13 @@ impl InteractionReader {
                 "a post opens its own thread: thread_id must equal id".into(),
             ));
         }
-        if let Some(thread) = thread {
-            if thread > id || thread <= 0 {
-                return Err(error(
-                    7,
-                    format!("thread {thread} is not an earlier post's id"),
-                ));
-            }
+        if let Some(thread) = thread
+            && (thread > id || thread <= 0)
+        {
+            return Err(error(
+                7,
+                format!("thread {thread} is not an earlier post's id"),
+            ));
         }
         let at = parse_time(fields[7].trim()).ok_or_else(|| {
             error(
@@ -448,6 +448,7 @@ pub fn format_time(seconds: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
