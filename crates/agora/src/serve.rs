@@ -221,6 +221,12 @@ pub async fn run_with(
             clock.clone(),
             config.public_url.clone(),
         );
+        agora_jobs::analytics::register(
+            &mut registry,
+            db.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+        );
         agora_jobs::events::register(
             &mut registry,
             db.clone(),
@@ -242,6 +248,12 @@ pub async fn run_with(
             .await?;
         db.enqueue(
             &agora_jobs::digests::job(agora_jobs::digests::next_run(now)),
+            now,
+        )
+        .await?;
+        // The weekly health report, the same way.
+        db.enqueue(
+            &agora_jobs::analytics::job(agora_jobs::analytics::next_run(now)),
             now,
         )
         .await?;

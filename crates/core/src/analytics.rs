@@ -6,6 +6,7 @@
 
 pub mod health;
 pub mod import;
+pub mod report;
 
 use std::future::Future;
 
