@@ -54,7 +54,7 @@ impl Drop for Workers {
 }
 
 /// A fresh workspace named `bench-xxxx`, so runs never meet each other's data.
-async fn bench_workspace(
+pub(crate) async fn bench_workspace(
     db: &Db,
     now: agora_core::Timestamp,
 ) -> anyhow::Result<(agora_core::accounts::Workspace, String)> {

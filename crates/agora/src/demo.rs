@@ -500,6 +500,7 @@ impl Seeder<'_> {
                 space.network.clone()
             },
             actor_is_staff: staff,
+            thread_id: None,
         }
     }
 
@@ -552,6 +553,9 @@ impl Seeder<'_> {
                 created_at,
                 author_is_staff,
             ));
+            if let Some(post) = interactions.last_mut() {
+                post.thread_id = Some(thread);
+            }
             let n_replies = (self.rng.r#gen::<f64>().powi(2) * 14.0) as i64;
             let mut participants = vec![(author, author_is_staff)];
             let mut at = created_at;
@@ -591,6 +595,9 @@ impl Seeder<'_> {
                     at,
                     replier_is_staff,
                 ));
+                if let Some(reply) = interactions.last_mut() {
+                    reply.thread_id = Some(thread);
+                }
                 for _ in 0..self.rng.gen_range(0..3) {
                     let (reactor, joined) = members[zipf_pick(&mut self.rng, weights, total)];
                     if joined < at && reactor != replier {
@@ -705,7 +712,21 @@ pub async fn seed(
         .filter(|(role, ..)| matches!(role, Role::Admin | Role::Marketer))
         .cloned()
         .collect();
-    seeder.workspace(&LUMEN, &lumen_staff).await?;
+    let lumen = seeder.workspace(&LUMEN, &lumen_staff).await?;
+    // Lumen's Discord, brought in as an imported log of realistic shape (the
+    // generator of `agora gen`), so its health dashboards have history too.
+    crate::analytics::generate_into(
+        db,
+        &lumen,
+        crate::synthetic::GenParams {
+            members: 300,
+            interactions: 8_000,
+            seed: 2026,
+            days: 120,
+            end: now.day() * 86_400,
+        },
+    )
+    .await?;
     // The marketer's channels and their posts' history.
     if let Some((_, marketer_account, _)) =
         accounts.iter().find(|(role, ..)| *role == Role::Marketer)

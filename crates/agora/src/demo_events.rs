@@ -270,6 +270,7 @@ async fn attend(
             at,
             source: "native".into(),
             actor_is_staff: false,
+            thread_id: None,
         });
         for other in &present[..n] {
             for (actor, target) in [(*member, *other), (*other, *member)] {
@@ -282,6 +283,7 @@ async fn attend(
                     at,
                     source: "native".into(),
                     actor_is_staff: false,
+                    thread_id: None,
                 });
             }
         }

@@ -2,7 +2,9 @@
 //! opens the database and wires the web layer, the workers and the
 //! connectors together; every operator command lives here.
 
+mod analytics;
 mod bench;
+mod bench_analytics;
 mod bench_moderation;
 mod commands;
 mod config;
@@ -12,6 +14,7 @@ mod demo_events;
 mod demo_moderation;
 mod demo_publishing;
 mod serve;
+mod synthetic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +66,17 @@ enum Command {
     /// Measure performance with synthetic data and print the figures
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Load data from files
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Generate a workspace of realistic shape (into the database, or as CSV with --out)
+    Gen(analytics::GenArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// An interaction log in the CSV format of the health measures (see README, "Analytics")
+    Interactions(analytics::ImportInteractionsArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -133,6 +147,8 @@ enum BenchCommand {
     Calendar(bench::CalendarBenchArgs),
     /// Auto-moderation: one message against 1,000 rules and the local toxicity score; the score's precision and recall
     Moderation(bench_moderation::ModerationBenchArgs),
+    /// Community health at scale: bulk load, dashboards cold and warm, DuckDB for comparison
+    Analytics(bench_analytics::AnalyticsBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -196,6 +212,13 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
             Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
             Command::Bench(BenchCommand::Moderation(args)) => bench_moderation::moderation(args),
+            Command::Bench(BenchCommand::Analytics(args)) => {
+                bench_analytics::analytics(&config, args).await
+            }
+            Command::Import(ImportCommand::Interactions(args)) => {
+                analytics::import_interactions(&config, args).await
+            }
+            Command::Gen(args) => analytics::gen_command(&config, args).await,
         }
     });
     match outcome {

@@ -221,6 +221,12 @@ pub async fn run_with(
             clock.clone(),
             config.public_url.clone(),
         );
+        agora_jobs::analytics::register(
+            &mut registry,
+            db.clone(),
+            clock.clone(),
+            config.public_url.clone(),
+        );
         agora_jobs::events::register(
             &mut registry,
             db.clone(),
@@ -249,6 +255,12 @@ pub async fn run_with(
         // The daily trust-level run, likewise once per day.
         db.enqueue(
             &agora_jobs::moderation::trust_job(agora_jobs::moderation::next_trust_run(now)),
+            now,
+        )
+        .await?;
+        // The weekly health report, the same way.
+        db.enqueue(
+            &agora_jobs::analytics::job(agora_jobs::analytics::next_run(now)),
             now,
         )
         .await?;

@@ -4,6 +4,10 @@
 //! analytics only reads them. The staff flag is recorded with the interaction
 //! because community measures must count staff apart as they were at the time.
 
+pub mod health;
+pub mod import;
+pub mod report;
+
 use std::future::Future;
 
 use serde::Serialize;
@@ -45,6 +49,23 @@ impl InteractionKind {
             InteractionKind::CoAttendance => "co_attendance",
         }
     }
+
+    /// Every kind.
+    pub const ALL: [InteractionKind; 9] = [
+        InteractionKind::Post,
+        InteractionKind::Reply,
+        InteractionKind::Mention,
+        InteractionKind::Reaction,
+        InteractionKind::Share,
+        InteractionKind::AcceptedAnswer,
+        InteractionKind::Rsvp,
+        InteractionKind::CheckIn,
+        InteractionKind::CoAttendance,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +78,9 @@ pub struct NewInteraction {
     pub at: Timestamp,
     pub source: String,
     pub actor_is_staff: bool,
+    /// The thread the row belongs to (a native thread's id), for posts and
+    /// replies; first responses are read from it.
+    pub thread_id: Option<i64>,
 }
 
 /// Activity in one space over a window.
@@ -96,6 +120,18 @@ pub trait InteractionStore: Send + Sync {
         workspace: WorkspaceId,
         since: Timestamp,
     ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The workspace's whole log in compact form, for the health measures.
+    /// Kept warm in memory and brought up to date with the rows added since.
+    fn interaction_log(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<std::sync::Arc<health::InteractionLog>, StoreError>> + Send;
+    /// Names and handles of some members of the workspace, for drill-down lists.
+    fn member_names(
+        &self,
+        workspace: WorkspaceId,
+        members: &[MemberId],
+    ) -> impl Future<Output = Result<Vec<(MemberId, String, String)>, StoreError>> + Send;
     /// Interactions per UTC day in `[from, to)`, as (day number, count).
     fn daily_interactions(
         &self,

@@ -6,6 +6,7 @@
 //! Tests drive a [`Worker`] step by step with [`Worker::run_once`] and a
 //! [`agora_core::ManualClock`]; production runs [`Worker::run`] until shutdown.
 
+pub mod analytics;
 pub mod digests;
 pub mod events;
 pub mod moderation;

@@ -1,19 +1,75 @@
 //! The interaction log in SQL, and the first activity measures over it.
 
 use agora_core::accounts::WorkspaceId;
-use agora_core::analytics::{InteractionStore, NewInteraction, SpaceActivity};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use agora_core::analytics::health::{InteractionLog, LogMember, LogRow, NO_MEMBER, NO_THREAD};
+use agora_core::analytics::import::{
+    ImportError, ImportFailure, ImportSourceName, ImportSummary, ImportedInteraction,
+    ImportedMember, InteractionImportStore, MemberIdentity,
+};
+use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction, SpaceActivity};
 use agora_core::community::SpaceKind;
 use agora_core::{StoreError, Timestamp};
 
-use crate::{Db, flag, get, store_error};
+use crate::{Backend, Db, flag, get, store_error};
+
+/// `kind` as its index in `InteractionKind::ALL` (-1 for a kind this build does not know).
+static KIND_CODE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let cases: Vec<String> = InteractionKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| format!("WHEN '{}' THEN {index}", kind.as_str()))
+        .collect();
+    format!("CAST(CASE kind {} ELSE -1 END AS BIGINT)", cases.join(" "))
+});
+
+/// A column by position: the cold load reads ten million rows, and looking
+/// columns up by name was a fair share of its time.
+fn at_index<'r, T>(row: &'r sqlx::any::AnyRow, index: usize) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    sqlx::Row::try_get(row, index).map_err(store_error)
+}
+
+/// Each workspace's log in compact form, kept between dashboard requests and
+/// brought up to date from the rows whose id is above the last one read. The
+/// log is append-only (nothing deletes interactions yet); a members table
+/// that shrank starts the workspace's copy again.
+#[derive(Debug, Default)]
+pub(crate) struct LogCache {
+    workspaces: Mutex<HashMap<WorkspaceId, Arc<tokio::sync::Mutex<Option<CachedLog>>>>>,
+}
+
+impl LogCache {
+    fn entry(&self, workspace: WorkspaceId) -> Arc<tokio::sync::Mutex<Option<CachedLog>>> {
+        let mut workspaces = self
+            .workspaces
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        workspaces.entry(workspace).or_default().clone()
+    }
+}
+
+#[derive(Debug, Default)]
+struct CachedLog {
+    log: Arc<InteractionLog>,
+    max_interaction: i64,
+    max_member: i64,
+    n_members: usize,
+    member_index: HashMap<i64, u32>,
+    space_index: HashMap<i64, u32>,
+}
 
 impl InteractionStore for Db {
     async fn record_interactions(&self, interactions: &[NewInteraction]) -> Result<(), StoreError> {
         let mut transaction = self.pool().begin().await.map_err(store_error)?;
         for interaction in interactions {
             sqlx::query(
-                "INSERT INTO interactions (workspace_id, space_id, actor_id, target_id, kind, at, day, source, actor_is_staff) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO interactions (workspace_id, space_id, actor_id, target_id, kind, at, day, source, actor_is_staff, thread_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(interaction.workspace_id)
             .bind(interaction.space_id)
@@ -24,6 +80,7 @@ impl InteractionStore for Db {
             .bind(interaction.at.day())
             .bind(&interaction.source)
             .bind(flag(interaction.actor_is_staff))
+            .bind(interaction.thread_id)
             .execute(&mut *transaction)
             .await
             .map_err(store_error)?;
@@ -82,6 +139,151 @@ impl InteractionStore for Db {
         get(&row, "n")
     }
 
+    async fn interaction_log(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Arc<InteractionLog>, StoreError> {
+        let entry = self.analytics_cache().entry(workspace);
+        let mut cached = entry.lock().await;
+        let row = sqlx::query(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM interactions WHERE workspace_id = $1) AS max_interaction, \
+             (SELECT COALESCE(MAX(id), 0) FROM members WHERE workspace_id = $1) AS max_member, \
+             (SELECT COUNT(*) FROM members WHERE workspace_id = $1) AS n_members",
+        )
+        .bind(workspace)
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
+        let max_interaction: i64 = get(&row, "max_interaction")?;
+        let max_member: i64 = get(&row, "max_member")?;
+        let n_members: i64 = get(&row, "n_members")?;
+        let stale = match cached.as_ref() {
+            Some(known) => {
+                max_interaction < known.max_interaction
+                    || max_member < known.max_member
+                    || (n_members as usize) < known.n_members
+                    || (max_member == known.max_member && n_members as usize != known.n_members)
+            }
+            None => true,
+        };
+        if stale {
+            *cached = Some(CachedLog::default());
+        }
+        let Some(state) = cached.as_mut() else {
+            return Err(StoreError::Backend("analytics cache".into()));
+        };
+        if state.max_member < max_member {
+            let rows = sqlx::query(
+                "SELECT id, joined_at, is_staff FROM members WHERE workspace_id = $1 AND id > $2 ORDER BY id",
+            )
+            .bind(workspace)
+            .bind(state.max_member)
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+            let log = Arc::make_mut(&mut state.log);
+            for row in &rows {
+                let id: i64 = get(row, "id")?;
+                let joined_at: i64 = get(row, "joined_at")?;
+                let is_staff: i64 = get(row, "is_staff")?;
+                state.member_index.insert(id, log.members.len() as u32);
+                log.members.push(LogMember {
+                    id,
+                    joined_at: joined_at.div_euclid(1000),
+                    is_staff: is_staff != 0,
+                });
+            }
+            state.max_member = max_member;
+            state.n_members = log.members.len();
+        }
+        if state.max_interaction < max_interaction {
+            let mut new_rows = Vec::new();
+            let mut after = state.max_interaction;
+            loop {
+                let page = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, at, thread_id, actor_id, target_id, space_id, {} AS kind_code, actor_is_staff \
+                     FROM interactions WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT 50000",
+                    *KIND_CODE
+                )))
+                .bind(workspace)
+                .bind(after)
+                .fetch_all(self.pool())
+                .await
+                .map_err(store_error)?;
+                let Some(last) = page.last() else { break };
+                after = get(last, "id")?;
+                for row in &page {
+                    // The kind as its index in `InteractionKind::ALL`, so no text is decoded per row.
+                    let code: i64 = at_index(row, 6)?;
+                    let Some(&kind) = usize::try_from(code)
+                        .ok()
+                        .and_then(|code| InteractionKind::ALL.get(code))
+                    else {
+                        continue;
+                    };
+                    let actor: i64 = at_index(row, 3)?;
+                    let target: Option<i64> = at_index(row, 4)?;
+                    let space: i64 = at_index(row, 5)?;
+                    let thread: Option<i64> = at_index(row, 2)?;
+                    let at: i64 = at_index(row, 1)?;
+                    let staff: i64 = at_index(row, 7)?;
+                    let Some(&actor) = state.member_index.get(&actor) else {
+                        continue;
+                    };
+                    let target = target
+                        .and_then(|target| state.member_index.get(&target).copied())
+                        .unwrap_or(NO_MEMBER);
+                    let next_space = state.space_index.len() as u32;
+                    let space = *state.space_index.entry(space).or_insert(next_space);
+                    new_rows.push(LogRow {
+                        at: at.div_euclid(1000),
+                        thread: thread.unwrap_or(NO_THREAD),
+                        actor,
+                        target,
+                        space,
+                        kind,
+                        actor_is_staff: staff != 0,
+                    });
+                }
+                if page.len() < 50_000 {
+                    break;
+                }
+            }
+            let log = Arc::make_mut(&mut state.log);
+            log.spaces.resize(state.space_index.len(), 0);
+            for (space, index) in &state.space_index {
+                log.spaces[*index as usize] = *space;
+            }
+            log.append(new_rows);
+            state.max_interaction = max_interaction;
+        }
+        Ok(state.log.clone())
+    }
+
+    async fn member_names(
+        &self,
+        workspace: WorkspaceId,
+        members: &[agora_core::members::MemberId],
+    ) -> Result<Vec<(agora_core::members::MemberId, String, String)>, StoreError> {
+        let mut names = Vec::with_capacity(members.len());
+        // Ids are integers, written literally: one statement per thousand.
+        for chunk in members.chunks(1_000) {
+            let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, name, COALESCE(handle, '') AS handle FROM members WHERE workspace_id = $1 AND id IN ({})",
+                ids.join(",")
+            )))
+            .bind(workspace)
+            .fetch_all(self.pool())
+            .await
+            .map_err(store_error)?;
+            for row in &rows {
+                names.push((get(row, "id")?, get(row, "name")?, get(row, "handle")?));
+            }
+        }
+        Ok(names)
+    }
+
     async fn daily_interactions(
         &self,
         workspace: WorkspaceId,
@@ -100,5 +302,284 @@ impl InteractionStore for Db {
         rows.iter()
             .map(|row| Ok((get(row, "day")?, get(row, "n")?)))
             .collect()
+    }
+}
+
+/// Rows per multi-row `INSERT` while importing.
+const IMPORT_BATCH: usize = 1_000;
+
+/// Single quotes doubled, for the few texts an import writes literally.
+fn sql_text(raw: &str) -> String {
+    format!("'{}'", raw.replace('\'', "''"))
+}
+
+async fn execute_literal(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sql: String,
+) -> Result<(), StoreError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut **transaction)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+impl InteractionImportStore for Db {
+    /// Members get explicit ids above the table's largest (the writer lock on
+    /// SQLite, a table lock on PostgreSQL, keep others out meanwhile; the
+    /// identity sequence is moved past them), so a hundred thousand members
+    /// go in as a few multi-row statements. Interactions are multi-row
+    /// statements of integers; texts are only the kind and the source.
+    async fn import_interactions(
+        &self,
+        workspace: WorkspaceId,
+        source: &ImportSourceName,
+        members: &[ImportedMember],
+        rows: &mut (dyn Iterator<Item = Result<ImportedInteraction, ImportError>> + Send),
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ImportSummary, ImportFailure> {
+        let now = agora_core::Clock::now(&agora_core::SystemClock).millis();
+        let mut summary = ImportSummary::default();
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
+        let row = sqlx::query(
+            "INSERT INTO import_sources (workspace_id, name, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, name) DO UPDATE SET updated_at = excluded.updated_at \
+             RETURNING id, last_external_id",
+        )
+        .bind(workspace)
+        .bind(source.as_str())
+        .bind(now)
+        .fetch_one(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        let source_id: i64 = get(&row, "id")?;
+        let last_external_id: i64 = get(&row, "last_external_id")?;
+        if self.backend() == Backend::Postgres {
+            execute_literal(
+                &mut transaction,
+                "LOCK TABLE members IN SHARE ROW EXCLUSIVE MODE".into(),
+            )
+            .await?;
+        }
+        let mut member_ids: HashMap<String, i64> = HashMap::new();
+        let mut space_ids: HashMap<String, i64> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT kind, external_id, internal_id FROM import_ids WHERE source_id = $1",
+        )
+        .bind(source_id)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(store_error)?
+        {
+            let kind: String = get(&row, "kind")?;
+            let external: String = get(&row, "external_id")?;
+            let internal: i64 = get(&row, "internal_id")?;
+            if kind == "member" {
+                member_ids.insert(external, internal);
+            } else {
+                space_ids.insert(external, internal);
+            }
+        }
+
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS max_id FROM members")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(store_error)?;
+        let mut next_member: i64 = get(&row, "max_id")?;
+        let new_members: Vec<&ImportedMember> = members
+            .iter()
+            .filter(|member| !member_ids.contains_key(&member.id))
+            .collect();
+        for chunk in new_members.chunks(IMPORT_BATCH) {
+            let mut insert = String::from(
+                "INSERT INTO members (id, workspace_id, name, handle, joined_at, is_staff) VALUES ",
+            );
+            let mut mapping = String::from(
+                "INSERT INTO import_ids (source_id, kind, external_id, internal_id) VALUES ",
+            );
+            for (index, member) in chunk.iter().enumerate() {
+                next_member += 1;
+                if index > 0 {
+                    insert.push(',');
+                    mapping.push(',');
+                }
+                insert.push_str(&format!(
+                    "({next_member},{workspace},{},'imported-{next_member}',{},{})",
+                    sql_text(&format!("Member {}", member.id)),
+                    member.joined_at * 1000,
+                    i64::from(member.is_staff)
+                ));
+                mapping.push_str(&format!(
+                    "({source_id},'member',{},{next_member})",
+                    sql_text(&member.id)
+                ));
+                member_ids.insert(member.id.clone(), next_member);
+            }
+            execute_literal(&mut transaction, insert).await?;
+            execute_literal(&mut transaction, mapping).await?;
+            summary.members_created += chunk.len() as u64;
+        }
+        if self.backend() == Backend::Postgres && !new_members.is_empty() {
+            execute_literal(
+                &mut transaction,
+                format!("SELECT setval(pg_get_serial_sequence('members', 'id'), {next_member})"),
+            )
+            .await?;
+        }
+
+        let source_text = sql_text(&format!("import:{}", source.as_str()));
+        let thread_base = source_id << 40;
+        let mut batch = String::new();
+        let mut in_batch = 0usize;
+        let mut last_id = last_external_id;
+        let mut read = 0u64;
+        for row in rows {
+            let row = row?;
+            read += 1;
+            if read.is_multiple_of(10_000) {
+                progress(read);
+            }
+            if row.id <= last_external_id {
+                summary.interactions_skipped += 1;
+                continue;
+            }
+            let space = match space_ids.get(&row.space) {
+                Some(space) => *space,
+                None => {
+                    let slug = format!("{}-{}", source.as_str(), space_ids.len() + 1);
+                    let created = sqlx::query(
+                        "INSERT INTO spaces (workspace_id, kind, slug, name, description, network, created_at) \
+                         VALUES ($1, 'group', $2, $3, $4, 'import', $5) RETURNING id",
+                    )
+                    .bind(workspace)
+                    .bind(&slug)
+                    .bind(format!("Space {}", row.space))
+                    .bind(format!("Imported from {}", source.as_str()))
+                    .bind(row.at * 1000)
+                    .fetch_one(&mut *transaction)
+                    .await
+                    .map_err(store_error)?;
+                    let space: i64 = get(&created, "id")?;
+                    sqlx::query(
+                        "INSERT INTO import_ids (source_id, kind, external_id, internal_id) VALUES ($1, 'space', $2, $3)",
+                    )
+                    .bind(source_id)
+                    .bind(&row.space)
+                    .bind(space)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(store_error)?;
+                    space_ids.insert(row.space.clone(), space);
+                    summary.spaces_created += 1;
+                    space
+                }
+            };
+            let member = |external: &str| {
+                member_ids.get(external).copied().ok_or_else(|| {
+                    ImportFailure::Inconsistent(format!(
+                        "interaction {}: member {external:?} is not in the members file",
+                        row.id
+                    ))
+                })
+            };
+            let actor = member(&row.actor)?;
+            let target = match &row.target {
+                Some(target) => member(target)?.to_string(),
+                None => "NULL".into(),
+            };
+            let thread = row
+                .thread
+                .map(|thread| (thread_base | thread).to_string())
+                .unwrap_or_else(|| "NULL".into());
+            if in_batch == 0 {
+                batch.clear();
+                batch.push_str(
+                    "INSERT INTO interactions (workspace_id, space_id, actor_id, target_id, kind, at, day, source, \
+                     actor_is_staff, thread_id, external_id) VALUES ",
+                );
+            } else {
+                batch.push(',');
+            }
+            let at = row.at * 1000;
+            batch.push_str(&format!(
+                "({workspace},{space},{actor},{target},'{}',{at},{},{source_text},{},{thread},{})",
+                row.kind.as_str(),
+                row.at.div_euclid(86_400),
+                i64::from(row.actor_is_staff),
+                row.id
+            ));
+            in_batch += 1;
+            last_id = row.id;
+            summary.interactions_added += 1;
+            if in_batch == IMPORT_BATCH {
+                execute_literal(&mut transaction, std::mem::take(&mut batch)).await?;
+                in_batch = 0;
+            }
+        }
+        if in_batch > 0 {
+            execute_literal(&mut transaction, batch).await?;
+        }
+        progress(read);
+        sqlx::query(
+            "UPDATE import_sources SET last_external_id = $1, n_interactions = n_interactions + $2 WHERE id = $3",
+        )
+        .bind(last_id)
+        .bind(summary.interactions_added as i64)
+        .bind(source_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)?;
+        Ok(summary)
+    }
+
+    async fn member_identities(
+        &self,
+        workspace: WorkspaceId,
+        member: agora_core::members::MemberId,
+    ) -> Result<Vec<MemberIdentity>, StoreError> {
+        let mut identities = Vec::new();
+        if let Some(row) = sqlx::query(
+            "SELECT m.email, a.email AS account_email FROM members m LEFT JOIN accounts a ON a.id = m.account_id \
+             WHERE m.workspace_id = $1 AND m.id = $2",
+        )
+        .bind(workspace)
+        .bind(member)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?
+        {
+            let email: Option<String> = get(&row, "email")?;
+            let account: Option<String> = get(&row, "account_email")?;
+            if let Some(account) = account {
+                identities.push(MemberIdentity {
+                    kind: "account".into(),
+                    value: account,
+                });
+            }
+            if let Some(email) = email {
+                identities.push(MemberIdentity {
+                    kind: "email".into(),
+                    value: email,
+                });
+            }
+        }
+        for row in sqlx::query(
+            "SELECT s.name, i.external_id FROM import_ids i JOIN import_sources s ON s.id = i.source_id \
+             WHERE s.workspace_id = $1 AND i.kind = 'member' AND i.internal_id = $2 ORDER BY s.name",
+        )
+        .bind(workspace)
+        .bind(member)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?
+        {
+            let source: String = get(&row, "name")?;
+            identities.push(MemberIdentity {
+                kind: format!("import:{source}"),
+                value: get(&row, "external_id")?,
+            });
+        }
+        Ok(identities)
     }
 }

@@ -74,6 +74,8 @@ pub struct Db {
     job_signal: Arc<Notify>,
     /// Serialises this process's queue writes on SQLite (see `jobs.rs`).
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// Workspaces' interaction logs in compact form, for the health dashboard.
+    analytics_cache: Arc<analytics::LogCache>,
 }
 
 /// Connection settings beyond the URL.
@@ -122,11 +124,16 @@ impl Db {
             backend,
             job_signal: Arc::new(Notify::new()),
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            analytics_cache: Arc::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn analytics_cache(&self) -> &analytics::LogCache {
+        &self.analytics_cache
     }
 
     /// Wakes a waiting worker when jobs are enqueued (see [`Db::listen_for_jobs`]).

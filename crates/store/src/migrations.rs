@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_moderation.sql"),
         postgres: include_str!("../migrations/postgres/0009_moderation.sql"),
     },
+    Migration {
+        version: 10,
+        name: "analytics",
+        sqlite: include_str!("../migrations/sqlite/0010_analytics.sql"),
+        postgres: include_str!("../migrations/postgres/0010_analytics.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

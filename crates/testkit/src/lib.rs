@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use agora_core::secrets::random_token;
 use agora_store::{Backend, ConnectOptions, Db};
 
+pub mod health;
 pub mod ical;
 pub mod peers;
 

@@ -271,6 +271,7 @@ fn interaction(
         at,
         source: "native".into(),
         actor_is_staff: viewer.is_staff,
+        thread_id: None,
     }
 }
 
@@ -435,13 +436,10 @@ pub(crate) async fn publish_thread(
     if !tags.is_empty() {
         state.db.set_thread_tags(thread, &tags).await?;
     }
-    let mut interactions = vec![interaction(
-        viewer,
-        space.id,
-        None,
-        InteractionKind::Post,
-        now,
-    )];
+    let mut interactions = vec![NewInteraction {
+        thread_id: Some(thread),
+        ..interaction(viewer, space.id, None, InteractionKind::Post, now)
+    }];
     interactions.extend(mentions(state, viewer, space, thread, &draft.title, &body, now).await?);
     state.db.record_interactions(&interactions).await?;
     Ok(thread)
@@ -687,13 +685,10 @@ pub(crate) async fn publish_reply(
             created_at: now,
         })
         .await?;
-    let mut interactions = vec![interaction(
-        viewer,
-        space.id,
-        Some(target),
-        InteractionKind::Reply,
-        now,
-    )];
+    let mut interactions = vec![NewInteraction {
+        thread_id: Some(thread),
+        ..interaction(viewer, space.id, Some(target), InteractionKind::Reply, now)
+    }];
     if target != viewer.member_id {
         state
             .db

@@ -330,6 +330,7 @@ pub async fn rsvp(
                 at: now,
                 source: "native".into(),
                 actor_is_staff: viewer.is_staff,
+                thread_id: None,
             }])
             .await?;
     }
@@ -490,6 +491,7 @@ async fn record_attendance(
         at: now,
         source: "native".into(),
         actor_is_staff: staff,
+        thread_id: None,
     }];
     for other in state.db.attendees(event.id).await? {
         if other.member_id == member || other.checked_in_at.is_none() {
@@ -509,6 +511,7 @@ async fn record_attendance(
                 at: now,
                 source: "native".into(),
                 actor_is_staff,
+                thread_id: None,
             });
         }
     }

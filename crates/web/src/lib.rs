@@ -8,6 +8,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod analytics;
 pub mod api;
 pub mod assets;
 pub mod auth;

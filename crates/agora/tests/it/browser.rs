@@ -1861,3 +1861,192 @@ async fn spam_is_held_flags_hide_a_reply_a_suspension_is_explained_and_appealed(
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_community_manager_reads_a_groups_health_and_exports_the_members_at_risk() {
+    let data = TempDir::new("browser-health");
+    let seeded = crate::harness::agora(data.path())
+        .args(["demo", "--no-serve"])
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let server = Server::start(data.path(), &["serve"], &[]);
+    with_browser(
+        "the_community_manager_reads_a_groups_health",
+        async |browser| {
+            sign_in(browser, &server, "cm@demo.agora", "agora-demo-pass").await?;
+            browser
+                .client
+                .goto(&server.url("/w/northwind/analytics"))
+                .await
+                .or_text("open analytics")?;
+            browser
+                .click_css("#health-link")
+                .await
+                .or_text("community health link")?;
+            check(
+                text_of(browser, "h1").await? == "Community health",
+                "the workspace's health dashboard",
+            )?;
+            let spaces = text_of(browser, "#spaces").await?;
+            check(
+                spaces.contains("Sunday Riders") && spaces.contains("Audience"),
+                format!("verdicts per space: {spaces:.400}"),
+            )?;
+
+            // The group that behaves like an audience says so.
+            browser
+                .client
+                .find(Locator::LinkText("Product Announcements"))
+                .await
+                .or_text("Product Announcements link")?
+                .click()
+                .await
+                .or_text("open Product Announcements")?;
+            check(
+                text_of(browser, "#verdict").await? == "Audience",
+                "Product Announcements is an audience",
+            )?;
+            check(
+                text_of(browser, "#audience-warning")
+                    .await?
+                    .contains("behaves like an audience"),
+                "a warning on a group that behaves like an audience",
+            )?;
+            browser.client.back().await.or_text("back")?;
+
+            // Sunday Riders: the verdict, the numbers behind it, the charts.
+            browser
+                .client
+                .find(Locator::LinkText("Sunday Riders"))
+                .await
+                .or_text("Sunday Riders link")?
+                .click()
+                .await
+                .or_text("open Sunday Riders")?;
+            let heading = text_of(browser, "h1").await?;
+            check(
+                heading == "Health of Sunday Riders",
+                format!("group dashboard: {heading}"),
+            )?;
+            let verdict = text_of(browser, "#verdict").await?;
+            check(
+                verdict == "Community",
+                format!("Sunday Riders' verdict: {verdict}"),
+            )?;
+            for number in ["#m2m", "#pfr", "#lcc", "#rho"] {
+                let value = text_of(browser, number).await?;
+                check(
+                    value != "—" && !value.is_empty(),
+                    format!("{number} shown: {value}"),
+                )?;
+            }
+            let bars = browser
+                .client
+                .find_all(Locator::Css("#active-chart svg rect"))
+                .await
+                .or_text("chart bars")?;
+            check(
+                bars.len() == 28,
+                format!("a bar per day of the window: {}", bars.len()),
+            )?;
+            let cohorts = browser
+                .client
+                .find_all(Locator::Css("#cohorts tbody tr"))
+                .await
+                .or_text("cohort rows")?;
+            check(!cohorts.is_empty(), "retention cohorts")?;
+            browser.screenshot("health-group").await;
+            let scroll_to = |id: &'static str| {
+                browser.client.execute(
+                    "document.getElementById(arguments[0]).scrollIntoView();",
+                    vec![serde_json::json!(id)],
+                )
+            };
+            scroll_to("active-chart").await.or_text("scroll")?;
+            browser.screenshot("health-group-chart").await;
+            scroll_to("cohorts").await.or_text("scroll")?;
+            browser.screenshot("health-group-cohorts").await;
+            browser
+                .client
+                .set_window_size(390, 844)
+                .await
+                .or_text("phone")?;
+            browser.screenshot("health-group-phone").await;
+            scroll_to("active-chart").await.or_text("scroll")?;
+            browser.screenshot("health-group-chart-phone").await;
+            scroll_to("cohorts").await.or_text("scroll")?;
+            browser.screenshot("health-group-cohorts-phone").await;
+            browser
+                .client
+                .set_window_size(1280, 900)
+                .await
+                .or_text("laptop")?;
+
+            // Drill down into the members at risk, and export them.
+            let n_at_risk: usize = text_of(browser, "#at-risk")
+                .await?
+                .parse()
+                .or_text("at-risk count")?;
+            check(n_at_risk > 0, "the demo group has members at risk")?;
+            browser
+                .click_css("#at-risk-link")
+                .await
+                .or_text("drill down")?;
+            check(
+                text_of(browser, "h1").await? == "Members at risk in Sunday Riders",
+                "the members at risk",
+            )?;
+            let mut names = Vec::new();
+            for cell in browser
+                .client
+                .find_all(Locator::Css("#members-list tbody tr td:first-child"))
+                .await
+                .or_text("member rows")?
+            {
+                names.push(cell.text().await.or_text("member name")?);
+            }
+            check(
+                names.len() == n_at_risk,
+                format!("{} names for {n_at_risk}", names.len()),
+            )?;
+            browser.screenshot("health-at-risk").await;
+            let href = browser
+                .client
+                .find(Locator::Id("members-csv"))
+                .await
+                .or_text("CSV link")?
+                .attr("href")
+                .await
+                .or_text("href")?
+                .unwrap_or_default();
+            let csv = browser
+                .client
+                .execute_async(
+                    "const [url, done] = arguments; fetch(url).then(r => r.text()).then(done);",
+                    vec![serde_json::json!(href)],
+                )
+                .await
+                .or_text("download the CSV")?;
+            let csv = csv.as_str().unwrap_or_default().to_owned();
+            let mut lines = csv.lines();
+            check(
+                lines.next() == Some("member_id,name,handle,Last active,activated"),
+                format!("CSV header: {csv:.200}"),
+            )?;
+            let exported: Vec<String> = lines
+                .map(|line| line.split(',').nth(1).unwrap_or_default().to_owned())
+                .collect();
+            check(
+                exported == names,
+                format!("the CSV lists the page's members: {exported:?} vs {names:?}"),
+            )?;
+            Ok(())
+        },
+    )
+    .await;
+}

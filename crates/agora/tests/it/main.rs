@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod analytics;
 mod browser;
 mod crash;
 mod harness;

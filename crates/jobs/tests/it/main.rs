@@ -353,3 +353,103 @@ async fn digests_go_out_once_with_only_readable_threads(backend: Backend) {
     assert_eq!(next, Timestamp(7 * 3_600_000));
     assert_eq!(next_run(next), next.plus_seconds(86_400));
 }
+
+both_backends!(weekly_health_reports_go_to_analytics_roles_once);
+async fn weekly_health_reports_go_to_analytics_roles_once(backend: Backend) {
+    use agora_core::accounts::{AccountStore, DisplayName, Email, Role, Slug};
+    use agora_core::analytics::import::{
+        ImportSourceName, InteractionImportStore, InteractionReader, read_member,
+    };
+    use agora_jobs::analytics::{next_run, send_weekly_reports};
+
+    let Some(rig) = rig(backend).await else {
+        return;
+    };
+    let db = &rig.db;
+    let workspace = db
+        .create_workspace(&Slug::parse("acme").unwrap(), "Acme", true, T0)
+        .await
+        .unwrap();
+    for (email, role) in [
+        ("cora@acme.test", Role::CommunityManager),
+        ("mo@acme.test", Role::Moderator),
+        ("mina@acme.test", Role::Member),
+    ] {
+        let account = db
+            .create_account(
+                &Email::parse(email).unwrap(),
+                &DisplayName::parse("Someone").unwrap(),
+                "x",
+                T0,
+            )
+            .await
+            .unwrap();
+        db.upsert_membership(account.id, workspace.id, role, T0)
+            .await
+            .unwrap();
+    }
+    let end = T0.day() * 86_400;
+    let (members, interactions) = agora_testkit::health::random_log(3, 40, 300, end);
+    let members: Vec<_> = members
+        .lines()
+        .skip(1)
+        .enumerate()
+        .map(|(index, line)| read_member(index as u64 + 2, line).unwrap())
+        .collect();
+    let mut reader = InteractionReader::default();
+    let mut rows = interactions
+        .lines()
+        .skip(1)
+        .enumerate()
+        .map(|(index, line)| reader.read(index as u64 + 2, line))
+        .collect::<Vec<_>>()
+        .into_iter();
+    db.import_interactions(
+        workspace.id,
+        &ImportSourceName::parse("test").unwrap(),
+        &members,
+        &mut rows,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+
+    let now = T0;
+    assert_eq!(
+        send_weekly_reports(db, now, "https://agora.example")
+            .await
+            .unwrap(),
+        1,
+        "only the community manager reads analytics"
+    );
+    send_weekly_reports(db, now.plus_seconds(60), "https://agora.example")
+        .await
+        .unwrap();
+    let claimed = db
+        .claim("w", 10, now.plus_seconds(60), 60_000)
+        .await
+        .unwrap();
+    let emails: Vec<_> = claimed
+        .iter()
+        .filter(|job| job.kind == "email.send")
+        .collect();
+    assert_eq!(emails.len(), 1, "once per week and person");
+    let payload = &emails[0].payload;
+    assert_eq!(payload["to"], "cora@acme.test");
+    assert!(
+        payload["subject"]
+            .as_str()
+            .unwrap()
+            .contains("weekly community health")
+    );
+    let text = payload["text"].as_str().unwrap();
+    assert!(text.contains("Verdict: "), "{text}");
+    assert!(text.contains("- Space g0: "), "{text}");
+    assert!(text.contains("https://agora.example/w/acme/analytics/health"));
+
+    // Mondays at 08:00 UTC: 1970-01-01 was a Thursday.
+    let first = next_run(Timestamp(0));
+    assert_eq!(first, Timestamp((4 * 24 + 8) * 3_600_000));
+    assert_eq!(next_run(first), first.plus_seconds(7 * 86_400));
+    assert_eq!(next_run(first.plus_seconds(-1)), first);
+}

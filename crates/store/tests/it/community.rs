@@ -117,6 +117,7 @@ async fn threads_members_and_interactions(db: Db) {
         at: T0,
         source: "native".into(),
         actor_is_staff: is_staff,
+        thread_id: None,
     };
     db.record_interactions(&[
         interaction(ada, None, InteractionKind::Post, false),

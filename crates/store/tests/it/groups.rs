@@ -575,6 +575,7 @@ async fn profiles_newcomers_and_interaction_pairs(db: Db) {
         at: T0,
         source: "native".into(),
         actor_is_staff: false,
+        thread_id: None,
     }])
     .await
     .unwrap();

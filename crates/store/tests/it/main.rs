@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod analytics;
 mod calendar;
 mod community;
 mod desk;

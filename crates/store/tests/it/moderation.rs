@@ -410,6 +410,7 @@ async fn moderation_round_trip(db: Db) {
         at: T0.plus_seconds(DAY),
         source: "native".into(),
         actor_is_staff: false,
+        thread_id: None,
     };
     db.record_interactions(&[
         interaction(cy, ada, InteractionKind::Reply),

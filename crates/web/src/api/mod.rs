@@ -2,6 +2,7 @@
 //! pagination. Every operation is declared in the route table, which also
 //! generates the OpenAPI document ([`openapi`]).
 
+pub mod analytics;
 pub mod calendar;
 pub mod community;
 pub mod events;

@@ -7,6 +7,63 @@ use serde_json::{Map, Value, json};
 
 use crate::routes::specs;
 
+fn number_or_null() -> Value {
+    json!({"type": ["number", "null"]})
+}
+
+fn window_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "variant": {"type": "string", "enum": ["default", "range"], "description": "default: the 28 days before the end of the data (research/health-measures.md)"},
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date", "description": "included"},
+        "end": {"type": "string", "format": "date", "description": "E, the midnight after the last day"}}})
+}
+
+fn verdict_enum() -> Value {
+    json!({"type": "string", "enum": ["community", "hybrid", "audience", "not_enough_data"]})
+}
+
+/// Community health, by the definitions of `research/health-measures.md`.
+fn health_schema() -> Value {
+    let share = json!({"type": "object", "properties": {
+        "numerator": {"type": "integer"}, "denominator": {"type": "integer"}, "share": number_or_null()}});
+    json!({"type": "object", "properties": {
+        "scope": {"type": "object", "properties": {"workspace": {"type": "string"}, "space_id": {"type": ["integer", "null"]},
+            "space_name": {"type": ["string", "null"]}, "space_kind": {"type": ["string", "null"]}}},
+        "window": window_schema(),
+        "n_interactions": {"type": "integer"},
+        "active": {"type": "object", "properties": {
+            "dau": {"type": "number"}, "wau": {"type": "number"}, "mau": {"type": "integer"}, "stickiness": number_or_null(),
+            "daily": {"type": "array", "items": {"type": "object", "properties": {
+                "day": {"type": "integer", "description": "days since 1970-01-01"}, "dau": {"type": "integer"}, "wau": {"type": "integer"}, "mau": {"type": "integer"}}}}}},
+        "member_to_member": share, "member_authored": share, "member_posts": share,
+        "first_response": {"type": "object", "properties": {
+            "member_threads": {"type": "integer"}, "answered_threads": {"type": "integer"}, "peer_first_threads": {"type": "integer"},
+            "peer_first_response_rate": number_or_null(), "ttfr_median_s": number_or_null(),
+            "ttfr_member_median_s": number_or_null(), "ttfr_staff_median_s": number_or_null()}},
+        "reciprocity": {"type": "object", "properties": {
+            "links": {"type": "integer"}, "reciprocated_links": {"type": "integer"}, "nodes": {"type": "integer"},
+            "r": number_or_null(), "density": number_or_null(), "rho": number_or_null()}},
+        "connectivity": {"type": "object", "properties": {
+            "nodes": {"type": "integer"}, "largest_component": {"type": "integer"}, "lcc_share": number_or_null()}},
+        "newcomers": {"type": "object", "properties": {
+            "newcomers": {"type": "integer"}, "activated": {"type": "integer"}, "activation_rate": number_or_null()}},
+        "newcomers_by_join": {"type": ["object", "null"], "properties": {
+            "newcomers": {"type": "integer"}, "activated": {"type": "integer"}, "activation_rate": number_or_null()}},
+        "retention": {"type": "object", "properties": {
+            "cohorts": {"type": "array", "items": {"type": "object", "properties": {
+                "week_start_day": {"type": "integer"}, "size": {"type": "integer"},
+                "cells": {"type": "array", "items": {"type": "object", "properties": {
+                    "k": {"type": "integer"}, "active": {"type": "integer"}, "share": number_or_null()}}}}}},
+            "retention_w1": number_or_null(), "retention_w4": number_or_null(), "retention_w12": number_or_null()}},
+        "at_risk": {"type": "object", "properties": {
+            "active_days_29_56": {"type": "integer"}, "at_risk": {"type": "integer"}, "lapsed": {"type": "integer"}, "at_risk_share": number_or_null()}},
+        "n_champions": {"type": "integer"},
+        "verdict": {"type": "object", "properties": {
+            "verdict": verdict_enum(), "member_to_member_share": number_or_null(), "peer_first_response_rate": number_or_null(),
+            "lcc_share": number_or_null(), "rho": number_or_null(), "active_members": {"type": "integer"},
+            "reasons": {"type": "array", "items": {"type": "string"}}}}}})
+}
+
 fn schemas() -> Value {
     let timestamp =
         json!({"type": "integer", "description": "milliseconds since the Unix epoch, UTC"});
@@ -55,6 +112,25 @@ fn schemas() -> Value {
         "PagePostList": {"type": "array", "items": {"$ref": "#/components/schemas/PagePost"}},
         "SpaceActivity": activity,
         "SpaceActivityList": {"type": "array", "items": {"$ref": "#/components/schemas/SpaceActivity"}},
+        "Health": health_schema(),
+        "Verdict": {"type": "object", "description": "The audience-or-community verdict of a space over the definitions' window", "properties": {
+            "space_id": {"type": "integer"}, "space_name": {"type": "string"}, "space_kind": {"type": "string"}, "window": window_schema(),
+            "verdict": verdict_enum(), "member_to_member_share": number_or_null(), "peer_first_response_rate": number_or_null(),
+            "lcc_share": number_or_null(), "rho": number_or_null(), "active_members": {"type": "integer"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "thresholds": {"type": "object", "additionalProperties": {"type": "number"}}}},
+        "MemberDetail": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "handle": {"type": "string"}, "bio": {"type": "string"},
+            "interests": {"type": "array", "items": {"type": "string"}}, "joined_at": timestamp, "is_staff": {"type": "boolean"},
+            "visible_to_members": {"type": "boolean"},
+            "identities": {"type": "array", "items": {"type": "object", "properties": {
+                "kind": {"type": "string", "description": "email, account or import:<source>"}, "value": {"type": "string"}}}},
+            "activity": {"type": "object", "properties": {
+                "n_interactions": {"type": "integer"}, "n_received": {"type": "integer"},
+                "first_at": {"type": ["integer", "null"], "description": "seconds since the Unix epoch"},
+                "last_at": {"type": ["integer", "null"], "description": "seconds since the Unix epoch"},
+                "by_kind": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "by_space": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "keyed by space id"}}}}},
         "NewInvitation": {"type": "object", "required": ["email", "role"], "additionalProperties": false, "properties": {"email": {"type": "string"}, "role": role}},
         "Invitation": invitation,
         "Group": {"type": "object", "properties": {

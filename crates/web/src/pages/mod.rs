@@ -2,6 +2,7 @@
 //! the store and renders a template. Errors become friendly pages.
 
 pub mod account;
+pub mod analytics;
 pub mod calendar;
 pub mod channels;
 pub mod community;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod access;
+mod analytics;
 mod api;
 mod calendar;
 mod community;

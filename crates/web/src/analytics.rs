@@ -1,0 +1,172 @@
+//! Community health's use cases, shared by the dashboard pages and the API:
+//! reading the date range, computing a scope's measures off the request's
+//! thread, and a member's activity as the log knows it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use agora_core::analytics::InteractionStore;
+use agora_core::analytics::health::{self, HealthReport, InteractionLog, Window};
+use agora_core::community::{CommunityStore, Space, SpaceId};
+use agora_core::members::MemberId;
+
+use crate::AppState;
+use crate::problem::Problem;
+
+/// The longest custom range, in days.
+pub const MAX_RANGE_DAYS: i64 = 400;
+
+/// A day number as `2024-03-01`.
+pub fn date_of_day(day: i64) -> String {
+    agora_core::Timestamp::from_millis(day * 86_400_000).display_date()
+}
+
+fn day_of_date(raw: &str) -> Option<i64> {
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()?;
+    Some(
+        date.and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp()
+            .div_euclid(86_400),
+    )
+}
+
+/// `from` and `to` (dates, both included) give the named custom-range
+/// variant; neither gives the definitions' default window.
+pub fn parse_window(from: Option<&str>, to: Option<&str>) -> Result<Window, Problem> {
+    let from = from.filter(|raw| !raw.trim().is_empty());
+    let to = to.filter(|raw| !raw.trim().is_empty());
+    match (from, to) {
+        (None, None) => Ok(Window::Default),
+        (Some(from), Some(to)) => {
+            let mut problem = Problem::invalid("the date range is not valid");
+            let from_day = day_of_date(from);
+            let to_day = day_of_date(to);
+            if from_day.is_none() {
+                problem = problem.field("from", format!("{from:?} is not a date like 2024-03-01"));
+            }
+            if to_day.is_none() {
+                problem = problem.field("to", format!("{to:?} is not a date like 2024-03-31"));
+            }
+            let (Some(from_day), Some(to_day)) = (from_day, to_day) else {
+                return Err(problem);
+            };
+            if to_day < from_day {
+                return Err(problem.field("to", "must be on or after from"));
+            }
+            if to_day - from_day + 1 > MAX_RANGE_DAYS {
+                return Err(problem.field("to", format!("at most {MAX_RANGE_DAYS} days")));
+            }
+            Ok(Window::Range { from_day, to_day })
+        }
+        (Some(_), None) => {
+            Err(Problem::invalid("give both from and to, or neither").field("to", "missing"))
+        }
+        (None, Some(_)) => {
+            Err(Problem::invalid("give both from and to, or neither").field("from", "missing"))
+        }
+    }
+}
+
+/// The space of this workspace with that id (404 otherwise).
+pub async fn space(state: &AppState, workspace: i64, id: SpaceId) -> Result<Space, Problem> {
+    state
+        .db
+        .space_by_id(workspace, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("there is no such space in this workspace"))
+}
+
+/// The scope's measures (`None` when the scope has no interactions), with the log they came from.
+pub async fn health_of(
+    state: &AppState,
+    workspace: i64,
+    space: Option<&Space>,
+    window: Window,
+) -> Result<(Arc<InteractionLog>, Option<HealthReport>), Problem> {
+    let log = state.db.interaction_log(workspace).await?;
+    let scope = match space {
+        Some(space) => match log.space_index(space.id) {
+            Some(index) => Some(index),
+            None => return Ok((log, None)),
+        },
+        None => None,
+    };
+    let shared = log.clone();
+    // Ten million rows take a while: keep the request threads free.
+    let report = tokio::task::spawn_blocking(move || health::health(&shared, scope, window))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "health computation failed");
+            Problem::internal()
+        })?;
+    Ok((log, report))
+}
+
+/// The window's dates as pages and the API show them.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowBody {
+    /// `default` (the definitions' 28 days before the end of the data) or `range`.
+    pub variant: &'static str,
+    pub from: String,
+    /// The last day, included.
+    pub to: String,
+    /// E: the midnight after the last day (the end of the data in the default variant).
+    pub end: String,
+}
+
+impl WindowBody {
+    pub fn of(report: &HealthReport) -> Self {
+        Self {
+            variant: match report.window {
+                Window::Default => "default",
+                Window::Range { .. } => "range",
+            },
+            from: date_of_day(report.window_start_day),
+            to: date_of_day(report.end_day - 1),
+            end: date_of_day(report.end_day),
+        }
+    }
+}
+
+/// What a member did, as the interaction log knows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MemberActivity {
+    pub n_interactions: u64,
+    /// Seconds since the Unix epoch, UTC.
+    pub first_at: Option<i64>,
+    pub last_at: Option<i64>,
+    pub by_kind: BTreeMap<&'static str, u64>,
+    /// Interactions per space id.
+    pub by_space: BTreeMap<SpaceId, u64>,
+    /// Interactions aimed at this member by others.
+    pub n_received: u64,
+}
+
+pub fn member_activity(log: &InteractionLog, member: MemberId) -> MemberActivity {
+    let mut activity = MemberActivity::default();
+    let Some(index) = log.members.iter().position(|known| known.id == member) else {
+        return activity;
+    };
+    let index = index as u32;
+    for row in &log.rows {
+        if row.target == index && row.actor != index {
+            activity.n_received += 1;
+        }
+        if row.actor != index {
+            continue;
+        }
+        activity.n_interactions += 1;
+        activity.first_at.get_or_insert(row.at);
+        activity.last_at = Some(row.at);
+        *activity.by_kind.entry(row.kind.as_str()).or_default() += 1;
+        *activity
+            .by_space
+            .entry(log.spaces[row.space as usize])
+            .or_default() += 1;
+    }
+    activity
+}
