@@ -846,6 +846,9 @@ pub struct TrustRequirement {
     pub reactions_received: i64,
     /// At most this many of the member's posts found against the rules.
     pub max_flagged_posts: i64,
+    /// Flags the member raised that moderators agreed with (leaders help
+    /// moderate).
+    pub flags_agreed: i64,
 }
 
 pub const TRUST_REQUIREMENTS: [TrustRequirement; 4] = [
@@ -858,6 +861,7 @@ pub const TRUST_REQUIREMENTS: [TrustRequirement; 4] = [
         reactions_given: 0,
         reactions_received: 0,
         max_flagged_posts: i64::MAX,
+        flags_agreed: 0,
     },
     TrustRequirement {
         level: 2,
@@ -868,6 +872,7 @@ pub const TRUST_REQUIREMENTS: [TrustRequirement; 4] = [
         reactions_given: 1,
         reactions_received: 1,
         max_flagged_posts: 5,
+        flags_agreed: 0,
     },
     TrustRequirement {
         level: 3,
@@ -878,6 +883,7 @@ pub const TRUST_REQUIREMENTS: [TrustRequirement; 4] = [
         reactions_given: 10,
         reactions_received: 10,
         max_flagged_posts: 2,
+        flags_agreed: 0,
     },
     TrustRequirement {
         level: 4,
@@ -888,6 +894,7 @@ pub const TRUST_REQUIREMENTS: [TrustRequirement; 4] = [
         reactions_given: 30,
         reactions_received: 40,
         max_flagged_posts: 0,
+        flags_agreed: 2,
     },
 ];
 
@@ -909,6 +916,7 @@ pub fn level_met(inputs: &TrustInputs) -> u8 {
                 && inputs.reactions_given >= r.reactions_given
                 && inputs.reactions_received >= r.reactions_received
                 && inputs.flagged_posts <= r.max_flagged_posts
+                && inputs.flags_agreed >= r.flags_agreed
         })
         .last()
         .map_or(0, |r| r.level)
@@ -1261,6 +1269,20 @@ mod tests {
             2,
             "posts found against the rules hold a member back"
         );
+        let leader = TrustInputs {
+            days_visited: 70,
+            threads_read: 150,
+            replies: 50,
+            reactions_given: 35,
+            reactions_received: 45,
+            ..TrustInputs::default()
+        };
+        assert_eq!(level_met(&leader), 3, "leaders also help moderate");
+        let helper = TrustInputs {
+            flags_agreed: 2,
+            ..leader
+        };
+        assert_eq!(level_met(&helper), 4);
     }
 
     #[test]
