@@ -161,7 +161,10 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn of(current: &Kpis, previous: &Kpis) -> Self {
-        let rate_delta = match (current.engagement_rate.value, previous.engagement_rate.value) {
+        let rate_delta = match (
+            current.engagement_rate.value,
+            previous.engagement_rate.value,
+        ) {
             (Some(now), Some(before))
                 if current.engagement_rate.definition == previous.engagement_rate.definition =>
             {
@@ -327,7 +330,8 @@ pub struct AudienceFilter {
 
 impl AudienceFilter {
     pub fn keeps(&self, post: &PublishedPost) -> bool {
-        self.channel.is_none_or(|channel| post.channel_id == channel)
+        self.channel
+            .is_none_or(|channel| post.channel_id == channel)
             && self
                 .campaign
                 .is_none_or(|campaign| post.campaign_id == Some(campaign))
@@ -375,11 +379,17 @@ pub fn audience(
         .into_iter()
         .map(|(channel_id, (name, network))| {
             let kpis = kpis(
-                current.iter().copied().filter(|p| p.channel_id == channel_id),
+                current
+                    .iter()
+                    .copied()
+                    .filter(|p| p.channel_id == channel_id),
                 followers,
             );
             let previous = self::kpis(
-                before.iter().copied().filter(|p| p.channel_id == channel_id),
+                before
+                    .iter()
+                    .copied()
+                    .filter(|p| p.channel_id == channel_id),
                 followers,
             );
             ChannelKpis {
@@ -402,11 +412,17 @@ pub fn audience(
         .into_iter()
         .map(|(campaign_id, name)| {
             let kpis = kpis(
-                current.iter().copied().filter(|p| p.campaign_id == campaign_id),
+                current
+                    .iter()
+                    .copied()
+                    .filter(|p| p.campaign_id == campaign_id),
                 followers,
             );
             let previous = self::kpis(
-                before.iter().copied().filter(|p| p.campaign_id == campaign_id),
+                before
+                    .iter()
+                    .copied()
+                    .filter(|p| p.campaign_id == campaign_id),
                 followers,
             );
             CampaignKpis {
@@ -617,13 +633,25 @@ mod tests {
         let channels: Vec<(i64, i64, i64)> = report
             .by_channel
             .iter()
-            .map(|row| (row.channel_id, row.kpis.engagements, row.previous.engagements))
+            .map(|row| {
+                (
+                    row.channel_id,
+                    row.kpis.engagements,
+                    row.previous.engagements,
+                )
+            })
             .collect();
         assert_eq!(channels, [(1, 11, 4), (2, 6, 2)]);
         let campaigns: Vec<(Option<i64>, i64, i64)> = report
             .by_campaign
             .iter()
-            .map(|row| (row.campaign_id, row.kpis.engagements, row.previous.engagements))
+            .map(|row| {
+                (
+                    row.campaign_id,
+                    row.kpis.engagements,
+                    row.previous.engagements,
+                )
+            })
             .collect();
         assert_eq!(campaigns, [(Some(7), 16, 4), (None, 1, 2)]);
         let top: Vec<i64> = report.top_posts.iter().map(|p| p.target_id).collect();

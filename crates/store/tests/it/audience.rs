@@ -131,10 +131,24 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
         quotes: 0,
         read_at: T0,
     };
-    publish("measured", Some(campaign), T0.plus_seconds(60), true, Some(engagement)).await;
+    publish(
+        "measured",
+        Some(campaign),
+        T0.plus_seconds(60),
+        true,
+        Some(engagement),
+    )
+    .await;
     publish("unmeasured", None, T0.plus_seconds(120), true, None).await;
     publish("scheduled", None, T0.plus_seconds(180), false, None).await;
-    publish("too-late", None, T0.plus_seconds(86_400), true, Some(engagement)).await;
+    publish(
+        "too-late",
+        None,
+        T0.plus_seconds(86_400),
+        true,
+        Some(engagement),
+    )
+    .await;
 
     let posts = db
         .published_posts(workspace, T0, T0.plus_seconds(3_600))
@@ -146,9 +160,20 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
     assert_eq!(posts[0].campaign_name.as_deref(), Some("Autumn roast"));
     assert_eq!(posts[0].network, Network::Bluesky);
     assert_eq!(posts[0].published_at, T0.plus_seconds(60));
-    assert_eq!(posts[0].remote_url.as_deref(), Some("https://bsky.app/measured"));
+    assert_eq!(
+        posts[0].remote_url.as_deref(),
+        Some("https://bsky.app/measured")
+    );
     let metrics = posts[0].metrics.unwrap();
-    assert_eq!((metrics.likes, metrics.shares, metrics.replies, metrics.quotes), (5, 2, 1, 0));
+    assert_eq!(
+        (
+            metrics.likes,
+            metrics.shares,
+            metrics.replies,
+            metrics.quotes
+        ),
+        (5, 2, 1, 0)
+    );
     assert_eq!(metrics.impressions, None, "not reported is not zero");
     assert_eq!(metrics.engagements(), 8);
     assert_eq!(posts[1].text, "unmeasured");
