@@ -5,6 +5,7 @@
 //! because community measures must count staff apart as they were at the time.
 
 pub mod audience;
+pub mod funnel;
 pub mod health;
 pub mod import;
 pub mod report;

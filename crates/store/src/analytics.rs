@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use agora_core::analytics::audience::{AudienceStore, PostMetrics, PublishedPost};
+use agora_core::analytics::funnel::AttributionStore;
+use agora_core::desk::CampaignId;
+use agora_core::members::MemberId;
 use agora_core::analytics::health::{InteractionLog, LogMember, LogRow, NO_MEMBER, NO_THREAD};
 use agora_core::analytics::import::{
     ImportError, ImportFailure, ImportSourceName, ImportSummary, ImportedInteraction,
@@ -645,6 +648,44 @@ impl AudienceStore for Db {
                     },
                 })
             })
+            .collect()
+    }
+}
+
+impl AttributionStore for Db {
+    async fn attribute_member(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        campaign: CampaignId,
+    ) -> Result<(), StoreError> {
+        // The campaign must be the workspace's; the first attribution stays.
+        sqlx::query(
+            "UPDATE members SET campaign_id = $1 WHERE workspace_id = $2 AND id = $3 AND campaign_id IS NULL \
+             AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND workspace_id = $2)",
+        )
+        .bind(campaign)
+        .bind(workspace)
+        .bind(member)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn member_campaigns(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<HashMap<MemberId, CampaignId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, campaign_id FROM members WHERE workspace_id = $1 AND campaign_id IS NOT NULL",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "campaign_id")?)))
             .collect()
     }
 }

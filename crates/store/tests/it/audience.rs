@@ -1,9 +1,11 @@
 //! Contract: the audience KPIs read published targets only, in the range,
-//! with their campaign, and metrics only once they have been read back.
+//! with their campaign, and metrics only once they have been read back; a
+//! member's campaign is recorded once, and only a campaign of the workspace.
 
 use agora_core::Timestamp;
 use agora_core::accounts::{AccountStore, Slug};
 use agora_core::analytics::audience::AudienceStore;
+use agora_core::analytics::funnel::AttributionStore;
 use agora_core::desk::{DeskStore, NewCampaign, Utm};
 use agora_core::members::{MemberStore, NewMember};
 use agora_core::posts::{
@@ -191,4 +193,40 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
             .unwrap()
             .is_empty()
     );
+
+    // Attribution: once, and only to this workspace's campaign.
+    let joined = |name: &str, workspace_id| NewMember {
+        workspace_id,
+        account_id: None,
+        name: name.into(),
+        email: None,
+        joined_at: T0,
+        is_staff: false,
+    };
+    let ana = db.create_member(&joined("Ana", workspace)).await.unwrap();
+    let bo = db.create_member(&joined("Bo", workspace)).await.unwrap();
+    let stranger = db.create_member(&joined("Cy", other)).await.unwrap();
+    let later = db
+        .create_campaign(
+            &NewCampaign {
+                workspace_id: workspace,
+                name: "Winter".into(),
+                goal: String::new(),
+                starts_at: None,
+                ends_at: None,
+                color: "#0055aa".into(),
+                utm: Utm::default(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    db.attribute_member(workspace, ana, campaign).await.unwrap();
+    db.attribute_member(workspace, ana, later).await.unwrap();
+    db.attribute_member(other, stranger, campaign).await.unwrap();
+    let attributed = db.member_campaigns(workspace).await.unwrap();
+    assert_eq!(attributed.len(), 1);
+    assert_eq!(attributed.get(&ana), Some(&campaign), "the first attribution stays");
+    assert!(!attributed.contains_key(&bo));
+    assert!(db.member_campaigns(other).await.unwrap().is_empty());
 }
