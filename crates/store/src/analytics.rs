@@ -6,8 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use agora_core::analytics::audience::{AudienceStore, PostMetrics, PublishedPost};
 use agora_core::analytics::funnel::AttributionStore;
-use agora_core::desk::CampaignId;
-use agora_core::members::MemberId;
 use agora_core::analytics::health::{InteractionLog, LogMember, LogRow, NO_MEMBER, NO_THREAD};
 use agora_core::analytics::import::{
     ImportError, ImportFailure, ImportSourceName, ImportSummary, ImportedInteraction,
@@ -15,6 +13,8 @@ use agora_core::analytics::import::{
 };
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction, SpaceActivity};
 use agora_core::community::SpaceKind;
+use agora_core::desk::CampaignId;
+use agora_core::members::MemberId;
 use agora_core::text_limits::Network;
 use agora_core::{StoreError, Timestamp};
 

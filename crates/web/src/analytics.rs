@@ -13,11 +13,13 @@ use agora_core::analytics::InteractionStore;
 use agora_core::analytics::audience::{
     self, AudienceFilter, AudienceReport, AudienceStore, Period,
 };
+use agora_core::analytics::funnel::{self, AttributionStore, Funnel};
 use agora_core::analytics::health::{self, HealthReport, InteractionLog, Window};
 use agora_core::community::{CommunityStore, Space, SpaceId};
 use agora_core::desk::DeskStore;
 use agora_core::members::MemberId;
 use agora_core::posts::PostStore;
+use agora_core::{StoreError, Timestamp};
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -288,5 +290,128 @@ pub async fn audience_of(
         channel_name,
         campaign_name,
         default_period,
+    })
+}
+
+/// Records the campaign whose `utm_campaign` a new member's join link
+/// carried; a value no campaign of the workspace uses is ignored.
+pub async fn attribute(
+    state: &AppState,
+    workspace: i64,
+    member: MemberId,
+    utm_campaign: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(utm) = utm_campaign.map(str::trim).filter(|utm| !utm.is_empty()) else {
+        return Ok(());
+    };
+    let campaigns = state.db.campaigns(workspace).await?;
+    if let Some(campaign) = campaigns
+        .iter()
+        .find(|campaign| campaign.utm.campaign == utm)
+    {
+        state
+            .db
+            .attribute_member(workspace, member, campaign.id)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The funnel's steps, named as the API and the page show them.
+pub const FUNNEL_DEFINITIONS: [(&str, &str); 6] = [
+    (
+        "posts_published",
+        "the campaign's posts published on a channel, each channel counted",
+    ),
+    (
+        "clicks",
+        "as reported by the networks: none of Agora's connectors reads clicks yet, so null",
+    ),
+    (
+        "joined",
+        "non-staff members whose join link carried the campaign's utm_campaign",
+    ),
+    (
+        "contributed",
+        "joined members who posted or replied at least once since joining",
+    ),
+    (
+        "active_30",
+        "any interaction in days 23 to 30 after joining, of the members who joined at least 30 days ago",
+    ),
+    (
+        "active_90",
+        "any interaction in days 83 to 90 after joining, of the members who joined at least 90 days ago",
+    ),
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelBody {
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    pub posts_published: i64,
+    pub engagements: i64,
+    pub clicks: Option<i64>,
+    #[serde(flatten)]
+    pub funnel: Funnel,
+    pub definitions: BTreeMap<&'static str, &'static str>,
+}
+
+/// The funnel of one campaign (`campaign`: its id) or of all of them; a bad
+/// or unknown id answers 422 with the field's pointer.
+pub async fn funnel_of(
+    state: &AppState,
+    workspace: i64,
+    campaign: Option<&str>,
+) -> Result<FunnelBody, Problem> {
+    let (problem, campaign) = id_field(
+        Problem::invalid("the query is not valid"),
+        "campaign",
+        campaign,
+    );
+    let (campaign_id, campaign_name) = match campaign {
+        None => (None, None),
+        Some(Err(())) => return Err(problem),
+        Some(Ok(id)) => match state.db.campaign(workspace, id).await? {
+            Some(found) => (Some(id), Some(found.name)),
+            None => {
+                return Err(
+                    problem.field("campaign", "there is no such campaign in this workspace")
+                );
+            }
+        },
+    };
+    let now = state.clock.now();
+    let posts = state
+        .db
+        .published_posts(workspace, Timestamp::from_millis(0), now.plus_seconds(1))
+        .await?;
+    let posts: Vec<_> = posts
+        .iter()
+        .filter(|post| match campaign_id {
+            Some(id) => post.campaign_id == Some(id),
+            None => post.campaign_id.is_some(),
+        })
+        .collect();
+    let kpis = audience::kpis(posts.iter().copied(), &BTreeMap::new());
+    let log = state.db.interaction_log(workspace).await?;
+    let member_campaigns = state.db.member_campaigns(workspace).await?;
+    let seconds = now.millis().div_euclid(1000);
+    let funnel = tokio::task::spawn_blocking(move || {
+        funnel::funnel(&log, &member_campaigns, campaign_id, seconds)
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "funnel computation failed");
+        Problem::internal()
+    })?;
+    Ok(FunnelBody {
+        campaign_id,
+        campaign_name,
+        posts_published: kpis.n_posts,
+        engagements: kpis.engagements,
+        clicks: kpis.clicks,
+        funnel,
+        definitions: FUNNEL_DEFINITIONS.into_iter().collect(),
     })
 }

@@ -223,10 +223,16 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
         .unwrap();
     db.attribute_member(workspace, ana, campaign).await.unwrap();
     db.attribute_member(workspace, ana, later).await.unwrap();
-    db.attribute_member(other, stranger, campaign).await.unwrap();
+    db.attribute_member(other, stranger, campaign)
+        .await
+        .unwrap();
     let attributed = db.member_campaigns(workspace).await.unwrap();
     assert_eq!(attributed.len(), 1);
-    assert_eq!(attributed.get(&ana), Some(&campaign), "the first attribution stays");
+    assert_eq!(
+        attributed.get(&ana),
+        Some(&campaign),
+        "the first attribution stays"
+    );
     assert!(!attributed.contains_key(&bo));
     assert!(db.member_campaigns(other).await.unwrap().is_empty());
 }

@@ -17,8 +17,8 @@ use agora_core::members::{MemberProfile, MemberStore};
 use super::{ApiResult, IdPath};
 use crate::AppState;
 use crate::analytics::{
-    AudienceQuery, MemberActivity, WindowBody, audience_of, date_of_day, health_of,
-    member_activity, parse_window, space,
+    AudienceQuery, FunnelBody, MemberActivity, WindowBody, audience_of, date_of_day, funnel_of,
+    health_of, member_activity, parse_window, space,
 };
 use crate::auth::Ctx;
 use crate::problem::{ApiQuery, Problem};
@@ -223,4 +223,23 @@ pub async fn audience_show(
         not_reported: NOT_REPORTED,
         report,
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelQuery {
+    /// A campaign id; absent: every campaign.
+    #[serde(default)]
+    pub campaign: Option<String>,
+}
+
+pub async fn funnel_show(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    ApiQuery(query): ApiQuery<FunnelQuery>,
+) -> ApiResult<Json<FunnelBody>> {
+    let (workspace, _) = ctx.workspace()?;
+    Ok(Json(
+        funnel_of(&state, workspace.id, query.campaign.as_deref()).await?,
+    ))
 }

@@ -23,6 +23,19 @@ fn verdict_enum() -> Value {
 }
 
 /// Community health, by the definitions of `research/health-measures.md`.
+fn funnel_schema() -> Value {
+    let cohort = json!({"type": "object", "properties": {
+        "joined": {"type": "integer"}, "contributed": {"type": "integer"}, "contribution_rate": number_or_null(),
+        "eligible_30": {"type": "integer", "description": "joined at least 30 days ago"}, "active_30": {"type": "integer"}, "retention_30": number_or_null(),
+        "eligible_90": {"type": "integer"}, "active_90": {"type": "integer"}, "retention_90": number_or_null()}});
+    json!({"type": "object", "properties": {
+        "campaign_id": {"type": ["integer", "null"]}, "campaign_name": {"type": ["string", "null"]},
+        "posts_published": {"type": "integer"}, "engagements": {"type": "integer"},
+        "clicks": {"type": ["integer", "null"], "description": "as reported by the networks; null: not reported"},
+        "through_campaigns": cohort, "on_their_own": cohort,
+        "definitions": {"type": "object", "additionalProperties": {"type": "string"}}}})
+}
+
 fn audience_schema() -> Value {
     let count_or_null = json!({"type": ["integer", "null"], "description": "null: not reported by the network (never 0)"});
     let kpis = json!({"type": "object", "properties": {
@@ -154,6 +167,7 @@ fn schemas() -> Value {
         "SpaceActivityList": {"type": "array", "items": {"$ref": "#/components/schemas/SpaceActivity"}},
         "Health": health_schema(),
         "Audience": audience_schema(),
+        "Funnel": funnel_schema(),
         "Verdict": {"type": "object", "description": "The audience-or-community verdict of a space over the definitions' window", "properties": {
             "space_id": {"type": "integer"}, "space_name": {"type": "string"}, "space_kind": {"type": "string"}, "window": window_schema(),
             "verdict": verdict_enum(), "member_to_member_share": number_or_null(), "peer_first_response_rate": number_or_null(),

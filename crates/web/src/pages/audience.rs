@@ -2,7 +2,8 @@
 //! channel (page) and by campaign, the top posts, engagements per day as a
 //! server-side SVG, this period against the one before, and a CSV of each
 //! table. Impressions, reach, clicks and followers show "not reported" where
-//! the networks do not give them, never 0.
+//! the networks do not give them, never 0. Below, the funnel from campaign
+//! to retained member.
 
 use std::sync::Arc;
 
@@ -18,7 +19,10 @@ use agora_core::posts::{Channel, PostStore};
 use super::analytics::csv_response;
 use super::{PageError, PageResult, render};
 use crate::AppState;
-use crate::analytics::{Audience, AudienceQuery, FOLLOWERS_NOT_REPORTED, audience_of, date_of_day};
+use crate::analytics::{
+    Audience, AudienceQuery, FOLLOWERS_NOT_REPORTED, FunnelBody, audience_of, date_of_day,
+    funnel_of,
+};
 use crate::auth::Ctx;
 use crate::shell::Shell;
 
@@ -37,6 +41,11 @@ pub fn rate(rate: &EngagementRate) -> String {
         ("per_follower", Some(value)) => format!("{:.2}% per follower", value * 100.0),
         _ => "not computable".into(),
     }
+}
+
+/// A share as a percentage, or a dash without a denominator.
+pub fn share(value: &Option<f64>) -> String {
+    crate::pages::analytics::percent(value)
 }
 
 /// A change as "+12 (+50%)", or "+12 (new)" when there was nothing before.
@@ -111,6 +120,8 @@ struct AudiencePage {
     keep: String,
     query_error: Option<String>,
     followers_note: &'static str,
+    /// The funnel of the chosen campaign, or of every campaign.
+    funnel: FunnelBody,
 }
 
 fn keep(query: &AudienceQuery) -> String {
@@ -157,6 +168,8 @@ pub async fn audience(
         }
         Err(problem) => return Err(problem.into()),
     };
+    let campaign = audience.filter.campaign.map(|id| id.to_string());
+    let funnel = funnel_of(&state, workspace.id, campaign.as_deref()).await?;
     let channels = state.db.channels(workspace.id).await?;
     let campaigns = state.db.campaigns(workspace.id).await?;
     let report = &audience.report;
@@ -176,6 +189,7 @@ pub async fn audience(
         query,
         query_error,
         followers_note: FOLLOWERS_NOT_REPORTED,
+        funnel,
     }))
 }
 
@@ -224,7 +238,7 @@ fn kpi_fields(kpis: &Kpis, previous: &Kpis) -> Vec<String> {
     ]
 }
 
-/// `table=channels|campaigns|posts|daily`, with the page's choices.
+/// `table=channels|campaigns|posts|daily|funnel`, with the page's choices.
 pub async fn export(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
@@ -300,6 +314,32 @@ pub async fn export(
                 ]));
             }
         }
+        "funnel" => {
+            let funnel = funnel_of(&state, workspace.id, query.campaign.as_deref()).await?;
+            out.push_str(&csv_record(&[
+                "group",
+                "joined",
+                "contributed",
+                "eligible_30",
+                "active_30",
+                "eligible_90",
+                "active_90",
+            ]));
+            for (group, cohort) in [
+                ("through_campaigns", &funnel.funnel.through_campaigns),
+                ("on_their_own", &funnel.funnel.on_their_own),
+            ] {
+                out.push_str(&csv_record(&[
+                    group.to_owned(),
+                    cohort.joined.to_string(),
+                    cohort.contributed.to_string(),
+                    cohort.eligible_30.to_string(),
+                    cohort.active_30.to_string(),
+                    cohort.eligible_90.to_string(),
+                    cohort.active_90.to_string(),
+                ]));
+            }
+        }
         "daily" => {
             out.push_str(&csv_record(&["day", "engagements"]));
             for (day, n) in &report.daily_engagements {
@@ -308,7 +348,7 @@ pub async fn export(
         }
         _ => {
             return Err(PageError::not_found(
-                "There is no such table: choose channels, campaigns, posts or daily.",
+                "There is no such table: choose channels, campaigns, posts, daily or funnel.",
             ));
         }
     }

@@ -407,3 +407,247 @@ async fn audience_checks_roles_and_input() {
     assert_eq!(csv("nope").await.unwrap().status(), StatusCode::NOT_FOUND);
     let _ = seeded.bluesky;
 }
+
+/// A signed-in account that is not yet a member of the workspace: its session.
+async fn newcomer(app: &TestApp, name: &str) -> String {
+    use agora_core::accounts::{AccountStore, DisplayName, Email};
+    use agora_core::secrets::{random_token, token_digest};
+    let now = app.clock.now();
+    let email = format!("{}@example.test", name.to_lowercase());
+    let account = app
+        .db
+        .create_account(
+            &Email::parse(&email).unwrap(),
+            &DisplayName::parse(name).unwrap(),
+            "unused-hash",
+            now,
+        )
+        .await
+        .unwrap();
+    let session = random_token(32);
+    app.db
+        .create_session(
+            &token_digest(&session),
+            account.id,
+            now,
+            now.plus_seconds(365 * DAY),
+        )
+        .await
+        .unwrap();
+    session
+}
+
+async fn join(app: &TestApp, session: &str, utm: Option<&str>) -> i64 {
+    use agora_core::accounts::AccountStore;
+    let mut form = vec![("csrf", app.csrf.clone())];
+    if let Some(utm) = utm {
+        form.push(("utm_campaign", utm.to_owned()));
+    }
+    let response = app
+        .client
+        .post(app.url("/w/acme/join"))
+        .header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={session}", app.csrf),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "{}",
+        response.status()
+    );
+    let account = app
+        .db
+        .session_account(&agora_core::secrets::token_digest(session), app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .member_of_account(app.workspace.id, account.id)
+        .await
+        .unwrap()
+        .expect("joined")
+}
+
+#[tokio::test]
+async fn a_small_funnel_from_join_links() {
+    use agora_core::accounts::AccountStore;
+    use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
+    use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let seeded = seed(&app).await;
+    let workspace = app.workspace.id;
+    app.db.set_signup_open(workspace, true).await.unwrap();
+    let winter = app
+        .db
+        .create_campaign(
+            &NewCampaign {
+                workspace_id: workspace,
+                name: "Winter".into(),
+                goal: String::new(),
+                starts_at: None,
+                ends_at: None,
+                color: "#0055aa".into(),
+                utm: Utm {
+                    source: String::new(),
+                    medium: String::new(),
+                    campaign: "winter".into(),
+                },
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let (_, before) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Marketer).await;
+    let own_before = before["on_their_own"]["joined"].as_i64().unwrap();
+
+    // The members join 31 days ago (the staff's sessions last 30 days: the
+    // clock goes back, then returns to now).
+    app.clock.advance_seconds(-31 * DAY);
+    // The join link keeps the campaign in the form.
+    let ana = newcomer(&app, "Ana").await;
+    let page = app
+        .client
+        .get(app.url("/w/acme/join?utm_campaign=winter"))
+        .header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={ana}", app.csrf),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"name="utm_campaign" value="winter""#),
+        "{page}"
+    );
+    let joined_at = app.clock.now();
+    let ana = join(&app, &ana, Some("winter")).await;
+    let bo = newcomer(&app, "Bo").await;
+    join(&app, &bo, Some("winter")).await;
+    let cy = newcomer(&app, "Cy").await;
+    let cy = join(&app, &cy, None).await;
+    let di = newcomer(&app, "Di").await;
+    let _di = join(&app, &di, Some("no-such-campaign")).await; // on her own
+
+    // Ana posts on day 1 and comes back on day 25; Bo never speaks; Cy
+    // replies on day 2 only.
+    let space = app
+        .db
+        .create_space(&NewSpace {
+            workspace_id: workspace,
+            kind: SpaceKind::Group,
+            slug: "coffee".into(),
+            name: "Coffee".into(),
+            description: String::new(),
+            network: "native".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
+            created_at: joined_at,
+        })
+        .await
+        .unwrap()
+        .id;
+    let act = |actor, days: i64, kind| NewInteraction {
+        workspace_id: workspace,
+        space_id: space,
+        actor_id: actor,
+        target_id: None,
+        kind,
+        at: joined_at.plus_seconds(days * DAY + 60),
+        source: "test".into(),
+        actor_is_staff: false,
+        thread_id: None,
+    };
+    app.db
+        .record_interactions(&[
+            act(ana, 1, InteractionKind::Post),
+            act(ana, 25, InteractionKind::Reaction),
+            act(cy, 2, InteractionKind::Reply),
+        ])
+        .await
+        .unwrap();
+    app.clock.advance_seconds(31 * DAY);
+
+    let (status, body) = get(
+        &app,
+        &format!("/api/v1/w/acme/analytics/funnel?campaign={winter}"),
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["campaign_name"], "Winter");
+    assert_eq!(body["posts_published"], 0);
+    assert_eq!(body["clicks"], Value::Null, "clicks are not reported");
+    let through = &body["through_campaigns"];
+    assert_eq!(through["joined"], 2);
+    assert_eq!(through["contributed"], 1);
+    assert_eq!(through["contribution_rate"], 0.5);
+    assert_eq!(through["eligible_30"], 2);
+    assert_eq!(through["active_30"], 1);
+    assert_eq!(through["retention_30"], 0.5);
+    assert_eq!(through["eligible_90"], 0);
+    assert_eq!(through["retention_90"], Value::Null);
+    let own = &body["on_their_own"];
+    assert_eq!(own["joined"].as_i64().unwrap(), own_before + 2, "Cy and Di");
+    assert!(body["definitions"]["active_30"].is_string());
+
+    // Every campaign: the seeded campaign's posts count, its members (none) too.
+    let (_, every) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Admin).await;
+    assert_eq!(every["through_campaigns"]["joined"], 2);
+    assert_eq!(
+        every["posts_published"], 3,
+        "posts 1, 2 and 4 are in a campaign"
+    );
+    assert_eq!(every["engagements"], 27);
+
+    let (status, _) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Member).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (query, pointer) in [
+        ("campaign=abc", "/campaign"),
+        ("campaign=999999", "/campaign"),
+    ] {
+        let (status, body) = get(
+            &app,
+            &format!("/api/v1/w/acme/analytics/funnel?{query}"),
+            Role::Marketer,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], pointer);
+    }
+
+    // The dashboard's funnel section and its CSV.
+    let html = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience?campaign={winter}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"id="funnel-joined">2</td>"#), "{html}");
+    let csv = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience.csv?table=funnel&campaign={winter}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("through_campaigns,2,1,2,1,0,0"), "{csv}");
+    let _ = seeded;
+}
