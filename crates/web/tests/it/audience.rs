@@ -507,6 +507,19 @@ async fn a_small_funnel_from_join_links() {
     // The members join 31 days ago (the staff's sessions last 30 days: the
     // clock goes back, then returns to now).
     app.clock.advance_seconds(-31 * DAY);
+    // Signed out, the join link goes through sign-in and back, query kept.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/w/acme/join?utm_campaign=winter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/signin?next=%2Fw%2Facme%2Fjoin%3Futm_campaign%3Dwinter"
+    );
     // The join link keeps the campaign in the form.
     let ana = newcomer(&app, "Ana").await;
     let page = app
