@@ -211,8 +211,7 @@ pub struct Audience {
 }
 
 /// Follower counts are not read from any network yet: the rates say so.
-pub const FOLLOWERS_NOT_REPORTED: &str =
-    "not reported by the network: Agora's connectors do not read follower counts yet";
+pub const FOLLOWERS_NOT_REPORTED: &str = "not reported by the network: Agora's connectors do not read follower counts yet, so there is no follower series and no growth rate";
 
 fn id_field(problem: Problem, name: &str, raw: Option<&str>) -> (Problem, Option<Result<i64, ()>>) {
     match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
