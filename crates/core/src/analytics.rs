@@ -4,6 +4,8 @@
 //! analytics only reads them. The staff flag is recorded with the interaction
 //! because community measures must count staff apart as they were at the time.
 
+pub mod audience;
+pub mod funnel;
 pub mod health;
 pub mod import;
 pub mod report;

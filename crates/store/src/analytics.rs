@@ -4,6 +4,8 @@ use agora_core::accounts::WorkspaceId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use agora_core::analytics::audience::{AudienceStore, PostMetrics, PublishedPost};
+use agora_core::analytics::funnel::AttributionStore;
 use agora_core::analytics::health::{InteractionLog, LogMember, LogRow, NO_MEMBER, NO_THREAD};
 use agora_core::analytics::import::{
     ImportError, ImportFailure, ImportSourceName, ImportSummary, ImportedInteraction,
@@ -11,6 +13,9 @@ use agora_core::analytics::import::{
 };
 use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction, SpaceActivity};
 use agora_core::community::SpaceKind;
+use agora_core::desk::CampaignId;
+use agora_core::members::MemberId;
+use agora_core::text_limits::Network;
 use agora_core::{StoreError, Timestamp};
 
 use crate::{Backend, Db, flag, get, store_error};
@@ -581,5 +586,106 @@ impl InteractionImportStore for Db {
             });
         }
         Ok(identities)
+    }
+}
+
+impl AudienceStore for Db {
+    async fn published_posts(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<PublishedPost>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, \
+             p.campaign_id, k.name AS campaign_name, pt.published_at, pt.text, pt.remote_url, \
+             pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at \
+             FROM post_targets pt JOIN posts p ON p.id = pt.post_id JOIN channels c ON c.id = pt.channel_id \
+             LEFT JOIN campaigns k ON k.id = p.campaign_id \
+             WHERE p.workspace_id = $1 AND pt.status = 'published' \
+             AND pt.published_at >= $2 AND pt.published_at < $3 \
+             ORDER BY pt.published_at, pt.id",
+        )
+        .bind(workspace)
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let network: String = get(row, "network")?;
+                let metrics_at: Option<i64> = get(row, "metrics_at")?;
+                let count = |column: &str| -> Result<i64, StoreError> {
+                    Ok(get::<Option<i64>>(row, column)?.unwrap_or(0))
+                };
+                Ok(PublishedPost {
+                    target_id: get(row, "id")?,
+                    post_id: get(row, "post_id")?,
+                    channel_id: get(row, "channel_id")?,
+                    channel_name: get(row, "channel_name")?,
+                    network: Network::parse(&network).ok_or_else(|| {
+                        StoreError::Backend(format!("unknown network {network:?}"))
+                    })?,
+                    campaign_id: get(row, "campaign_id")?,
+                    campaign_name: get(row, "campaign_name")?,
+                    published_at: Timestamp(get(row, "published_at")?),
+                    text: get(row, "text")?,
+                    remote_url: get(row, "remote_url")?,
+                    metrics: match metrics_at {
+                        // No connector reads impressions, reach or clicks yet:
+                        // they are not reported, which is not zero.
+                        Some(_) => Some(PostMetrics {
+                            likes: count("likes")?,
+                            shares: count("shares")?,
+                            replies: count("replies")?,
+                            quotes: count("quotes")?,
+                            impressions: None,
+                            reach: None,
+                            clicks: None,
+                        }),
+                        None => None,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+impl AttributionStore for Db {
+    async fn attribute_member(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        campaign: CampaignId,
+    ) -> Result<(), StoreError> {
+        // The campaign must be the workspace's; the first attribution stays.
+        sqlx::query(
+            "UPDATE members SET campaign_id = $1 WHERE workspace_id = $2 AND id = $3 AND campaign_id IS NULL \
+             AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND workspace_id = $2)",
+        )
+        .bind(campaign)
+        .bind(workspace)
+        .bind(member)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn member_campaigns(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<HashMap<MemberId, CampaignId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, campaign_id FROM members WHERE workspace_id = $1 AND campaign_id IS NOT NULL",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "campaign_id")?)))
+            .collect()
     }
 }

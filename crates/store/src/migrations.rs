@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_analytics.sql"),
         postgres: include_str!("../migrations/postgres/0010_analytics.sql"),
     },
+    Migration {
+        version: 11,
+        name: "attribution",
+        sqlite: include_str!("../migrations/sqlite/0011_attribution.sql"),
+        postgres: include_str!("../migrations/postgres/0011_attribution.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

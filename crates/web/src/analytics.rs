@@ -1,6 +1,7 @@
 //! Community health's use cases, shared by the dashboard pages and the API:
 //! reading the date range, computing a scope's measures off the request's
-//! thread, and a member's activity as the log knows it.
+//! thread, a member's activity as the log knows it, and the marketer's
+//! audience KPIs.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,9 +10,16 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use agora_core::analytics::InteractionStore;
+use agora_core::analytics::audience::{
+    self, AudienceFilter, AudienceReport, AudienceStore, Period,
+};
+use agora_core::analytics::funnel::{self, AttributionStore, Funnel};
 use agora_core::analytics::health::{self, HealthReport, InteractionLog, Window};
 use agora_core::community::{CommunityStore, Space, SpaceId};
+use agora_core::desk::DeskStore;
 use agora_core::members::MemberId;
+use agora_core::posts::PostStore;
+use agora_core::{StoreError, Timestamp};
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -169,4 +177,240 @@ pub fn member_activity(log: &InteractionLog, member: MemberId) -> MemberActivity
             .or_default() += 1;
     }
     activity
+}
+
+/// The default audience period: the 28 days up to today, included.
+pub const AUDIENCE_DEFAULT_DAYS: i64 = 28;
+
+/// What the audience KPIs were asked for, read from a query string.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceQuery {
+    /// A channel id.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// A campaign id.
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// The audience KPIs asked for, with the names of the channel and campaign
+/// they were narrowed to.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub report: AudienceReport,
+    pub filter: AudienceFilter,
+    pub channel_name: Option<String>,
+    pub campaign_name: Option<String>,
+    /// The period was the default one (no dates given).
+    pub default_period: bool,
+}
+
+/// Follower counts are not read from any network yet: the rates say so.
+pub const FOLLOWERS_NOT_REPORTED: &str = "not reported by the network: Agora's connectors do not read follower counts yet, so there is no follower series and no growth rate";
+
+fn id_field(problem: Problem, name: &str, raw: Option<&str>) -> (Problem, Option<Result<i64, ()>>) {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => (problem, None),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(id) => (problem, Some(Ok(id))),
+            Err(_) => (
+                problem.field(name, format!("{raw:?} is not an id")),
+                Some(Err(())),
+            ),
+        },
+    }
+}
+
+/// Reads the query (422 with the field's pointer for a bad date or id, or
+/// an id that is not this workspace's) and computes the KPIs.
+pub async fn audience_of(
+    state: &AppState,
+    workspace: i64,
+    query: &AudienceQuery,
+) -> Result<Audience, Problem> {
+    let window = parse_window(query.from.as_deref(), query.to.as_deref());
+    let problem = match &window {
+        Err(problem) => problem.clone(),
+        Ok(_) => Problem::invalid("the query is not valid"),
+    };
+    let (problem, channel) = id_field(problem, "channel", query.channel.as_deref());
+    let (mut problem, campaign) = id_field(problem, "campaign", query.campaign.as_deref());
+    let mut channel_name = None;
+    if let Some(Ok(id)) = channel {
+        match state.db.channel(workspace, id).await? {
+            Some(found) => channel_name = Some(found.name),
+            None => {
+                problem = problem.field("channel", "there is no such channel in this workspace")
+            }
+        }
+    }
+    let mut campaign_name = None;
+    if let Some(Ok(id)) = campaign {
+        match state.db.campaign(workspace, id).await? {
+            Some(found) => campaign_name = Some(found.name),
+            None => {
+                problem = problem.field("campaign", "there is no such campaign in this workspace")
+            }
+        }
+    }
+    if window.is_err() || !problem.errors.is_empty() {
+        return Err(problem);
+    }
+    let (period, default_period) = match window {
+        Ok(Window::Range { from_day, to_day }) => (Period { from_day, to_day }, false),
+        _ => {
+            let today = state.clock.now().millis().div_euclid(86_400_000);
+            (
+                Period {
+                    from_day: today - AUDIENCE_DEFAULT_DAYS + 1,
+                    to_day: today,
+                },
+                true,
+            )
+        }
+    };
+    let filter = AudienceFilter {
+        channel: channel.and_then(Result::ok),
+        campaign: campaign.and_then(Result::ok),
+    };
+    let posts = state
+        .db
+        .published_posts(workspace, period.previous().start(), period.end())
+        .await?;
+    let report = audience::audience(&posts, &BTreeMap::new(), period, filter);
+    Ok(Audience {
+        report,
+        filter,
+        channel_name,
+        campaign_name,
+        default_period,
+    })
+}
+
+/// Records the campaign whose `utm_campaign` a new member's join link
+/// carried; a value no campaign of the workspace uses is ignored.
+pub async fn attribute(
+    state: &AppState,
+    workspace: i64,
+    member: MemberId,
+    utm_campaign: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(utm) = utm_campaign.map(str::trim).filter(|utm| !utm.is_empty()) else {
+        return Ok(());
+    };
+    let campaigns = state.db.campaigns(workspace).await?;
+    if let Some(campaign) = campaigns
+        .iter()
+        .find(|campaign| campaign.utm.campaign == utm)
+    {
+        state
+            .db
+            .attribute_member(workspace, member, campaign.id)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The funnel's steps, named as the API and the page show them.
+pub const FUNNEL_DEFINITIONS: [(&str, &str); 6] = [
+    (
+        "posts_published",
+        "the campaign's posts published on a channel, each channel counted",
+    ),
+    (
+        "clicks",
+        "as reported by the networks: none of Agora's connectors reads clicks yet, so null",
+    ),
+    (
+        "joined",
+        "non-staff members whose join link carried the campaign's utm_campaign",
+    ),
+    (
+        "contributed",
+        "joined members who posted or replied at least once since joining",
+    ),
+    (
+        "active_30",
+        "any interaction in days 23 to 30 after joining, of the members who joined at least 30 days ago",
+    ),
+    (
+        "active_90",
+        "any interaction in days 83 to 90 after joining, of the members who joined at least 90 days ago",
+    ),
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelBody {
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    pub posts_published: i64,
+    pub engagements: i64,
+    pub clicks: Option<i64>,
+    #[serde(flatten)]
+    pub funnel: Funnel,
+    pub definitions: BTreeMap<&'static str, &'static str>,
+}
+
+/// The funnel of one campaign (`campaign`: its id) or of all of them; a bad
+/// or unknown id answers 422 with the field's pointer.
+pub async fn funnel_of(
+    state: &AppState,
+    workspace: i64,
+    campaign: Option<&str>,
+) -> Result<FunnelBody, Problem> {
+    let (problem, campaign) = id_field(
+        Problem::invalid("the query is not valid"),
+        "campaign",
+        campaign,
+    );
+    let (campaign_id, campaign_name) = match campaign {
+        None => (None, None),
+        Some(Err(())) => return Err(problem),
+        Some(Ok(id)) => match state.db.campaign(workspace, id).await? {
+            Some(found) => (Some(id), Some(found.name)),
+            None => {
+                return Err(
+                    problem.field("campaign", "there is no such campaign in this workspace")
+                );
+            }
+        },
+    };
+    let now = state.clock.now();
+    let posts = state
+        .db
+        .published_posts(workspace, Timestamp::from_millis(0), now.plus_seconds(1))
+        .await?;
+    let posts: Vec<_> = posts
+        .iter()
+        .filter(|post| match campaign_id {
+            Some(id) => post.campaign_id == Some(id),
+            None => post.campaign_id.is_some(),
+        })
+        .collect();
+    let kpis = audience::kpis(posts.iter().copied(), &BTreeMap::new());
+    let log = state.db.interaction_log(workspace).await?;
+    let member_campaigns = state.db.member_campaigns(workspace).await?;
+    let seconds = now.millis().div_euclid(1000);
+    let funnel = tokio::task::spawn_blocking(move || {
+        funnel::funnel(&log, &member_campaigns, campaign_id, seconds)
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "funnel computation failed");
+        Problem::internal()
+    })?;
+    Ok(FunnelBody {
+        campaign_id,
+        campaign_name,
+        posts_published: kpis.n_posts,
+        engagements: kpis.engagements,
+        clicks: kpis.clicks,
+        funnel,
+        definitions: FUNNEL_DEFINITIONS.into_iter().collect(),
+    })
 }

@@ -247,6 +247,11 @@ async fn check_and_run(
 ) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // Signing in comes back to the page with its query (a join link's utm_campaign).
+    let return_to = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |target| target.as_str().to_owned());
     let is_api = path.starts_with("/api/");
     let Some(access) = access_table()
         .iter()
@@ -280,7 +285,7 @@ async fn check_and_run(
         };
 
     if access != Access::Public && account.is_none() {
-        return deny(Denial::SignIn, is_api, &path);
+        return deny(Denial::SignIn, is_api, &return_to);
     }
 
     // Unsafe methods need the CSRF token unless a bearer token authenticates them.

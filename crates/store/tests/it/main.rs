@@ -5,6 +5,7 @@
 
 mod accounts;
 mod analytics;
+mod audience;
 mod calendar;
 mod community;
 mod desk;

@@ -1,6 +1,6 @@
 //! The analytics API: community health per workspace or space, the
-//! audience-or-community verdict of a space, and a member's profile with
-//! identities and activity.
+//! audience-or-community verdict of a space, a member's profile with
+//! identities and activity, and the marketer's audience KPIs.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use agora_core::analytics::InteractionStore;
+use agora_core::analytics::audience::AudienceReport;
 use agora_core::analytics::health::{self, HealthReport, VerdictReport, Window};
 use agora_core::analytics::import::{InteractionImportStore, MemberIdentity};
 use agora_core::members::{MemberProfile, MemberStore};
@@ -16,7 +17,8 @@ use agora_core::members::{MemberProfile, MemberStore};
 use super::{ApiResult, IdPath};
 use crate::AppState;
 use crate::analytics::{
-    MemberActivity, WindowBody, health_of, member_activity, parse_window, space,
+    AudienceQuery, FunnelBody, MemberActivity, WindowBody, audience_of, date_of_day, funnel_of,
+    health_of, member_activity, parse_window, space,
 };
 use crate::auth::Ctx;
 use crate::problem::{ApiQuery, Problem};
@@ -157,4 +159,87 @@ pub async fn member_show(
         identities,
         activity,
     }))
+}
+
+#[derive(Debug, Serialize)]
+pub struct AudienceBody {
+    pub workspace: String,
+    /// The first day, `2026-10-01`.
+    pub from: String,
+    /// The last day, included.
+    pub to: String,
+    /// `default` (the 28 days up to today) or `range`.
+    pub variant: &'static str,
+    pub previous_from: String,
+    pub previous_to: String,
+    pub channel_id: Option<i64>,
+    pub channel_name: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    /// What the networks do not give, in words.
+    pub not_reported: NotReported,
+    #[serde(flatten)]
+    pub report: AudienceReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NotReported {
+    pub impressions: &'static str,
+    pub reach: &'static str,
+    pub clicks: &'static str,
+    pub followers: &'static str,
+}
+
+pub const NOT_REPORTED: NotReported = NotReported {
+    impressions: "not reported by the networks Agora reads metrics from (null, never 0)",
+    reach: "not reported by the networks Agora reads metrics from (null, never 0)",
+    clicks: "not reported: Agora's links go to the networks without a redirect, and the networks' metrics Agora reads hold no clicks",
+    followers: crate::analytics::FOLLOWERS_NOT_REPORTED,
+};
+
+pub async fn audience_show(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    ApiQuery(query): ApiQuery<AudienceQuery>,
+) -> ApiResult<Json<AudienceBody>> {
+    let (workspace, _) = ctx.workspace()?;
+    let audience = audience_of(&state, workspace.id, &query).await?;
+    let report = audience.report;
+    Ok(Json(AudienceBody {
+        workspace: workspace.slug.clone(),
+        from: date_of_day(report.period.from_day),
+        to: date_of_day(report.period.to_day),
+        variant: if audience.default_period {
+            "default"
+        } else {
+            "range"
+        },
+        previous_from: date_of_day(report.previous_period.from_day),
+        previous_to: date_of_day(report.previous_period.to_day),
+        channel_id: audience.filter.channel,
+        channel_name: audience.channel_name,
+        campaign_id: audience.filter.campaign,
+        campaign_name: audience.campaign_name,
+        not_reported: NOT_REPORTED,
+        report,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelQuery {
+    /// A campaign id; absent: every campaign.
+    #[serde(default)]
+    pub campaign: Option<String>,
+}
+
+pub async fn funnel_show(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    ApiQuery(query): ApiQuery<FunnelQuery>,
+) -> ApiResult<Json<FunnelBody>> {
+    let (workspace, _) = ctx.workspace()?;
+    Ok(Json(
+        funnel_of(&state, workspace.id, query.campaign.as_deref()).await?,
+    ))
 }

@@ -23,6 +23,59 @@ fn verdict_enum() -> Value {
 }
 
 /// Community health, by the definitions of `research/health-measures.md`.
+fn funnel_schema() -> Value {
+    let cohort = json!({"type": "object", "properties": {
+        "joined": {"type": "integer"}, "contributed": {"type": "integer"}, "contribution_rate": number_or_null(),
+        "eligible_30": {"type": "integer", "description": "joined at least 30 days ago"}, "active_30": {"type": "integer"}, "retention_30": number_or_null(),
+        "eligible_90": {"type": "integer"}, "active_90": {"type": "integer"}, "retention_90": number_or_null()}});
+    json!({"type": "object", "properties": {
+        "campaign_id": {"type": ["integer", "null"]}, "campaign_name": {"type": ["string", "null"]},
+        "posts_published": {"type": "integer"}, "engagements": {"type": "integer"},
+        "clicks": {"type": ["integer", "null"], "description": "as reported by the networks; null: not reported"},
+        "through_campaigns": cohort, "on_their_own": cohort,
+        "definitions": {"type": "object", "additionalProperties": {"type": "string"}}}})
+}
+
+fn audience_schema() -> Value {
+    let count_or_null = json!({"type": ["integer", "null"], "description": "null: not reported by the network (never 0)"});
+    let kpis = json!({"type": "object", "properties": {
+        "n_posts": {"type": "integer"}, "n_measured": {"type": "integer", "description": "posts whose metrics were read back"},
+        "likes": {"type": "integer"}, "shares": {"type": "integer"}, "replies": {"type": "integer"}, "quotes": {"type": "integer"},
+        "clicks": count_or_null, "engagements": {"type": "integer", "description": "likes + shares + replies + quotes (+ clicks where reported)"},
+        "impressions": count_or_null, "reach": count_or_null, "followers": count_or_null,
+        "engagement_rate": {"type": "object", "properties": {
+            "definition": {"type": "string", "enum": ["per_impression", "per_follower", "not_computable"]},
+            "value": number_or_null(), "explanation": {"type": "string"}}}}});
+    let change = json!({"type": "object", "properties": {
+        "current": {"type": "integer"}, "previous": {"type": "integer"}, "delta": {"type": "integer"}, "ratio": number_or_null()}});
+    let comparison = json!({"type": "object", "properties": {
+        "posts": change, "engagements": change, "engagement_rate_delta": number_or_null()}});
+    let period = json!({"type": "object", "properties": {
+        "from_day": {"type": "integer", "description": "days since 1970-01-01"}, "to_day": {"type": "integer"}}});
+    json!({"type": "object", "properties": {
+        "workspace": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"},
+        "variant": {"type": "string", "enum": ["default", "range"]},
+        "previous_from": {"type": "string"}, "previous_to": {"type": "string"},
+        "channel_id": {"type": ["integer", "null"]}, "channel_name": {"type": ["string", "null"]},
+        "campaign_id": {"type": ["integer", "null"]}, "campaign_name": {"type": ["string", "null"]},
+        "not_reported": {"type": "object", "additionalProperties": {"type": "string"}},
+        "period": period, "previous_period": period,
+        "totals": kpis, "previous_totals": kpis, "comparison": comparison,
+        "by_channel": {"type": "array", "items": {"type": "object", "properties": {
+            "channel_id": {"type": "integer"}, "channel_name": {"type": "string"}, "network": {"type": "string"},
+            "kpis": kpis, "previous": kpis, "comparison": comparison}}},
+        "by_campaign": {"type": "array", "items": {"type": "object", "properties": {
+            "campaign_id": {"type": ["integer", "null"], "description": "null: posts in no campaign"}, "campaign_name": {"type": "string"},
+            "kpis": kpis, "previous": kpis, "comparison": comparison}}},
+        "top_posts": {"type": "array", "items": {"type": "object", "properties": {
+            "target_id": {"type": "integer"}, "post_id": {"type": "integer"}, "channel_id": {"type": "integer"},
+            "channel_name": {"type": "string"}, "campaign_name": {"type": ["string", "null"]},
+            "published_at": {"type": "integer", "description": "milliseconds since the Unix epoch"},
+            "text": {"type": "string"}, "remote_url": {"type": ["string", "null"]}, "engagements": {"type": "integer"}}}},
+        "daily_engagements": {"type": "array", "description": "[day, engagements of the posts published that day]",
+            "items": {"type": "array", "items": {"type": "integer"}}}}})
+}
+
 fn health_schema() -> Value {
     let share = json!({"type": "object", "properties": {
         "numerator": {"type": "integer"}, "denominator": {"type": "integer"}, "share": number_or_null()}});
@@ -113,6 +166,8 @@ fn schemas() -> Value {
         "SpaceActivity": activity,
         "SpaceActivityList": {"type": "array", "items": {"$ref": "#/components/schemas/SpaceActivity"}},
         "Health": health_schema(),
+        "Audience": audience_schema(),
+        "Funnel": funnel_schema(),
         "Verdict": {"type": "object", "description": "The audience-or-community verdict of a space over the definitions' window", "properties": {
             "space_id": {"type": "integer"}, "space_name": {"type": "string"}, "space_kind": {"type": "string"}, "window": window_schema(),
             "verdict": verdict_enum(), "member_to_member_share": number_or_null(), "peer_first_response_rate": number_or_null(),

@@ -570,11 +570,60 @@ pub struct WorkspacePath {
     pub workspace: String,
 }
 
+/// The join link a campaign's posts can carry: `?utm_campaign=` names the
+/// campaign the member came through, kept in the form.
+#[derive(Debug, Default, Deserialize)]
+pub struct JoinParams {
+    #[serde(default)]
+    pub utm_campaign: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "workspace_join.html")]
+struct WorkspaceJoinPage {
+    shell: Shell,
+    workspace: Workspace,
+    already_member: bool,
+    utm_campaign: String,
+}
+
+/// The join page of an open workspace.
+pub async fn join_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Path(path): Path<WorkspacePath>,
+    Query(params): Query<JoinParams>,
+) -> PageResult {
+    let account = ctx.account()?;
+    let workspace = state
+        .db
+        .workspace_by_slug(&path.workspace)
+        .await?
+        .ok_or_else(|| PageError::not_found("There is no such workspace."))?;
+    let already_member = state.db.role_in(account.id, workspace.id).await?.is_some();
+    if !already_member && !workspace.signup_open {
+        return Err(PageError {
+            status: StatusCode::FORBIDDEN,
+            message: AccountError::InviteOnly.to_string(),
+        });
+    }
+    let shell = Shell::build(&state, &ctx, &format!("Join {}", workspace.name)).await;
+    Ok(render(&WorkspaceJoinPage {
+        shell,
+        workspace,
+        already_member,
+        utm_campaign: params.utm_campaign.unwrap_or_default(),
+    }))
+}
+
 pub async fn join_workspace(
     State(state): State<AppState>,
     Extension(ctx): Extension<Arc<Ctx>>,
     Path(path): Path<WorkspacePath>,
+    form: Result<Form<JoinParams>, axum::extract::rejection::FormRejection>,
 ) -> PageResult {
+    // A bare POST (no form, as the API-minded send it) joins without a campaign.
+    let form = form.map(|Form(form)| form).unwrap_or_default();
     let account = ctx.account()?;
     let workspace = state
         .db
@@ -596,6 +645,8 @@ pub async fn join_workspace(
             agora_core::members::MemberStore::member_of_account(&state.db, workspace.id, account.id)
                 .await?
         {
+            crate::analytics::attribute(&state, workspace.id, member, form.utm_campaign.as_deref())
+                .await?;
             crate::moderation::new_member(&state, workspace.id, member, &account.name).await?;
         }
     }

@@ -487,7 +487,7 @@ pub async fn drill_down(
     }))
 }
 
-fn csv_response(filename: &str, body: String) -> Response {
+pub(crate) fn csv_response(filename: &str, body: String) -> Response {
     (
         [
             (

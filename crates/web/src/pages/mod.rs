@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod analytics;
+pub mod audience;
 pub mod calendar;
 pub mod channels;
 pub mod community;

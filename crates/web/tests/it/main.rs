@@ -6,6 +6,7 @@
 mod access;
 mod analytics;
 mod api;
+mod audience;
 mod calendar;
 mod community;
 mod desk;

@@ -1,0 +1,240 @@
+//! The funnel from the marketer's campaigns to the community manager's
+//! members: posts published for a campaign, what they earned, the members who
+//! joined through it, who contributed, and who was still active 30 and 90 days
+//! later — against the members who came on their own.
+//!
+//! Definitions (ARCHITECTURE.md, "Analytics", repeats them):
+//! - *joined through a campaign*: a non-staff member whose row records the
+//!   campaign (the `utm_campaign` of the join link they followed); staff
+//!   (by the members table or the log's staff set) are in neither group;
+//! - *on their own*: a non-staff member with no campaign;
+//! - *contributed*: posted or replied at least once since joining;
+//! - *active at 30 days*: any interaction as actor in the 7 days before day 30
+//!   after joining (`joined + 23 d ≤ t < joined + 30 d`), counted among the
+//!   members who joined at least 30 days ago; *at 90 days* likewise, days 83–90.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::accounts::WorkspaceId;
+use crate::analytics::InteractionKind;
+use crate::analytics::health::InteractionLog;
+use crate::desk::CampaignId;
+use crate::error::StoreError;
+use crate::members::MemberId;
+
+const DAY: i64 = 86_400;
+
+/// One group of members followed through the funnel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Cohort {
+    pub joined: u64,
+    pub contributed: u64,
+    /// `contributed / joined`.
+    pub contribution_rate: Option<f64>,
+    /// Members who joined at least 30 days ago.
+    pub eligible_30: u64,
+    pub active_30: u64,
+    /// `active_30 / eligible_30`.
+    pub retention_30: Option<f64>,
+    pub eligible_90: u64,
+    pub active_90: u64,
+    pub retention_90: Option<f64>,
+}
+
+fn ratio(numerator: u64, denominator: u64) -> Option<f64> {
+    (denominator > 0).then(|| numerator as f64 / denominator as f64)
+}
+
+/// Members who came through campaigns (one campaign, or any) and on their own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Funnel {
+    pub through_campaigns: Cohort,
+    pub on_their_own: Cohort,
+}
+
+/// `campaign`: one campaign's members against those on their own; `None`:
+/// every campaign's. `now` is seconds since the Unix epoch.
+pub fn funnel(
+    log: &InteractionLog,
+    member_campaigns: &HashMap<MemberId, CampaignId>,
+    campaign: Option<CampaignId>,
+    now: i64,
+) -> Funnel {
+    // Per member index: contributed, active in days 23–30, active in days 83–90.
+    let mut seen = vec![(false, false, false); log.members.len()];
+    for row in &log.rows {
+        let Some(member) = log.members.get(row.actor as usize) else {
+            continue;
+        };
+        let age = row.at - member.joined_at;
+        if age < 0 {
+            continue;
+        }
+        let state = &mut seen[row.actor as usize];
+        if matches!(row.kind, InteractionKind::Post | InteractionKind::Reply) {
+            state.0 = true;
+        }
+        if (23 * DAY..30 * DAY).contains(&age) {
+            state.1 = true;
+        }
+        if (83 * DAY..90 * DAY).contains(&age) {
+            state.2 = true;
+        }
+    }
+    let mut through = Cohort::default();
+    let mut own = Cohort::default();
+    for (index, (member, (contributed, active_30, active_90))) in
+        log.members.iter().zip(seen).enumerate()
+    {
+        // Staff by the members table or by the log's staff set S.
+        if member.is_staff || log.is_staff(index as u32) || member.joined_at > now {
+            continue;
+        }
+        let cohort = match (member_campaigns.get(&member.id), campaign) {
+            (None, _) => &mut own,
+            (Some(_), None) => &mut through,
+            (Some(came), Some(wanted)) if *came == wanted => &mut through,
+            // Another campaign's member is in neither group of this funnel.
+            (Some(_), Some(_)) => continue,
+        };
+        cohort.joined += 1;
+        cohort.contributed += u64::from(contributed);
+        if now - member.joined_at >= 30 * DAY {
+            cohort.eligible_30 += 1;
+            cohort.active_30 += u64::from(active_30);
+        }
+        if now - member.joined_at >= 90 * DAY {
+            cohort.eligible_90 += 1;
+            cohort.active_90 += u64::from(active_90);
+        }
+    }
+    for cohort in [&mut through, &mut own] {
+        cohort.contribution_rate = ratio(cohort.contributed, cohort.joined);
+        cohort.retention_30 = ratio(cohort.active_30, cohort.eligible_30);
+        cohort.retention_90 = ratio(cohort.active_90, cohort.eligible_90);
+    }
+    Funnel {
+        through_campaigns: through,
+        on_their_own: own,
+    }
+}
+
+/// Which campaign, if any, each member came through.
+pub trait AttributionStore: Send + Sync {
+    /// Records the campaign a member came through, unless one is recorded already.
+    fn attribute_member(
+        &self,
+        workspace: WorkspaceId,
+        member: MemberId,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every attributed member of the workspace with their campaign.
+    fn member_campaigns(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<HashMap<MemberId, CampaignId>, StoreError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::health::{LogMember, LogRow, NO_MEMBER, NO_THREAD};
+
+    fn row(at: i64, actor: u32, kind: InteractionKind) -> LogRow {
+        LogRow {
+            at,
+            thread: NO_THREAD,
+            actor,
+            target: NO_MEMBER,
+            space: 0,
+            kind,
+            actor_is_staff: false,
+        }
+    }
+
+    #[test]
+    fn a_small_funnel_counts_by_hand() {
+        let now = 200 * DAY;
+        let member = |id, joined_days: i64, is_staff| LogMember {
+            id,
+            joined_at: joined_days * DAY,
+            is_staff,
+        };
+        // Campaign 7: members 1, 2, 3 (3 joined 20 days ago: not yet at 30
+        // days); campaign 8: member 4; on their own: 5, 6; staff 9 is in
+        // neither whatever it did.
+        let log = InteractionLog::new(
+            vec![
+                member(1, 10, false),
+                member(2, 100, false),
+                member(3, 180, false),
+                member(4, 10, false),
+                member(5, 10, false),
+                member(6, 150, false),
+                member(9, 10, true),
+            ],
+            vec![1],
+            vec![
+                // 1 posts, is active on day 25 and day 85.
+                row(11 * DAY, 0, InteractionKind::Post),
+                row(35 * DAY, 0, InteractionKind::Reaction),
+                row(95 * DAY, 0, InteractionKind::Reaction),
+                // 2 only reacts, on day 29 (active at 30, not a contribution).
+                row(129 * DAY, 1, InteractionKind::Reaction),
+                // 3 replies.
+                row(181 * DAY, 2, InteractionKind::Reply),
+                // 4 posts on day 31: neither window.
+                row(41 * DAY, 3, InteractionKind::Post),
+                // 5 replies on day 89.
+                row(99 * DAY, 4, InteractionKind::Reply),
+                // 9, staff.
+                row(35 * DAY, 6, InteractionKind::Post),
+            ],
+        );
+        let campaigns = HashMap::from([(1, 7), (2, 7), (3, 7), (4, 8)]);
+
+        let one = funnel(&log, &campaigns, Some(7), now);
+        assert_eq!(
+            one.through_campaigns,
+            Cohort {
+                joined: 3,
+                contributed: 2,
+                contribution_rate: Some(2.0 / 3.0),
+                eligible_30: 2,
+                active_30: 2,
+                retention_30: Some(1.0),
+                eligible_90: 2,
+                active_90: 1,
+                retention_90: Some(0.5),
+            }
+        );
+        assert_eq!(
+            one.on_their_own,
+            Cohort {
+                joined: 2,
+                contributed: 1,
+                contribution_rate: Some(0.5),
+                eligible_30: 2,
+                active_30: 0,
+                retention_30: Some(0.0),
+                eligible_90: 1,
+                active_90: 1,
+                retention_90: Some(1.0),
+            }
+        );
+
+        let every = funnel(&log, &campaigns, None, now);
+        assert_eq!(every.through_campaigns.joined, 4);
+        assert_eq!(every.through_campaigns.contributed, 3);
+        assert_eq!(every.through_campaigns.eligible_30, 3);
+        assert_eq!(every.through_campaigns.active_30, 2);
+        assert_eq!(every.on_their_own, one.on_their_own);
+
+        let nobody = funnel(&log, &campaigns, Some(99), now);
+        assert_eq!(nobody.through_campaigns.joined, 0);
+        assert_eq!(nobody.through_campaigns.contribution_rate, None);
+    }
+}

@@ -1,0 +1,666 @@
+//! Audience KPIs over HTTP: seeded published posts give, through the API,
+//! the numbers computed by hand below; the previous period is compared; bad
+//! dates and ids answer 422 with their pointer; members get 403; the page
+//! and its CSV (formula-safe) show the same numbers.
+
+use agora_core::Clock;
+use agora_core::Timestamp;
+use agora_core::accounts::Role;
+use agora_core::desk::{DeskStore, NewCampaign, Utm};
+use agora_core::members::{MemberStore, NewMember};
+use agora_core::posts::{
+    AttemptOutcome, AttemptResult, Engagement, NewChannel, NewPost, NewVariant, PostStore,
+};
+use agora_core::text_limits::Network;
+use agora_store::Backend;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::{TestApp, spawn_app};
+
+const DAY: i64 = 86_400;
+
+async fn get(app: &TestApp, path: &str, role: Role) -> (StatusCode, Value) {
+    let response = app.as_api(Method::GET, path, role).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+struct Seeded {
+    mastodon: i64,
+    bluesky: i64,
+    campaign: i64,
+    /// Today, as a day number.
+    today: i64,
+}
+
+/// Five posts (see the test for what each one counts for).
+async fn seed(app: &TestApp) -> Seeded {
+    let workspace = app.workspace.id;
+    let now = app.clock.now();
+    let author = app
+        .db
+        .create_member(&NewMember {
+            workspace_id: workspace,
+            account_id: None,
+            name: "Mara Marketer".into(),
+            email: None,
+            joined_at: now,
+            is_staff: true,
+        })
+        .await
+        .unwrap();
+    let channel = |name: &str, network| NewChannel {
+        workspace_id: workspace,
+        network,
+        name: name.into(),
+        avatar_url: None,
+        base_url: "http://127.0.0.1:1".into(),
+        account: String::new(),
+        timezone: "UTC".into(),
+        sealed_credentials: "v1:abcd:sealed".into(),
+        max_chars: 500,
+        max_media: 4,
+        chars_per_url: 23,
+        max_image_bytes: None,
+        created_at: now,
+    };
+    // A name a spreadsheet would run as a formula.
+    let mastodon = app
+        .db
+        .create_channel(&channel("=HYPERLINK(\"x\")", Network::Mastodon))
+        .await
+        .unwrap()
+        .id;
+    let bluesky = app
+        .db
+        .create_channel(&channel("@lumen.example", Network::Bluesky))
+        .await
+        .unwrap()
+        .id;
+    let campaign = app
+        .db
+        .create_campaign(
+            &NewCampaign {
+                workspace_id: workspace,
+                name: "Autumn roast".into(),
+                goal: String::new(),
+                starts_at: None,
+                ends_at: None,
+                color: "#aa5500".into(),
+                utm: Utm::default(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let today = now.millis().div_euclid(86_400_000);
+    let noon = |days_ago: i64| Timestamp::from_millis(((today - days_ago) * DAY + DAY / 2) * 1000);
+    let counts = |likes, shares, replies, quotes| {
+        Some(Engagement {
+            likes,
+            shares,
+            replies,
+            quotes,
+            read_at: now,
+        })
+    };
+    let posts = [
+        (mastodon, Some(campaign), 1, counts(10, 3, 2, 1)), // 16
+        (bluesky, Some(campaign), 2, counts(4, 1, 0, 0)),   // 5
+        (mastodon, None, 3, None),                          // not measured yet
+        (mastodon, Some(campaign), 30, counts(6, 0, 0, 0)), // 6, previous period
+        (bluesky, None, 60, counts(100, 0, 0, 0)),          // before both
+    ];
+    for (index, (channel_id, campaign_id, days_ago, engagement)) in posts.into_iter().enumerate() {
+        let at = noon(days_ago);
+        let id = app
+            .db
+            .create_post(&NewPost {
+                workspace_id: workspace,
+                author_id: author,
+                variants: vec![NewVariant {
+                    channel_id,
+                    text: format!("Post {}", index + 1),
+                    content_warning: None,
+                    language: None,
+                    visibility: None,
+                    link_card: None,
+                    media: Vec::new(),
+                }],
+                scheduled_at: Some(at),
+                created_at: at,
+                campaign_id,
+                hold: false,
+            })
+            .await
+            .unwrap();
+        let target = app.db.post(workspace, id).await.unwrap().unwrap().targets[0].id;
+        let attempt = app.db.begin_attempt(target, 0, at).await.unwrap().unwrap();
+        app.db
+            .finish_attempt(
+                target,
+                attempt,
+                &AttemptResult {
+                    outcome: AttemptOutcome::Published,
+                    request: String::new(),
+                    http_status: Some(200),
+                    response: String::new(),
+                    message: None,
+                    remote_id: Some(format!("remote-{id}")),
+                    remote_url: None,
+                    next_attempt_at: None,
+                    finished_at: at,
+                },
+            )
+            .await
+            .unwrap();
+        if let Some(engagement) = engagement {
+            app.db.record_engagement(target, &engagement).await.unwrap();
+        }
+    }
+    Seeded {
+        mastodon,
+        bluesky,
+        campaign,
+        today,
+    }
+}
+
+fn date(day: i64) -> String {
+    Timestamp::from_millis(day * 86_400_000).display_date()
+}
+
+async fn audience_kpis_match_a_hand_computation(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let seeded = seed(&app).await;
+
+    // The last 28 days hold posts 1, 2 and 3 (3 not measured): 16 + 5 = 21
+    // engagements; the 28 days before hold post 4: 6. Post 5 is in neither.
+    let (status, body) = get(&app, "/api/v1/w/acme/analytics/audience", Role::Marketer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["variant"], "default");
+    assert_eq!(body["from"], date(seeded.today - 27));
+    assert_eq!(body["to"], date(seeded.today));
+    assert_eq!(body["previous_from"], date(seeded.today - 55));
+    assert_eq!(body["previous_to"], date(seeded.today - 28));
+    let totals = &body["totals"];
+    assert_eq!(totals["n_posts"], 3);
+    assert_eq!(totals["n_measured"], 2);
+    assert_eq!(
+        (
+            &totals["likes"],
+            &totals["shares"],
+            &totals["replies"],
+            &totals["quotes"]
+        ),
+        (&json!(14), &json!(4), &json!(2), &json!(1))
+    );
+    assert_eq!(totals["engagements"], 21);
+    assert_eq!(totals["impressions"], Value::Null, "not reported is not 0");
+    assert_eq!(totals["clicks"], Value::Null);
+    assert_eq!(totals["followers"], Value::Null);
+    assert_eq!(totals["engagement_rate"]["definition"], "not_computable");
+    assert_eq!(totals["engagement_rate"]["value"], Value::Null);
+    assert_eq!(body["previous_totals"]["engagements"], 6);
+    assert_eq!(body["comparison"]["engagements"]["delta"], 15);
+    assert_eq!(body["comparison"]["engagements"]["ratio"], 2.5);
+    assert_eq!(body["comparison"]["posts"]["previous"], 1);
+
+    let channels: Vec<(i64, i64, i64, i64)> = body["by_channel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["channel_id"].as_i64().unwrap(),
+                row["kpis"]["n_posts"].as_i64().unwrap(),
+                row["kpis"]["engagements"].as_i64().unwrap(),
+                row["previous"]["engagements"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        channels,
+        [(seeded.mastodon, 2, 16, 6), (seeded.bluesky, 1, 5, 0)]
+    );
+    let campaigns: Vec<(Value, i64, i64, i64)> = body["by_campaign"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["campaign_id"].clone(),
+                row["kpis"]["n_posts"].as_i64().unwrap(),
+                row["kpis"]["engagements"].as_i64().unwrap(),
+                row["previous"]["engagements"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        campaigns,
+        [(json!(seeded.campaign), 2, 21, 6), (Value::Null, 1, 0, 0)]
+    );
+    let top: Vec<&str> = body["top_posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|post| post["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(top, ["Post 1", "Post 2"]);
+    let daily = body["daily_engagements"].as_array().unwrap();
+    assert_eq!(daily.len(), 28);
+    assert_eq!(daily[26], json!([seeded.today - 1, 16]));
+    assert_eq!(daily[25], json!([seeded.today - 2, 5]));
+
+    // One channel in one campaign.
+    let path = format!(
+        "/api/v1/w/acme/analytics/audience?channel={}&campaign={}",
+        seeded.mastodon, seeded.campaign
+    );
+    let (status, body) = get(&app, &path, Role::Admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["campaign_name"], "Autumn roast");
+    assert_eq!(body["totals"]["n_posts"], 1);
+    assert_eq!(body["totals"]["engagements"], 16);
+    assert_eq!(body["previous_totals"]["engagements"], 6);
+
+    // A custom range of three days, against the three before.
+    let path = format!(
+        "/api/v1/w/acme/analytics/audience?from={}&to={}",
+        date(seeded.today - 3),
+        date(seeded.today - 1)
+    );
+    let (status, body) = get(&app, &path, Role::CommunityManager).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["variant"], "range");
+    assert_eq!(body["totals"]["engagements"], 21);
+    assert_eq!(body["previous_from"], date(seeded.today - 6));
+    assert_eq!(body["previous_totals"]["n_posts"], 0);
+    assert_eq!(body["comparison"]["engagements"]["ratio"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audience_kpis_match_a_hand_computation_on_sqlite() {
+    audience_kpis_match_a_hand_computation(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audience_kpis_match_a_hand_computation_on_postgres() {
+    audience_kpis_match_a_hand_computation(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn audience_checks_roles_and_input() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let seeded = seed(&app).await;
+    let (status, body) = get(&app, "/api/v1/w/acme/analytics/audience", Role::Member).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["status"], 403);
+
+    for (query, pointer) in [
+        ("from=2024-13-01&to=2024-01-31", "/from"),
+        ("from=2024-01-01", "/to"),
+        ("channel=abc", "/channel"),
+        ("channel=999999", "/channel"),
+        ("campaign=999999", "/campaign"),
+    ] {
+        let (status, body) = get(
+            &app,
+            &format!("/api/v1/w/acme/analytics/audience?{query}"),
+            Role::Marketer,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], pointer, "{query}: {body}");
+    }
+    let (status, body) = get(
+        &app,
+        "/api/v1/w/acme/analytics/audience?chanel=1",
+        Role::Marketer,
+    )
+    .await;
+    assert!(status.is_client_error(), "{body}");
+
+    let (_, document) = get(&app, "/api/v1/openapi.json", Role::Admin).await;
+    assert!(document["components"]["schemas"]["Audience"].is_object());
+
+    // The page shows the numbers and says what the networks do not report.
+    let response = app
+        .as_browser(
+            Method::GET,
+            "/w/acme/analytics/audience",
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(r#"<span class="stat" id="engagements">21</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="impressions">not reported</span>"#));
+    assert!(html.contains("not computable"));
+    assert!(html.contains("+15 (+250%)"));
+    assert!(html.contains("<svg"));
+    let response = app
+        .as_browser(
+            Method::GET,
+            "/w/acme/analytics/audience?channel=abc",
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"id="query-error">channel: "#), "{html}");
+    assert!(html.contains("is not an id"));
+    let response = app
+        .as_browser(
+            Method::GET,
+            "/w/acme/analytics/audience",
+            Some(Role::Member),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Each table's CSV, a formula-like name quoted.
+    let csv = |table: &str| {
+        app.as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience.csv?table={table}"),
+            Some(Role::Marketer),
+        )
+        .send()
+    };
+    let channels = csv("channels").await.unwrap().text().await.unwrap();
+    let lines: Vec<&str> = channels.lines().collect();
+    assert!(lines[0].starts_with("channel_id,channel,network,posts,measured_posts,likes"));
+    assert_eq!(lines.len(), 3, "{channels}");
+    assert!(
+        lines[1].starts_with(&format!(
+            "{},\"'=HYPERLINK(\"\"x\"\")\",mastodon,2,1,10,3,2,1,,16,,,,,not_computable,1,6,10",
+            seeded.mastodon
+        )),
+        "{channels}"
+    );
+    let campaigns = csv("campaigns").await.unwrap().text().await.unwrap();
+    assert!(
+        campaigns.contains(&format!(
+            "{},Autumn roast,2,2,14,4,2,1,,21",
+            seeded.campaign
+        )),
+        "{campaigns}"
+    );
+    let posts = csv("posts").await.unwrap().text().await.unwrap();
+    assert_eq!(posts.lines().count(), 3, "{posts}");
+    let daily = csv("daily").await.unwrap().text().await.unwrap();
+    assert_eq!(daily.lines().count(), 29);
+    assert!(daily.contains(&format!("{},16", date(seeded.today - 1))));
+    assert_eq!(csv("nope").await.unwrap().status(), StatusCode::NOT_FOUND);
+    let _ = seeded.bluesky;
+}
+
+/// A signed-in account that is not yet a member of the workspace: its session.
+async fn newcomer(app: &TestApp, name: &str) -> String {
+    use agora_core::accounts::{AccountStore, DisplayName, Email};
+    use agora_core::secrets::{random_token, token_digest};
+    let now = app.clock.now();
+    let email = format!("{}@example.test", name.to_lowercase());
+    let account = app
+        .db
+        .create_account(
+            &Email::parse(&email).unwrap(),
+            &DisplayName::parse(name).unwrap(),
+            "unused-hash",
+            now,
+        )
+        .await
+        .unwrap();
+    let session = random_token(32);
+    app.db
+        .create_session(
+            &token_digest(&session),
+            account.id,
+            now,
+            now.plus_seconds(365 * DAY),
+        )
+        .await
+        .unwrap();
+    session
+}
+
+async fn join(app: &TestApp, session: &str, utm: Option<&str>) -> i64 {
+    use agora_core::accounts::AccountStore;
+    let mut form = vec![("csrf", app.csrf.clone())];
+    if let Some(utm) = utm {
+        form.push(("utm_campaign", utm.to_owned()));
+    }
+    let response = app
+        .client
+        .post(app.url("/w/acme/join"))
+        .header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={session}", app.csrf),
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_redirection() || response.status().is_success(),
+        "{}",
+        response.status()
+    );
+    let account = app
+        .db
+        .session_account(&agora_core::secrets::token_digest(session), app.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .member_of_account(app.workspace.id, account.id)
+        .await
+        .unwrap()
+        .expect("joined")
+}
+
+#[tokio::test]
+async fn a_small_funnel_from_join_links() {
+    use agora_core::accounts::AccountStore;
+    use agora_core::analytics::{InteractionKind, InteractionStore, NewInteraction};
+    use agora_core::community::{CommunityStore, NewSpace, SpaceKind, Visibility};
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let seeded = seed(&app).await;
+    let workspace = app.workspace.id;
+    app.db.set_signup_open(workspace, true).await.unwrap();
+    let winter = app
+        .db
+        .create_campaign(
+            &NewCampaign {
+                workspace_id: workspace,
+                name: "Winter".into(),
+                goal: String::new(),
+                starts_at: None,
+                ends_at: None,
+                color: "#0055aa".into(),
+                utm: Utm {
+                    source: String::new(),
+                    medium: String::new(),
+                    campaign: "winter".into(),
+                },
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let (_, before) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Marketer).await;
+    let own_before = before["on_their_own"]["joined"].as_i64().unwrap();
+
+    // The members join 31 days ago (the staff's sessions last 30 days: the
+    // clock goes back, then returns to now).
+    app.clock.advance_seconds(-31 * DAY);
+    // Signed out, the join link goes through sign-in and back, query kept.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/w/acme/join?utm_campaign=winter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/signin?next=%2Fw%2Facme%2Fjoin%3Futm_campaign%3Dwinter"
+    );
+    // The join link keeps the campaign in the form.
+    let ana = newcomer(&app, "Ana").await;
+    let page = app
+        .client
+        .get(app.url("/w/acme/join?utm_campaign=winter"))
+        .header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={ana}", app.csrf),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"name="utm_campaign" value="winter""#),
+        "{page}"
+    );
+    let joined_at = app.clock.now();
+    let ana = join(&app, &ana, Some("winter")).await;
+    let bo = newcomer(&app, "Bo").await;
+    join(&app, &bo, Some("winter")).await;
+    let cy = newcomer(&app, "Cy").await;
+    let cy = join(&app, &cy, None).await;
+    let di = newcomer(&app, "Di").await;
+    let _di = join(&app, &di, Some("no-such-campaign")).await; // on her own
+
+    // Ana posts on day 1 and comes back on day 25; Bo never speaks; Cy
+    // replies on day 2 only.
+    let space = app
+        .db
+        .create_space(&NewSpace {
+            workspace_id: workspace,
+            kind: SpaceKind::Group,
+            slug: "coffee".into(),
+            name: "Coffee".into(),
+            description: String::new(),
+            network: "native".into(),
+            visibility: Visibility::Public,
+            rules: String::new(),
+            created_at: joined_at,
+        })
+        .await
+        .unwrap()
+        .id;
+    let act = |actor, days: i64, kind| NewInteraction {
+        workspace_id: workspace,
+        space_id: space,
+        actor_id: actor,
+        target_id: None,
+        kind,
+        at: joined_at.plus_seconds(days * DAY + 60),
+        source: "test".into(),
+        actor_is_staff: false,
+        thread_id: None,
+    };
+    app.db
+        .record_interactions(&[
+            act(ana, 1, InteractionKind::Post),
+            act(ana, 25, InteractionKind::Reaction),
+            act(cy, 2, InteractionKind::Reply),
+        ])
+        .await
+        .unwrap();
+    app.clock.advance_seconds(31 * DAY);
+
+    let (status, body) = get(
+        &app,
+        &format!("/api/v1/w/acme/analytics/funnel?campaign={winter}"),
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["campaign_name"], "Winter");
+    assert_eq!(body["posts_published"], 0);
+    assert_eq!(body["clicks"], Value::Null, "clicks are not reported");
+    let through = &body["through_campaigns"];
+    assert_eq!(through["joined"], 2);
+    assert_eq!(through["contributed"], 1);
+    assert_eq!(through["contribution_rate"], 0.5);
+    assert_eq!(through["eligible_30"], 2);
+    assert_eq!(through["active_30"], 1);
+    assert_eq!(through["retention_30"], 0.5);
+    assert_eq!(through["eligible_90"], 0);
+    assert_eq!(through["retention_90"], Value::Null);
+    let own = &body["on_their_own"];
+    assert_eq!(own["joined"].as_i64().unwrap(), own_before + 2, "Cy and Di");
+    assert!(body["definitions"]["active_30"].is_string());
+
+    // Every campaign: the seeded campaign's posts count, its members (none) too.
+    let (_, every) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Admin).await;
+    assert_eq!(every["through_campaigns"]["joined"], 2);
+    assert_eq!(
+        every["posts_published"], 3,
+        "posts 1, 2 and 4 are in a campaign"
+    );
+    assert_eq!(every["engagements"], 27);
+
+    let (status, _) = get(&app, "/api/v1/w/acme/analytics/funnel", Role::Member).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (query, pointer) in [
+        ("campaign=abc", "/campaign"),
+        ("campaign=999999", "/campaign"),
+    ] {
+        let (status, body) = get(
+            &app,
+            &format!("/api/v1/w/acme/analytics/funnel?{query}"),
+            Role::Marketer,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["errors"][0]["pointer"], pointer);
+    }
+
+    // The dashboard's funnel section and its CSV.
+    let html = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience?campaign={winter}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"id="funnel-joined">2</td>"#), "{html}");
+    let csv = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience.csv?table=funnel&campaign={winter}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("through_campaigns,2,1,2,1,0,0"), "{csv}");
+    let _ = seeded;
+}
