@@ -122,6 +122,8 @@ struct AudiencePage {
     followers_note: &'static str,
     /// The funnel of the chosen campaign, or of every campaign.
     funnel: FunnelBody,
+    /// Whether the viewer may open a post's page (the marketer's side).
+    opens_posts: bool,
 }
 
 fn keep(query: &AudienceQuery) -> String {
@@ -174,8 +176,12 @@ pub async fn audience(
     let campaigns = state.db.campaigns(workspace.id).await?;
     let report = &audience.report;
     let shell = Shell::build(&state, &ctx, "Audience").await;
+    let opens_posts = ctx
+        .role
+        .is_some_and(|role| agora_core::accounts::Access::Marketing.allows(role));
     Ok(render(&AudiencePage {
         shell,
+        opens_posts,
         ws: workspace.slug.clone(),
         from: date_of_day(report.period.from_day),
         to: date_of_day(report.period.to_day),
