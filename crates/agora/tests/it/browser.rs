@@ -411,6 +411,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                             "@northwind@mastodon.example (demo)",
                         ),
                         ("/w/northwind/analytics", "Sunday Riders"),
+                        ("/w/northwind/analytics/audience", "By campaign"),
                         ("/w/northwind/campaigns", "Spring collection"),
                         ("/w/northwind/compose", "Request approval"),
                         ("/w/northwind/publish", "AWAITING APPROVAL"),
@@ -536,9 +537,16 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                     browser.screenshot("demo-compose-phone").await;
                     browser
                         .client
+                        .goto(&server.url("/w/northwind/analytics/audience"))
+                        .await
+                        .or_text("audience")?;
+                    browser.screenshot("demo-audience-phone").await;
+                    browser
+                        .client
                         .set_window_size(1280, 900)
                         .await
                         .or_text("laptop")?;
+                    browser.screenshot("demo-audience").await;
                     browser
                         .client
                         .goto(&server.url("/w/northwind/publish"))
