@@ -291,6 +291,55 @@ pub async fn seed(
         .await?;
     }
 
+    // Identities, and two member rows that are one person (merge suggestions).
+    if let Some(twin) = non_staff.get(5) {
+        use agora_core::identities::IdentityStore;
+        let handle = agora_core::community::handle_base(&twin.1);
+        db.add_identity(
+            workspace,
+            twin.0,
+            "bluesky",
+            &format!("{handle}.bsky.social"),
+            now,
+        )
+        .await?;
+        let imported = agora_core::members::MemberStore::create_member(
+            db,
+            &agora_core::members::NewMember {
+                workspace_id: workspace,
+                account_id: None,
+                name: twin.1.clone(),
+                email: None,
+                joined_at: now.plus_seconds(-12 * 86_400),
+                is_staff: false,
+            },
+        )
+        .await?;
+        db.add_identity(
+            workspace,
+            imported,
+            "mastodon",
+            &format!("@{handle}@velo.social"),
+            now,
+        )
+        .await?;
+        agora_core::analytics::InteractionStore::record_interactions(
+            db,
+            &[agora_core::analytics::NewInteraction {
+                workspace_id: workspace,
+                space_id: riders.id,
+                actor_id: imported,
+                target_id: Some(hostile.0),
+                kind: agora_core::analytics::InteractionKind::Reaction,
+                at: now.plus_seconds(-86_400),
+                source: "mastodon".into(),
+                actor_is_staff: false,
+                thread_id: None,
+            }],
+        )
+        .await?;
+    }
+
     // Trust levels from the demo's activity.
     db.backfill_participation(workspace).await?;
     agora_jobs::moderation::recompute_trust(db, workspace, now).await?;

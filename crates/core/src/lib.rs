@@ -18,6 +18,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod ical;
+pub mod identities;
 pub mod jobs;
 pub mod members;
 pub mod moderation;

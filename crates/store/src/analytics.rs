@@ -64,6 +64,8 @@ struct CachedLog {
     max_interaction: i64,
     max_member: i64,
     n_members: usize,
+    /// Merges and unmerges so far: any change reads the log again.
+    merge_version: i64,
     member_index: HashMap<i64, u32>,
     space_index: HashMap<i64, u32>,
 }
@@ -153,7 +155,8 @@ impl InteractionStore for Db {
         let row = sqlx::query(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM interactions WHERE workspace_id = $1) AS max_interaction, \
              (SELECT COALESCE(MAX(id), 0) FROM members WHERE workspace_id = $1) AS max_member, \
-             (SELECT COUNT(*) FROM members WHERE workspace_id = $1) AS n_members",
+             (SELECT COUNT(*) FROM members WHERE workspace_id = $1) AS n_members, \
+             (SELECT COUNT(*) + COUNT(unmerged_at) FROM member_merges WHERE workspace_id = $1) AS merge_version",
         )
         .bind(workspace)
         .fetch_one(self.pool())
@@ -162,24 +165,29 @@ impl InteractionStore for Db {
         let max_interaction: i64 = get(&row, "max_interaction")?;
         let max_member: i64 = get(&row, "max_member")?;
         let n_members: i64 = get(&row, "n_members")?;
+        let merge_version: i64 = get(&row, "merge_version")?;
         let stale = match cached.as_ref() {
             Some(known) => {
                 max_interaction < known.max_interaction
                     || max_member < known.max_member
                     || (n_members as usize) < known.n_members
                     || (max_member == known.max_member && n_members as usize != known.n_members)
+                    || merge_version != known.merge_version
             }
             None => true,
         };
         if stale {
-            *cached = Some(CachedLog::default());
+            *cached = Some(CachedLog {
+                merge_version,
+                ..CachedLog::default()
+            });
         }
         let Some(state) = cached.as_mut() else {
             return Err(StoreError::Backend("analytics cache".into()));
         };
         if state.max_member < max_member {
             let rows = sqlx::query(
-                "SELECT id, joined_at, is_staff FROM members WHERE workspace_id = $1 AND id > $2 ORDER BY id",
+                "SELECT id, joined_at, is_staff, merged_into FROM members WHERE workspace_id = $1 AND id > $2 ORDER BY id",
             )
             .bind(workspace)
             .bind(state.max_member)
@@ -187,8 +195,14 @@ impl InteractionStore for Db {
             .await
             .map_err(store_error)?;
             let log = Arc::make_mut(&mut state.log);
+            // A merged member is read as the one it was merged into.
+            let mut merged = Vec::new();
             for row in &rows {
                 let id: i64 = get(row, "id")?;
+                if let Some(kept) = get::<Option<i64>>(row, "merged_into")? {
+                    merged.push((id, kept));
+                    continue;
+                }
                 let joined_at: i64 = get(row, "joined_at")?;
                 let is_staff: i64 = get(row, "is_staff")?;
                 state.member_index.insert(id, log.members.len() as u32);
@@ -198,8 +212,13 @@ impl InteractionStore for Db {
                     is_staff: is_staff != 0,
                 });
             }
+            for (id, kept) in merged {
+                if let Some(&index) = state.member_index.get(&kept) {
+                    state.member_index.insert(id, index);
+                }
+            }
             state.max_member = max_member;
-            state.n_members = log.members.len();
+            state.n_members += rows.len();
         }
         if state.max_interaction < max_interaction {
             let mut new_rows = Vec::new();
@@ -571,7 +590,8 @@ impl InteractionImportStore for Db {
         }
         for row in sqlx::query(
             "SELECT s.name, i.external_id FROM import_ids i JOIN import_sources s ON s.id = i.source_id \
-             WHERE s.workspace_id = $1 AND i.kind = 'member' AND i.internal_id = $2 ORDER BY s.name",
+             WHERE s.workspace_id = $1 AND i.kind = 'member' \
+             AND i.internal_id IN (SELECT id FROM members WHERE id = $2 OR merged_into = $2) ORDER BY s.name",
         )
         .bind(workspace)
         .bind(member)
@@ -584,6 +604,12 @@ impl InteractionImportStore for Db {
                 kind: format!("import:{source}"),
                 value: get(&row, "external_id")?,
             });
+        }
+        // Identities on networks, the merged members' included.
+        for (kind, value) in
+            agora_core::identities::IdentityStore::identities_of(self, member).await?
+        {
+            identities.push(MemberIdentity { kind, value });
         }
         Ok(identities)
     }

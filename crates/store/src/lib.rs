@@ -14,6 +14,7 @@ mod calendar;
 mod community;
 mod desk;
 mod events;
+mod identities;
 mod jobs;
 mod members;
 mod migrations;

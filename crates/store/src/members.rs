@@ -295,7 +295,7 @@ impl MemberStore for Db {
             "SELECT m.id, m.name, m.is_staff, m.joined_at, \
              (SELECT COUNT(*) FROM interactions i WHERE i.actor_id = m.id) AS n_interactions, \
              (SELECT MAX(i.at) FROM interactions i WHERE i.actor_id = m.id) AS last_active_at \
-             FROM members m WHERE m.workspace_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
+             FROM members m WHERE m.workspace_id = $1 AND m.id < $2 AND m.merged_into IS NULL ORDER BY m.id DESC LIMIT $3",
         )
         .bind(workspace)
         .bind(after.map_or(i64::MAX, |cursor| cursor.0))
@@ -335,11 +335,13 @@ impl MemberStore for Db {
     }
 
     async fn count_members(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM members WHERE workspace_id = $1")
-            .bind(workspace)
-            .fetch_one(self.pool())
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM members WHERE workspace_id = $1 AND merged_into IS NULL",
+        )
+        .bind(workspace)
+        .fetch_one(self.pool())
+        .await
+        .map_err(store_error)?;
         get(&row, "n")
     }
 

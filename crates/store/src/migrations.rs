@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_attribution.sql"),
         postgres: include_str!("../migrations/postgres/0011_attribution.sql"),
     },
+    Migration {
+        version: 12,
+        name: "identities",
+        sqlite: include_str!("../migrations/sqlite/0012_identities.sql"),
+        postgres: include_str!("../migrations/postgres/0012_identities.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -427,6 +427,7 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         ("/w/northwind/analytics", "Product Announcements"),
                         ("/w/northwind/moderation", "Cheap carbon wheels"),
                         ("/w/northwind/moderation/settings", "No investment pitches"),
+                        ("/w/northwind/members/merges", "same handle"),
                         ("/w/northwind/events?past=1", "Coast loop"),
                     ],
                 ),

@@ -11,6 +11,7 @@ mod community;
 mod desk;
 mod events;
 mod groups;
+mod identities;
 mod jobs;
 mod moderation;
 mod posts;

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod calendar;
 pub mod community;
 pub mod events;
+pub mod identities;
 pub mod moderation;
 pub mod openapi;
 pub mod publishing;

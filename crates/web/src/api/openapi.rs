@@ -222,6 +222,10 @@ fn schemas() -> Value {
         "NewReply": {"type": "object", "required": ["body"], "additionalProperties": false, "properties": {
             "body": {"type": "string"}, "quote_reply_id": {"type": ["integer", "null"]}}},
         "Created": {"type": "object", "properties": {"id": {"type": "integer"}}},
+        "MergeSuggestionList": {"type": "array", "items": {"type": "object", "properties": {"first": {"type": "integer"}, "first_name": {"type": "string"},
+            "second": {"type": "integer"}, "second_name": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}}}}},
+        "NewMerge": {"type": "object", "required": ["kept_id", "merged_id"], "properties": {"kept_id": {"type": "integer"}, "merged_id": {"type": "integer"}, "reason": {"type": "string"}}},
+        "NewIdentity": {"type": "object", "required": ["network", "value"], "properties": {"network": {"type": "string", "enum": ["email", "bluesky", "mastodon", "matrix", "other"]}, "value": {"type": "string"}}},
         "NewFlag": {"type": "object", "required": ["content_type", "content_id", "reason"], "properties": {
             "content_type": {"type": "string", "enum": ["thread", "reply"]}, "content_id": {"type": "integer"},
             "reason": {"type": "string", "enum": ["spam", "harassment", "off_topic", "other"]}, "note": {"type": "string", "description": "required with other"}}},

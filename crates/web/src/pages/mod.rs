@@ -11,6 +11,7 @@ pub mod compose;
 pub mod events;
 pub mod groups;
 pub mod marketing;
+pub mod member;
 pub mod moderation;
 pub mod people;
 pub mod queue;

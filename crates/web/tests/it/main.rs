@@ -12,6 +12,7 @@ mod community;
 mod desk;
 mod events;
 mod forms;
+mod identities;
 mod moderation;
 mod ops;
 mod publishing;
