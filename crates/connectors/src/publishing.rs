@@ -461,6 +461,13 @@ where
             account: &channel.account,
             credentials: &credentials,
         };
+        // The channel's followers, where the network says (the day's last reading).
+        if let Ok(Some(followers)) = networks::followers(&self.client, &network_target).await {
+            self.store
+                .record_followers(channel.id, self.clock.now(), followers)
+                .await
+                .map_err(retry)?;
+        }
         match networks::metrics(&self.client, &network_target, &remote_id).await {
             Ok(metrics) => self
                 .store

@@ -585,6 +585,14 @@ pub trait PostStore: Send + Sync {
         state: &str,
         not_before: Timestamp,
     ) -> impl Future<Output = Result<Option<OauthState>, StoreError>> + Send;
+    /// Records a channel's follower count read from its network (the day's
+    /// last reading stays).
+    fn record_followers(
+        &self,
+        channel: ChannelId,
+        at: Timestamp,
+        followers: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Records engagement read back from the network.
     fn record_engagement(
         &self,

@@ -616,6 +616,25 @@ impl InteractionImportStore for Db {
 }
 
 impl AudienceStore for Db {
+    async fn followers_on(
+        &self,
+        workspace: WorkspaceId,
+        day: i64,
+    ) -> Result<std::collections::BTreeMap<i64, Option<i64>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, (SELECT f.followers FROM channel_followers f WHERE f.channel_id = c.id AND f.day <= $2 \
+             ORDER BY f.day DESC LIMIT 1) AS followers FROM channels c WHERE c.workspace_id = $1",
+        )
+        .bind(workspace)
+        .bind(day)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "followers")?)))
+            .collect()
+    }
+
     async fn published_posts(
         &self,
         workspace: WorkspaceId,

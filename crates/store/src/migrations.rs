@@ -86,6 +86,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_identities.sql"),
         postgres: include_str!("../migrations/postgres/0012_identities.sql"),
     },
+    Migration {
+        version: 13,
+        name: "followers",
+        sqlite: include_str!("../migrations/sqlite/0013_followers.sql"),
+        postgres: include_str!("../migrations/postgres/0013_followers.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

@@ -940,6 +940,25 @@ impl PostStore for Db {
         Ok((found.created_at >= not_before).then_some(found))
     }
 
+    async fn record_followers(
+        &self,
+        channel: ChannelId,
+        at: Timestamp,
+        followers: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channel_followers (channel_id, day, followers) VALUES ($1, $2, $3) \
+             ON CONFLICT (channel_id, day) DO UPDATE SET followers = excluded.followers",
+        )
+        .bind(channel)
+        .bind(at.millis().div_euclid(86_400_000))
+        .bind(followers)
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn record_engagement(
         &self,
         target: TargetId,

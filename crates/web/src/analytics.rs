@@ -208,10 +208,26 @@ pub struct Audience {
     pub campaign_name: Option<String>,
     /// The period was the default one (no dates given).
     pub default_period: bool,
+    /// Each channel's followers before the period and at its end, and the
+    /// growth rate between them, where the network reports followers.
+    pub growth: Vec<FollowerGrowth>,
 }
 
-/// Follower counts are not read from any network yet: the rates say so.
-pub const FOLLOWERS_NOT_REPORTED: &str = "not reported by the network: Agora's connectors do not read follower counts yet, so there is no follower series and no growth rate";
+/// A channel's follower growth over the period.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FollowerGrowth {
+    pub channel_id: i64,
+    pub channel_name: String,
+    /// The last count read on or before the day before the period.
+    pub start: Option<i64>,
+    /// The last count read on or before the period's last day.
+    pub end: Option<i64>,
+    /// (end − start) ÷ start, when both are known and start > 0.
+    pub rate: Option<f64>,
+}
+
+/// Which networks report followers (the rates say so).
+pub const FOLLOWERS_NOT_REPORTED: &str = "read from Mastodon (a daily sample when metrics are read back); not reported by the other networks Agora reads (null, never 0)";
 
 fn id_field(problem: Problem, name: &str, raw: Option<&str>) -> (Problem, Option<Result<i64, ()>>) {
     match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
@@ -282,13 +298,40 @@ pub async fn audience_of(
         .db
         .published_posts(workspace, period.previous().start(), period.end())
         .await?;
-    let report = audience::audience(&posts, &BTreeMap::new(), period, filter);
+    let followers_end = state.db.followers_on(workspace, period.to_day).await?;
+    let followers_start = state
+        .db
+        .followers_on(workspace, period.from_day - 1)
+        .await?;
+    let report = audience::audience(&posts, &followers_end, period, filter);
+    let mut growth = Vec::new();
+    for channel in state.db.channels(workspace).await? {
+        if filter.channel.is_some_and(|only| only != channel.id) {
+            continue;
+        }
+        let end = followers_end.get(&channel.id).copied().flatten();
+        if end.is_none() {
+            continue;
+        }
+        let start = followers_start.get(&channel.id).copied().flatten();
+        growth.push(FollowerGrowth {
+            channel_id: channel.id,
+            channel_name: channel.name,
+            start,
+            end,
+            rate: match (start, end) {
+                (Some(start), Some(end)) if start > 0 => Some((end - start) as f64 / start as f64),
+                _ => None,
+            },
+        });
+    }
     Ok(Audience {
         report,
         filter,
         channel_name,
         campaign_name,
         default_period,
+        growth,
     })
 }
 

@@ -226,6 +226,24 @@ pub(crate) async fn metrics(
     })
 }
 
+/// The account's follower count (`followers_count` of verify_credentials).
+pub(crate) async fn followers(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+) -> Result<Option<i64>, Failure> {
+    let token = token(target)?;
+    let request = Request::new(
+        Method::GET,
+        format!(
+            "{}/api/v1/accounts/verify_credentials",
+            trim_base(target.base_url)
+        ),
+    )
+    .bearer(token);
+    let reply = classify(send(client, request, &mut Vec::new()).await?, words)?;
+    Ok(reply.json.get("followers_count").and_then(Value::as_i64))
+}
+
 /// An app registered on an instance, for the OAuth authorization-code flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthApp {

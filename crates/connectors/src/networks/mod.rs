@@ -388,6 +388,20 @@ pub async fn metrics(
     }
 }
 
+/// The channel's follower count, where the network says it and Agora reads
+/// it: Mastodon (verify_credentials). Bluesky's count comes from an AppView
+/// (`app.bsky.actor.getProfile`), which a bare PDS does not have, so it is
+/// not read yet; the other networks answer `None` too ("not reported").
+pub async fn followers(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+) -> Result<Option<i64>, Failure> {
+    match target.network {
+        Network::Mastodon => mastodon::followers(client, target).await,
+        _ => Ok(None),
+    }
+}
+
 pub(crate) fn default_info(network: Network, display_name: &str) -> ChannelInfo {
     let limits = network.default_limits();
     ChannelInfo {

@@ -67,6 +67,24 @@ async fn mastodon_publishes_once_and_classifies_faults() {
         (500, 4, 23)
     );
     assert!(new_credentials.is_none());
+    // The follower count, as the instance states it on the account.
+    let account: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/accounts/verify_credentials"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stated = account["followers_count"].as_i64();
+    assert!(stated.is_some(), "{account}");
+    assert_eq!(
+        agora_connectors::networks::followers(&client, &target)
+            .await
+            .unwrap(),
+        stated
+    );
 
     let text = "Hello from Agora https://example.com/path #agora";
     let post = outgoing(1, 1, text, at);

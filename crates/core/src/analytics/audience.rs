@@ -501,6 +501,13 @@ pub trait AudienceStore: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Future<Output = Result<Vec<PublishedPost>, StoreError>> + Send;
+    /// Each channel's follower count on its last sampled day at or before
+    /// `day` (UTC days since the epoch), for the workspace's channels.
+    fn followers_on(
+        &self,
+        workspace: WorkspaceId,
+        day: i64,
+    ) -> impl Future<Output = Result<BTreeMap<ChannelId, Option<i64>>, StoreError>> + Send;
 }
 
 #[cfg(test)]

@@ -178,6 +178,8 @@ pub struct AudienceBody {
     pub campaign_name: Option<String>,
     /// What the networks do not give, in words.
     pub not_reported: NotReported,
+    /// Follower growth per channel whose network reports followers.
+    pub follower_growth: Vec<crate::analytics::FollowerGrowth>,
     #[serde(flatten)]
     pub report: AudienceReport,
 }
@@ -221,6 +223,7 @@ pub async fn audience_show(
         campaign_id: audience.filter.campaign,
         campaign_name: audience.campaign_name,
         not_reported: NOT_REPORTED,
+        follower_growth: audience.growth,
         report,
     }))
 }

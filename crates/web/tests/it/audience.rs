@@ -280,6 +280,77 @@ async fn audience_kpis_match_a_hand_computation(backend: Backend) {
     assert_eq!(body["previous_from"], date(seeded.today - 6));
     assert_eq!(body["previous_totals"]["n_posts"], 0);
     assert_eq!(body["comparison"]["engagements"]["ratio"], Value::Null);
+
+    // Followers, as the Mastodon connector samples them: 100 forty days ago,
+    // 120 two days ago. The growth over the last 28 days is +20 %; the
+    // Mastodon channel's rate is per follower; the workspace's stays not
+    // computable while the Bluesky channel's followers are unknown.
+    use agora_core::posts::PostStore;
+    let day =
+        |days_ago: i64| agora_core::Timestamp((seeded.today - days_ago) * 86_400_000 + 3_600_000);
+    app.db
+        .record_followers(seeded.mastodon, day(40), 100)
+        .await
+        .unwrap();
+    app.db
+        .record_followers(seeded.mastodon, day(2), 110)
+        .await
+        .unwrap();
+    app.db
+        .record_followers(seeded.mastodon, day(2), 120)
+        .await
+        .unwrap();
+    let (_, body) = get(&app, "/api/v1/w/acme/analytics/audience", Role::Marketer).await;
+    let growth = &body["follower_growth"];
+    assert_eq!(
+        growth.as_array().unwrap().len(),
+        1,
+        "only channels whose network reports followers: {growth}"
+    );
+    assert_eq!(
+        (&growth[0]["start"], &growth[0]["end"]),
+        (&json!(100), &json!(120)),
+        "the day's last reading"
+    );
+    assert!((growth[0]["rate"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+    assert_eq!(
+        body["totals"]["engagement_rate"]["definition"],
+        "not_computable"
+    );
+    let (_, body) = get(
+        &app,
+        &format!(
+            "/api/v1/w/acme/analytics/audience?channel={}",
+            seeded.mastodon
+        ),
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(
+        body["totals"]["engagement_rate"]["definition"], "per_follower",
+        "{body}"
+    );
+    let rate = body["totals"]["engagement_rate"]["value"].as_f64().unwrap();
+    assert!(
+        (rate - 16.0 / 120.0).abs() < 1e-9,
+        "16 engagements on 1 measured post ÷ 120 followers: {rate}"
+    );
+    let page = app
+        .as_browser(
+            reqwest::Method::GET,
+            "/w/acme/analytics/audience",
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("follower-growth") && page.contains("+20.0 %"),
+        "the page shows the growth"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

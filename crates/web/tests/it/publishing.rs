@@ -298,6 +298,28 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
             .unwrap()
             .contains(&format!("href=\"{rides}\""))
     );
+
+    // An hour later the metrics are read back, and the Mastodon channel's
+    // follower count with them (Bluesky's needs an AppView the PDS lacks).
+    app.clock.advance_seconds(3_601);
+    drain(&worker).await;
+    let today = app.clock.now().millis().div_euclid(86_400_000);
+    let followers = agora_core::analytics::audience::AudienceStore::followers_on(
+        &app.db,
+        app.workspace.id,
+        today,
+    )
+    .await
+    .unwrap();
+    assert!(
+        followers
+            .get(&mastodon_channel)
+            .copied()
+            .flatten()
+            .is_some(),
+        "{followers:?}"
+    );
+    assert_eq!(followers.get(&bluesky_channel).copied().flatten(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
