@@ -1025,7 +1025,8 @@ pub trait ModerationStore: Send + Sync {
         content: ContentRef,
         state: ContentState,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// The member's thread and reply texts since `since` (duplicate detection).
+    /// The member's thread and reply texts since `since`, the newest 500
+    /// (duplicate detection).
     fn recent_bodies(
         &self,
         member: MemberId,

@@ -439,8 +439,9 @@ impl ModerationStore for Db {
         since: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
         sqlx::query(
-            "SELECT body FROM threads WHERE author_id = $1 AND created_at >= $2 \
-             UNION ALL SELECT body FROM replies WHERE author_id = $1 AND created_at >= $2 AND deleted_at IS NULL",
+            "SELECT body, created_at FROM threads WHERE author_id = $1 AND created_at >= $2 \
+             UNION ALL SELECT body, created_at FROM replies WHERE author_id = $1 AND created_at >= $2 AND deleted_at IS NULL \
+             ORDER BY created_at DESC LIMIT 500",
         )
         .bind(member)
         .bind(since.millis())
