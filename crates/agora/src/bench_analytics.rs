@@ -3,8 +3,8 @@
 //! Generates a workspace (`agora gen`'s generator) straight into the
 //! configured database and reports the bulk-load rate; then the health
 //! measures of the whole workspace and of its largest group, cold (a fresh
-//! process-side cache: the log is read from the database) and warm (the
-//! cached compact log); then, when DuckDB is available, the same measures
+//! process-side cache: the log is read from the database, then again from
+//! the snapshot file that first read wrote) and warm (the cached compact log); then, when DuckDB is available, the same measures
 //! computed by `tools/bench/health_duckdb.py` over the same data written as
 //! CSV, with the ratio of the times and a check that both agree.
 
@@ -166,7 +166,11 @@ pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Res
         .find(|space| space.name == "Space 1")
         .context("the generator's first group")?;
 
-    // Cold: a fresh connection pool and cache, as after a restart.
+    // Cold: a fresh connection pool and cache, as after a restart; first
+    // without the snapshot file (every row read from the database), then with
+    // the one that first read wrote.
+    let snapshots = config.data_dir.join("analytics");
+    let _ = std::fs::remove_dir_all(&snapshots);
     let cold_db = open_database(config).await?;
     let started = Instant::now();
     let log = cold_db.interaction_log(workspace.id).await?;
@@ -175,10 +179,36 @@ pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Res
     let report = health(&log, None, Window::Default).context("the workspace has rows")?;
     let compute = seconds(started);
     println!(
-        "workspace health, cold: {:.2} s (read {} rows into memory {read:.2} s, {:.0} MiB; compute {compute:.3} s)",
+        "workspace health, cold without a snapshot: {:.2} s (read {} rows into memory {read:.2} s, {:.0} MiB; compute {compute:.3} s)",
         read + compute,
         log.rows.len(),
         (log.rows.len() * std::mem::size_of_val(&log.rows[0])) as f64 / (1 << 20) as f64
+    );
+    let started = Instant::now();
+    cold_db.flush_analytics_snapshots().await;
+    let size: u64 = std::fs::read_dir(&snapshots)
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok()?.metadata().ok())
+                .map(|metadata| metadata.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    println!(
+        "snapshot written in the background: {:.2} s, {:.0} MiB",
+        seconds(started),
+        size as f64 / (1 << 20) as f64
+    );
+    let snapshot_db = open_database(config).await?;
+    let started = Instant::now();
+    let log = snapshot_db.interaction_log(workspace.id).await?;
+    let read = seconds(started);
+    let started = Instant::now();
+    health(&log, None, Window::Default).context("the workspace has rows")?;
+    let compute = seconds(started);
+    println!(
+        "workspace health, cold from the snapshot: {:.2} s (read the file and check it {read:.2} s; compute {compute:.3} s)",
+        read + compute
     );
     let mut warm = Vec::new();
     for _ in 0..5 {

@@ -56,7 +56,8 @@ pub fn init_logging(config: &Config) {
 }
 
 /// Opens the configured database, creating the data directory for SQLite,
-/// and applies pending migrations.
+/// applies pending migrations, and keeps analytics snapshots under
+/// `<data_dir>/analytics`.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     let url = config.effective_database_url();
     let backend = Backend::from_url(url.expose())?;
@@ -73,8 +74,16 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
         .await
         .context("connecting to the database")?;
     db.migrate().await.context("applying migrations")?;
+    db.keep_analytics_snapshots(
+        config.data_dir.join("analytics"),
+        ANALYTICS_SNAPSHOT_MIN_ROWS,
+    );
     Ok(db)
 }
+
+/// Below this many interactions a workspace's log is read from the database
+/// faster than a snapshot would be worth keeping.
+pub const ANALYTICS_SNAPSHOT_MIN_ROWS: usize = 100_000;
 
 pub fn mailer(config: &Config) -> anyhow::Result<Mailer> {
     match &config.smtp_url {

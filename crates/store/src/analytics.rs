@@ -18,6 +18,7 @@ use agora_core::members::MemberId;
 use agora_core::text_limits::Network;
 use agora_core::{StoreError, Timestamp};
 
+use crate::analytics_snapshot::{self, Fingerprint};
 use crate::{Backend, Db, flag, get, store_error};
 
 /// `kind` as its index in `InteractionKind::ALL` (-1 for a kind this build does not know).
@@ -42,19 +43,55 @@ where
 /// Each workspace's log in compact form, kept between dashboard requests and
 /// brought up to date from the rows whose id is above the last one read. The
 /// log is append-only (nothing deletes interactions yet); a members table
-/// that shrank starts the workspace's copy again.
+/// that shrank starts the workspace's copy again. With snapshots on (see
+/// [`Db::keep_analytics_snapshots`]), a cold start reads the workspace's file
+/// first, and a log that grew by a tenth (or whose merges changed) is written
+/// again in the background.
 #[derive(Debug, Default)]
 pub(crate) struct LogCache {
     workspaces: Mutex<HashMap<WorkspaceId, Arc<tokio::sync::Mutex<Option<CachedLog>>>>>,
+    snapshots: Mutex<Option<SnapshotSettings>>,
+    writes: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    rows_read: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+struct SnapshotSettings {
+    dir: std::path::PathBuf,
+    min_rows: usize,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl LogCache {
     fn entry(&self, workspace: WorkspaceId) -> Arc<tokio::sync::Mutex<Option<CachedLog>>> {
-        let mut workspaces = self
-            .workspaces
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        workspaces.entry(workspace).or_default().clone()
+        locked(&self.workspaces)
+            .entry(workspace)
+            .or_default()
+            .clone()
+    }
+
+    pub(crate) fn set_snapshots(&self, dir: std::path::PathBuf, min_rows: usize) {
+        *locked(&self.snapshots) = Some(SnapshotSettings { dir, min_rows });
+    }
+
+    fn snapshot_settings(&self) -> Option<SnapshotSettings> {
+        locked(&self.snapshots).clone()
+    }
+
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.rows_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) async fn flush(&self) {
+        let writes = std::mem::take(&mut *locked(&self.writes));
+        for write in writes {
+            let _ = write.await;
+        }
     }
 }
 
@@ -68,6 +105,151 @@ struct CachedLog {
     merge_version: i64,
     member_index: HashMap<i64, u32>,
     space_index: HashMap<i64, u32>,
+    /// What the workspace's snapshot file holds (read or written by this process).
+    snapshot: Option<(Fingerprint, usize)>,
+}
+
+impl Db {
+    /// The stored time and actor of an interaction, and the join time of a
+    /// member: what a snapshot's fingerprint checks.
+    async fn fingerprint_rows(
+        &self,
+        workspace: WorkspaceId,
+        interaction: i64,
+        member: i64,
+    ) -> Result<(Option<(i64, i64)>, Option<i64>), StoreError> {
+        let last = sqlx::query(
+            "SELECT at, actor_id FROM interactions WHERE id = $1 AND workspace_id = $2",
+        )
+        .bind(interaction)
+        .bind(workspace)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(store_error)?;
+        let last = match last {
+            Some(row) => Some((get::<i64>(&row, "at")?, get::<i64>(&row, "actor_id")?)),
+            None => None,
+        };
+        let joined =
+            sqlx::query("SELECT joined_at FROM members WHERE id = $1 AND workspace_id = $2")
+                .bind(member)
+                .bind(workspace)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(store_error)?;
+        let joined = match joined {
+            Some(row) => Some(get::<i64>(&row, "joined_at")?),
+            None => None,
+        };
+        Ok((last, joined))
+    }
+
+    /// The workspace's snapshot, if there is one and the database still has
+    /// exactly the rows it names.
+    async fn read_snapshot(
+        &self,
+        settings: &SnapshotSettings,
+        workspace: WorkspaceId,
+        now: &Fingerprint,
+    ) -> Result<Option<CachedLog>, StoreError> {
+        let path = analytics_snapshot::path(&settings.dir, workspace);
+        let read = tokio::task::spawn_blocking(move || {
+            std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| analytics_snapshot::decode(&bytes))
+        })
+        .await
+        .map_err(|error| StoreError::Backend(format!("reading an analytics snapshot: {error}")))?;
+        let Some(snapshot) = read else {
+            return Ok(None);
+        };
+        let known = snapshot.fingerprint;
+        let plausible = known.merge_version == now.merge_version
+            && known.max_interaction <= now.max_interaction
+            && known.max_member <= now.max_member
+            && known.n_members <= now.n_members
+            && (known.max_member < now.max_member || known.n_members == now.n_members);
+        if !plausible {
+            return Ok(None);
+        }
+        let (last, joined) = self
+            .fingerprint_rows(workspace, known.max_interaction, known.max_member)
+            .await?;
+        if last != Some((known.last_at, known.last_actor)) || joined != Some(known.last_joined_at) {
+            return Ok(None);
+        }
+        let space_index = snapshot
+            .log
+            .spaces
+            .iter()
+            .enumerate()
+            .map(|(index, space)| (*space, index as u32))
+            .collect();
+        let rows = snapshot.log.rows.len();
+        Ok(Some(CachedLog {
+            log: Arc::new(snapshot.log),
+            max_interaction: known.max_interaction,
+            max_member: known.max_member,
+            n_members: known.n_members as usize,
+            merge_version: known.merge_version,
+            member_index: snapshot.member_index,
+            space_index,
+            snapshot: Some((known, rows)),
+        }))
+    }
+
+    /// Writes the workspace's snapshot in the background when the log is big
+    /// enough and grew by a tenth (or its merges changed) since the last one.
+    async fn maybe_write_snapshot(
+        &self,
+        settings: &SnapshotSettings,
+        workspace: WorkspaceId,
+        state: &mut CachedLog,
+    ) -> Result<(), StoreError> {
+        let rows = state.log.rows.len();
+        if rows == 0 || rows < settings.min_rows || state.max_interaction == 0 {
+            return Ok(());
+        }
+        let due = match &state.snapshot {
+            None => true,
+            Some((known, known_rows)) => {
+                known.merge_version != state.merge_version
+                    || rows >= known_rows + (known_rows / 10).max(1)
+            }
+        };
+        if !due {
+            return Ok(());
+        }
+        let (last, joined) = self
+            .fingerprint_rows(workspace, state.max_interaction, state.max_member)
+            .await?;
+        let (Some((last_at, last_actor)), Some(last_joined_at)) = (last, joined) else {
+            return Ok(());
+        };
+        let fingerprint = Fingerprint {
+            max_interaction: state.max_interaction,
+            last_at,
+            last_actor,
+            max_member: state.max_member,
+            last_joined_at,
+            n_members: state.n_members as i64,
+            merge_version: state.merge_version,
+        };
+        state.snapshot = Some((fingerprint, rows));
+        let log = state.log.clone();
+        let member_index = state.member_index.clone();
+        let path = analytics_snapshot::path(&settings.dir, workspace);
+        let write = tokio::task::spawn_blocking(move || {
+            let bytes = analytics_snapshot::encode(&fingerprint, &log, &member_index);
+            if let Err(error) = analytics_snapshot::write(&path, &bytes) {
+                tracing::warn!(path = %path.display(), %error, "writing an analytics snapshot failed");
+            }
+        });
+        let mut writes = locked(&self.analytics_cache().writes);
+        writes.retain(|write| !write.is_finished());
+        writes.push(write);
+        Ok(())
+    }
 }
 
 impl InteractionStore for Db {
@@ -177,20 +359,35 @@ impl InteractionStore for Db {
             None => true,
         };
         if stale {
-            *cached = Some(CachedLog {
+            let settings = self.analytics_cache().snapshot_settings();
+            let from_file = match (&settings, cached.is_none()) {
+                (Some(settings), true) if max_interaction > 0 => {
+                    let now = Fingerprint {
+                        max_interaction,
+                        max_member,
+                        n_members,
+                        merge_version,
+                        ..Fingerprint::default()
+                    };
+                    self.read_snapshot(settings, workspace, &now).await?
+                }
+                _ => None,
+            };
+            *cached = Some(from_file.unwrap_or(CachedLog {
                 merge_version,
                 ..CachedLog::default()
-            });
+            }));
         }
         let Some(state) = cached.as_mut() else {
             return Err(StoreError::Backend("analytics cache".into()));
         };
         if state.max_member < max_member {
             let rows = sqlx::query(
-                "SELECT id, joined_at, is_staff, merged_into FROM members WHERE workspace_id = $1 AND id > $2 ORDER BY id",
+                "SELECT id, joined_at, is_staff, merged_into FROM members WHERE workspace_id = $1 AND id > $2 AND id <= $3 ORDER BY id",
             )
             .bind(workspace)
             .bind(state.max_member)
+            .bind(max_member)
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;
@@ -226,14 +423,18 @@ impl InteractionStore for Db {
             loop {
                 let page = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT id, at, thread_id, actor_id, target_id, space_id, {} AS kind_code, actor_is_staff \
-                     FROM interactions WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT 50000",
+                     FROM interactions WHERE workspace_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT 50000",
                     *KIND_CODE
                 )))
                 .bind(workspace)
                 .bind(after)
+                .bind(max_interaction)
                 .fetch_all(self.pool())
                 .await
                 .map_err(store_error)?;
+                self.analytics_cache()
+                    .rows_read
+                    .fetch_add(page.len() as u64, std::sync::atomic::Ordering::Relaxed);
                 let Some(last) = page.last() else { break };
                 after = get(last, "id")?;
                 for row in &page {
@@ -280,6 +481,10 @@ impl InteractionStore for Db {
             }
             log.append(new_rows);
             state.max_interaction = max_interaction;
+        }
+        if let Some(settings) = self.analytics_cache().snapshot_settings() {
+            self.maybe_write_snapshot(&settings, workspace, state)
+                .await?;
         }
         Ok(state.log.clone())
     }

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod analytics;
+mod analytics_snapshot;
 mod calendar;
 mod community;
 mod desk;
@@ -135,6 +136,33 @@ impl Db {
 
     pub(crate) fn analytics_cache(&self) -> &analytics::LogCache {
         &self.analytics_cache
+    }
+
+    /// Keeps each workspace's compact interaction log in a file under `dir`
+    /// once it holds at least `min_rows` rows, so that the first dashboard
+    /// after a restart reads the file and only the rows that came after it
+    /// (see `analytics_snapshot`). Without it, a restart reads every row.
+    pub fn keep_analytics_snapshots(&self, dir: std::path::PathBuf, min_rows: usize) {
+        self.analytics_cache.set_snapshots(dir, min_rows);
+    }
+
+    /// Waits for the snapshot writes started so far (tests, benchmarks, shutdown).
+    pub async fn flush_analytics_snapshots(&self) {
+        self.analytics_cache.flush().await;
+    }
+
+    /// Interaction rows this handle's analytics cache has read from the database.
+    pub fn analytics_rows_read(&self) -> u64 {
+        self.analytics_cache.rows_read()
+    }
+
+    /// The same pool with empty process-side caches, as a restarted process
+    /// would have them (tests and benchmarks of the cold path).
+    pub fn reopened(&self) -> Self {
+        Self {
+            analytics_cache: Arc::default(),
+            ..self.clone()
+        }
     }
 
     /// Wakes a waiting worker when jobs are enqueued (see [`Db::listen_for_jobs`]).

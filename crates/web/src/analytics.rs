@@ -227,7 +227,7 @@ pub struct FollowerGrowth {
 }
 
 /// Which networks report followers (the rates say so).
-pub const FOLLOWERS_NOT_REPORTED: &str = "read from Mastodon (a daily sample when metrics are read back); not reported by the other networks Agora reads (null, never 0)";
+pub const FOLLOWERS_NOT_REPORTED: &str = "read from Mastodon and from Bluesky's AppView (a daily sample when metrics are read back; a Bluesky server without an AppView cannot count followers); not reported by the other networks Agora reads (null, never 0)";
 
 fn id_field(problem: Problem, name: &str, raw: Option<&str>) -> (Problem, Option<Result<i64, ()>>) {
     match raw.map(str::trim).filter(|raw| !raw.is_empty()) {

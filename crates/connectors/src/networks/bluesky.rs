@@ -697,6 +697,40 @@ pub(crate) async fn metrics(
     })
 }
 
+/// The account's follower count (`followersCount` of an AppView's
+/// `app.bsky.actor.getProfile`, through the PDS, which proxies `app.bsky.*`).
+/// A PDS without an AppView cannot count followers (they are records in other
+/// people's repositories): that is `None`, "not reported", not an error.
+pub(crate) async fn followers(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+) -> Result<Option<i64>, Failure> {
+    let mut connection = Connection::new(client, target)?;
+    let mut exchanges = Vec::new();
+    let reply = connection
+        .authed(&mut exchanges, |session| {
+            Request::new(
+                Method::GET,
+                format!(
+                    "{}/xrpc/app.bsky.actor.getProfile?actor={}",
+                    trim_base(target.base_url),
+                    urlencoding::encode(&session.did)
+                ),
+            )
+        })
+        .await?;
+    if !reply.is_success() {
+        let no_service = reply
+            .str_at("/message")
+            .is_some_and(|message| message.contains("No service configured"));
+        if no_service || reply.status == 404 || reply.status == 501 {
+            return Ok(None);
+        }
+        return Err(xrpc_failure(&reply));
+    }
+    Ok(reply.json.get("followersCount").and_then(Value::as_i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

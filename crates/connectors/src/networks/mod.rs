@@ -389,15 +389,16 @@ pub async fn metrics(
 }
 
 /// The channel's follower count, where the network says it and Agora reads
-/// it: Mastodon (verify_credentials). Bluesky's count comes from an AppView
-/// (`app.bsky.actor.getProfile`), which a bare PDS does not have, so it is
-/// not read yet; the other networks answer `None` too ("not reported").
+/// it: Mastodon (verify_credentials) and Bluesky (an AppView's
+/// `app.bsky.actor.getProfile`, which a bare PDS like the test peer does not
+/// have: `None` there); the other networks answer `None` ("not reported").
 pub async fn followers(
     client: &reqwest::Client,
     target: &Target<'_>,
 ) -> Result<Option<i64>, Failure> {
     match target.network {
         Network::Mastodon => mastodon::followers(client, target).await,
+        Network::Bluesky => bluesky::followers(client, target).await,
         _ => Ok(None),
     }
 }

@@ -292,6 +292,9 @@ async fn bluesky_publishes_facets_once_and_renews_sessions() {
         matches!(&counters, Err(Failure::Permanent { message }) if message.starts_with("no AppView")),
         "{counters:?}"
     );
+    // Nor a follower count: "not reported", not an error.
+    let followers = agora_connectors::networks::followers(&client, &target).await;
+    assert!(matches!(followers, Ok(None)), "{followers:?}");
 
     // Too long for Bluesky: refused before sending.
     let long = "👨\u{200d}👩\u{200d}👧".repeat(200);

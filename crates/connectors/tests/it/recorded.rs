@@ -663,3 +663,80 @@ async fn bluesky_metrics_come_from_the_appview() {
         })
     );
 }
+
+/// Bluesky's follower count comes from the AppView's
+/// `app.bsky.actor.getProfile` (proxied by the PDS), which the test PDS does
+/// not run: a local server answers `createSession` and `getProfile` in their
+/// documented shapes (https://docs.bsky.app/docs/api/app-bsky-actor-get-profile),
+/// and then, like a bare PDS, "No service configured".
+#[tokio::test]
+async fn bluesky_followers_come_from_the_appview_profile() {
+    let with_appview = Arc::new(Mutex::new(true));
+    let app = Router::new()
+        .route(
+            "/xrpc/com.atproto.server.createSession",
+            post(|| async {
+                json_answer(
+                    StatusCode::OK,
+                    json!({"did": "did:plc:northwind", "handle": "northwind.test",
+                           "accessJwt": "access", "refreshJwt": "refresh", "active": true}),
+                )
+            }),
+        )
+        .route(
+            "/xrpc/app.bsky.actor.getProfile",
+            get(
+                |State(with_appview): State<Arc<Mutex<bool>>>,
+                 headers: HeaderMap,
+                 Query(query): Query<HashMap<String, String>>| async move {
+                    let authed = headers.get("authorization").map(|v| v.as_bytes())
+                        == Some(b"Bearer access");
+                    if !authed {
+                        return json_answer(
+                            StatusCode::UNAUTHORIZED,
+                            json!({"error": "AuthMissing"}),
+                        );
+                    }
+                    if !*with_appview.lock().unwrap() {
+                        return json_answer(
+                            StatusCode::NOT_IMPLEMENTED,
+                            json!({"error": "MethodNotImplemented", "message": "No service configured for app.bsky.actor.getProfile"}),
+                        );
+                    }
+                    json_answer(
+                        StatusCode::OK,
+                        json!({"did": query.get("actor").cloned().unwrap_or_default(),
+                               "handle": "northwind.test", "displayName": "Northwind Cycles",
+                               "followersCount": 1_234, "followsCount": 56, "postsCount": 78,
+                               "indexedAt": "2026-11-22T19:00:00.000Z"}),
+                    )
+                },
+            ),
+        )
+        .with_state(with_appview.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let credentials = Credentials::AppPassword {
+        identifier: "northwind.test".into(),
+        password: "app-password".into(),
+        access_jwt: None,
+        refresh_jwt: None,
+        did: None,
+    };
+    let target = Target {
+        network: Network::Bluesky,
+        base_url: &base,
+        account: "northwind.test",
+        credentials: &credentials,
+    };
+    let counted = agora_connectors::networks::followers(&client(), &target)
+        .await
+        .map_err(|failure| failure.message().to_owned());
+    assert_eq!(counted, Ok(Some(1_234)));
+    *with_appview.lock().unwrap() = false;
+    let counted = agora_connectors::networks::followers(&client(), &target)
+        .await
+        .map_err(|failure| failure.message().to_owned());
+    assert_eq!(counted, Ok(None), "no AppView: not reported, not an error");
+}

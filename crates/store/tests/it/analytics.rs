@@ -228,3 +228,78 @@ async fn a_malformed_row_loads_nothing(db: Db) {
     );
 }
 contract!(a_malformed_row_loads_nothing, a_malformed_row_loads_nothing);
+
+async fn a_restart_reads_the_snapshot_and_only_the_rows_after_it(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("snapshot").unwrap(), "Snapshot", false, T0)
+        .await
+        .unwrap();
+    let dir = agora_testkit::TempDir::new("snapshots");
+    let first: Vec<&str> = LOG.lines().take(8).collect();
+    import(&db, workspace.id, &first.join("\n")).await.unwrap();
+    db.keep_analytics_snapshots(dir.path().to_path_buf(), 0);
+    let log = db.interaction_log(workspace.id).await.unwrap();
+    assert_eq!(log.rows.len(), 8);
+    db.flush_analytics_snapshots().await;
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "one snapshot for the workspace");
+
+    // Two more rows while "down"; the restarted process reads the file and those two.
+    import(&db, workspace.id, LOG).await.unwrap();
+    let restarted = db.reopened();
+    restarted.keep_analytics_snapshots(dir.path().to_path_buf(), 0);
+    let from_snapshot = restarted.interaction_log(workspace.id).await.unwrap();
+    assert_eq!(restarted.analytics_rows_read(), 2);
+    let from_rows = db.reopened().interaction_log(workspace.id).await.unwrap();
+    assert_eq!(from_snapshot.rows, from_rows.rows);
+    assert_eq!(from_snapshot.members, from_rows.members);
+    assert_eq!(from_snapshot.spaces, from_rows.spaces);
+    assert_eq!(
+        health(&from_snapshot, None, Window::Default),
+        health(&from_rows, None, Window::Default)
+    );
+
+    // A damaged file is ignored: every row is read again, and the answer is the same.
+    restarted.flush_analytics_snapshots().await;
+    let path = std::fs::read_dir(dir.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let after_damage = db.reopened();
+    after_damage.keep_analytics_snapshots(dir.path().to_path_buf(), 0);
+    let log = after_damage.interaction_log(workspace.id).await.unwrap();
+    assert_eq!(after_damage.analytics_rows_read(), 10);
+    assert_eq!(log.rows, from_rows.rows);
+
+    // A snapshot of another database (same workspace id, different rows) is not used.
+    after_damage.flush_analytics_snapshots().await;
+    let other = agora_testkit::TestDb::sqlite().await;
+    let other_workspace = other
+        .db
+        .create_workspace(&Slug::parse("snapshot").unwrap(), "Snapshot", false, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        other_workspace.id, workspace.id,
+        "the same id in both databases"
+    );
+    let shifted = LOG.replace("2024-03-05T12:00:00Z", "2024-03-05T12:00:01Z");
+    import(&other.db, other_workspace.id, &shifted)
+        .await
+        .unwrap();
+    let elsewhere = other.db.reopened();
+    elsewhere.keep_analytics_snapshots(dir.path().to_path_buf(), 0);
+    let log = elsewhere.interaction_log(other_workspace.id).await.unwrap();
+    assert_eq!(elsewhere.analytics_rows_read(), 10);
+    assert_eq!(log.rows.last().unwrap().at, 1_709_640_001);
+}
+contract!(
+    a_restart_reads_the_snapshot_and_only_the_rows_after_it,
+    a_restart_reads_the_snapshot_and_only_the_rows_after_it
+);
