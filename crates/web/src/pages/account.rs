@@ -219,6 +219,8 @@ struct SignupPage {
     email: String,
     invite: String,
     invitation: Option<Invitation>,
+    /// Where to go once the account exists (a join link with its campaign).
+    next: String,
     errors: FieldErrors,
 }
 
@@ -247,6 +249,7 @@ pub async fn signup_form(
         email,
         invite,
         invitation,
+        next: safe_next(query.next.as_deref()),
         errors: FieldErrors::default(),
     }))
 }
@@ -261,6 +264,8 @@ pub struct SignupForm {
     password: String,
     #[serde(default)]
     invite: String,
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub async fn signup(
@@ -315,6 +320,7 @@ pub async fn signup(
             email: form.email,
             invite: form.invite,
             invitation,
+            next: safe_next(form.next.as_deref()),
             errors,
         };
         return Ok(render_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page));
@@ -325,7 +331,9 @@ pub async fn signup(
         .await?
     {
         Some(invitation) if !form.invite.is_empty() => format!("/w/{}", invitation.workspace_slug),
-        _ => "/".to_owned(),
+        // Back to the page that asked for an account: a campaign's join link
+        // keeps its utm_campaign this way, so the new member is attributed.
+        _ => safe_next(form.next.as_deref()),
     };
     let cookie = start_session(&state, &account).await?;
     let mut response = redirect_with_flash(

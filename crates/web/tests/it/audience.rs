@@ -735,3 +735,137 @@ async fn a_small_funnel_from_join_links() {
     assert!(csv.contains("through_campaigns,2,1,2,1,0,0"), "{csv}");
     let _ = seeded;
 }
+
+/// A visitor without an account follows a campaign's join link, creates an
+/// account from the sign-in page, comes back to the join page with the
+/// campaign still in it, joins, and counts for the campaign.
+#[tokio::test]
+async fn a_new_account_made_from_a_join_link_keeps_its_campaign() {
+    use agora_core::accounts::AccountStore;
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let workspace = app.workspace.id;
+    app.db.set_signup_open(workspace, true).await.unwrap();
+    let spring = app
+        .db
+        .create_campaign(
+            &NewCampaign {
+                workspace_id: workspace,
+                name: "Spring".into(),
+                goal: String::new(),
+                starts_at: None,
+                ends_at: None,
+                color: "#0055aa".into(),
+                utm: Utm {
+                    source: String::new(),
+                    medium: String::new(),
+                    campaign: "spring".into(),
+                },
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let join_link = "/w/acme/join?utm_campaign=spring";
+    let next = "%2Fw%2Facme%2Fjoin%3Futm_campaign%3Dspring";
+
+    // The sign-in page offers to create an account, and the link keeps where to go.
+    let signin = app
+        .as_browser(Method::GET, &format!("/signin?next={next}"), None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signup_link = "/signup?next=/w/acme/join%3Futm_campaign%3Dspring";
+    assert!(
+        signin.contains(&format!("href=\"{signup_link}\"")),
+        "{signin}"
+    );
+    let form = app
+        .as_browser(Method::GET, signup_link, None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains(&format!(r#"name="next" value="{}""#, join_link.replace('&', "&amp;"))),
+        "{form}"
+    );
+
+    // A mistake keeps the destination too.
+    let refused = app
+        .as_browser(Method::POST, "/signup", None)
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("name", "Eve Newcomer"),
+            ("email", "eve@example.org"),
+            ("password", "short"),
+            ("next", join_link),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains(&format!(r#"name="next" value="{join_link}""#))
+    );
+
+    let created = app
+        .as_browser(Method::POST, "/signup", None)
+        .form(&[
+            ("csrf", app.csrf.as_str()),
+            ("name", "Eve Newcomer"),
+            ("email", "eve@example.org"),
+            ("password", "a long enough passphrase"),
+            ("next", join_link),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(created.headers()["location"], join_link);
+    let session = created
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("agora_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("a session")
+        .to_owned();
+
+    // Back on the join page, the campaign is in the form; joining attributes it.
+    let page = app
+        .client
+        .get(app.url(join_link))
+        .header(
+            "cookie",
+            format!("agora_csrf={}; agora_session={session}", app.csrf),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"name="utm_campaign" value="spring""#),
+        "{page}"
+    );
+    join(&app, &session, Some("spring")).await;
+    let (status, body) = get(
+        &app,
+        &format!("/api/v1/w/acme/analytics/funnel?campaign={spring}"),
+        Role::Marketer,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["through_campaigns"]["joined"], 1);
+}
