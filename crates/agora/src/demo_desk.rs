@@ -1,8 +1,15 @@
 //! The demo's marketer's desk: two campaigns, a busy calendar for the coming
 //! weeks, and posts in every approval state (the workspace asks for
-//! approval; the admin approves).
+//! approval; the admin approves); and a campaign of last winter, with the
+//! posts that went out for it and the members who joined through its link,
+//! so the funnel has something to show.
 
 use agora_core::Timestamp;
+use agora_core::analytics::funnel::AttributionStore;
+use agora_core::calendar::{CalendarQuery, CalendarStore};
+use agora_core::desk::NewCampaign;
+use agora_core::members::MemberStore;
+use agora_core::pagination::Cursor;
 use agora_core::desk::{Approval, DeskStore, Utm, apply_utm, check_campaign};
 use agora_core::posts::{NewPost, NewVariant, PostStore};
 use agora_core::text_limits::Network;
@@ -77,6 +84,7 @@ pub async fn seed(
             now,
         )
         .await?;
+    winter_drive(db, workspace, &campaign, now).await?;
     let campaigns = db.campaigns(workspace).await?;
     let channels = db.channels(workspace).await?;
     let social: Vec<_> = channels
@@ -201,5 +209,62 @@ pub async fn seed(
         .await?;
     }
     db.set_posts_need_approval(workspace, true).await?;
+    Ok(())
+}
+
+/// "Winter club drive", 115 to 60 days ago: the measured posts of that time
+/// are put in it, and every third member who joined then came through its
+/// join link (`?utm_campaign=winter-drive`).
+async fn winter_drive(
+    db: &Db,
+    workspace: i64,
+    campaign: &impl Fn(&str, &str, &str, &str, i64, i64) -> anyhow::Result<NewCampaign>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let (from, to) = (now.plus_millis(-115 * DAY), now.plus_millis(-60 * DAY));
+    let winter = db
+        .create_campaign(
+            &campaign(
+                "Winter club drive",
+                "60 new members before spring",
+                "#2563eb",
+                "winter-drive",
+                -115,
+                -60,
+            )?,
+            now,
+        )
+        .await?;
+    let posts = db
+        .calendar_posts(
+            workspace,
+            &CalendarQuery {
+                from,
+                to,
+                channel_id: None,
+                campaign_id: None,
+                status: None,
+                author_id: None,
+                limit: 1_000,
+            },
+        )
+        .await?;
+    for post in posts {
+        db.set_post_campaign(post.id, Some(winter)).await?;
+    }
+    let mut after = None;
+    loop {
+        let page = db.list_members(workspace, after, 200).await?;
+        for member in &page.items {
+            let joined_then = member.joined_at >= from && member.joined_at < to;
+            if joined_then && !member.is_staff && member.id % 3 == 0 {
+                db.attribute_member(workspace, member.id, winter).await?;
+            }
+        }
+        match page.next_cursor.as_deref().map(Cursor::parse) {
+            Some(Ok(next)) => after = Some(next),
+            _ => break,
+        }
+    }
     Ok(())
 }

@@ -364,7 +364,8 @@ fn queue_slots(network: Network) -> Vec<Slot> {
 /// Fifteen weeks of published posts: thirty on Mastodon (its own heatmap)
 /// and twelve on Bluesky (fewer than twenty: the workspace's heatmap), at
 /// varied hours, with engagement that favours weekday mornings and early
-/// evenings the way a real audience might.
+/// evenings the way a real audience might; and the two channels' daily
+/// follower counts.
 async fn seed_archive(
     db: &Db,
     workspace: i64,
@@ -457,6 +458,16 @@ async fn seed_archive(
             )
             .await?;
         }
+    }
+    // A follower count a day, as the metrics reads would have sampled it:
+    // Mastodon from 1,480 to about 1,900, Bluesky from 620 to about 1,000.
+    for day in (0..120_i64).rev() {
+        let at = now.plus_seconds(-day * 86_400);
+        let grown = 120 - day;
+        db.record_followers(mastodon, at, 1_480 + grown * 7 / 2 + (grown % 5))
+            .await?;
+        db.record_followers(bluesky, at, 620 + grown * 3 + (grown % 3))
+            .await?;
     }
     Ok(())
 }

@@ -548,6 +548,12 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         .await
                         .or_text("laptop")?;
                     browser.screenshot("demo-audience").await;
+                    // Last winter's campaign brought members: the funnel is not empty.
+                    let joined = text_of(browser, "#funnel-joined").await?;
+                    check(
+                        joined.trim().parse::<i64>().is_ok_and(|n| n > 0),
+                        format!("members joined through campaigns: {joined}"),
+                    )?;
                     browser
                         .client
                         .goto(&server.url("/w/northwind/publish"))
