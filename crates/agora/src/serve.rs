@@ -301,6 +301,16 @@ pub async fn run_with(
             settings.public_url = format!("http://{address}");
         }
         let state = AppState::new(db.clone(), settings, clock.clone(), counters.clone());
+        // Large workspaces' interaction logs, from their snapshots, before anyone asks.
+        let warm = db.clone();
+        tasks.spawn(async move {
+            match warm.warm_analytics_from_snapshots().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(workspaces = n, "analytics logs loaded from snapshots"),
+                Err(error) => tracing::warn!(%error, "loading analytics snapshots failed"),
+            }
+            Ok::<(), anyhow::Error>(())
+        });
         tracing::info!(%address, backend = db.backend().as_str(), "web server listening");
         match &announce {
             Some(text) => println!("{text}"),

@@ -79,6 +79,10 @@ impl LogCache {
         *locked(&self.snapshots) = Some(SnapshotSettings { dir, min_rows });
     }
 
+    pub(crate) fn snapshot_dir(&self) -> Option<std::path::PathBuf> {
+        self.snapshot_settings().map(|settings| settings.dir)
+    }
+
     fn snapshot_settings(&self) -> Option<SnapshotSettings> {
         locked(&self.snapshots).clone()
     }

@@ -26,6 +26,8 @@ use agora_core::analytics::health::{InteractionLog, LogMember, LogRow};
 
 const MAGIC: &[u8; 8] = b"AGORALOG";
 const VERSION: u32 = 1;
+/// at i64, thread i64, actor u32, target u32, space u32, kind u8, staff u8.
+const ROW_BYTES: usize = 30;
 
 /// What a snapshot must still match in the database to be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,17 +109,18 @@ pub(crate) fn encode(
         out.extend_from_slice(&space.to_le_bytes());
     }
     out.extend_from_slice(&(log.rows.len() as u64).to_le_bytes());
+    let kinds: HashMap<InteractionKind, u8> = InteractionKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| (*kind, index as u8))
+        .collect();
     for row in &log.rows {
         out.extend_from_slice(&row.at.to_le_bytes());
         out.extend_from_slice(&row.thread.to_le_bytes());
         out.extend_from_slice(&row.actor.to_le_bytes());
         out.extend_from_slice(&row.target.to_le_bytes());
         out.extend_from_slice(&row.space.to_le_bytes());
-        let kind = InteractionKind::ALL
-            .iter()
-            .position(|known| *known == row.kind)
-            .unwrap_or(0);
-        out.push(kind as u8);
+        out.push(kinds.get(&row.kind).copied().unwrap_or(0));
         out.push(u8::from(row.actor_is_staff));
     }
     let sum = checksum(&out);
@@ -199,28 +202,26 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Snapshot> {
     for _ in 0..n {
         spaces.push(reader.i64()?);
     }
-    let n = reader.count(30)?;
+    let n = reader.count(ROW_BYTES)?;
     let mut rows = Vec::with_capacity(n);
-    for _ in 0..n {
-        let at = reader.i64()?;
-        let thread = reader.i64()?;
-        let actor = reader.u32()?;
-        let target = reader.u32()?;
-        let space = reader.u32()?;
-        let kind = *InteractionKind::ALL.get(reader.u8()? as usize)?;
-        let actor_is_staff = reader.u8()? != 0;
-        if actor as usize >= members.len() || space as usize >= spaces.len() {
+    let (n_members, n_spaces) = (members.len(), spaces.len());
+    // Rows are fixed-size records: decoded straight from 30-byte chunks.
+    for chunk in reader.take(n * ROW_BYTES)?.chunks_exact(ROW_BYTES) {
+        let word = |at: usize| i64::from_le_bytes(chunk[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half = |at: usize| u32::from_le_bytes(chunk[at..at + 4].try_into().unwrap_or([0; 4]));
+        let row = LogRow {
+            at: word(0),
+            thread: word(8),
+            actor: half(16),
+            target: half(20),
+            space: half(24),
+            kind: *InteractionKind::ALL.get(chunk[28] as usize)?,
+            actor_is_staff: chunk[29] != 0,
+        };
+        if row.actor as usize >= n_members || row.space as usize >= n_spaces {
             return None;
         }
-        rows.push(LogRow {
-            at,
-            thread,
-            actor,
-            target,
-            space,
-            kind,
-            actor_is_staff,
-        });
+        rows.push(row);
     }
     if !reader.bytes.is_empty() || !rows.is_sorted_by_key(|row| row.at) {
         return None;

@@ -151,6 +151,34 @@ impl Db {
         self.analytics_cache.flush().await;
     }
 
+    /// Loads the compact log of every workspace that has a snapshot file (the
+    /// large ones), so the first dashboard after a start does not wait for
+    /// it; returns how many were loaded. Meant to run in the background.
+    pub async fn warm_analytics_from_snapshots(&self) -> Result<usize, StoreError> {
+        use agora_core::analytics::InteractionStore;
+        let Some(dir) = self.analytics_cache.snapshot_dir() else {
+            return Ok(0);
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(0);
+        };
+        let workspaces: Vec<i64> = entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                name.strip_prefix("workspace-")?
+                    .strip_suffix(".agoralog")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        let mut loaded = 0;
+        for workspace in workspaces {
+            self.interaction_log(workspace).await?;
+            loaded += 1;
+        }
+        Ok(loaded)
+    }
+
     /// Interaction rows this handle's analytics cache has read from the database.
     pub fn analytics_rows_read(&self) -> u64 {
         self.analytics_cache.rows_read()

@@ -791,7 +791,10 @@ async fn a_new_account_made_from_a_join_link_keeps_its_campaign() {
         .await
         .unwrap();
     assert!(
-        form.contains(&format!(r#"name="next" value="{}""#, join_link.replace('&', "&amp;"))),
+        form.contains(&format!(
+            r#"name="next" value="{}""#,
+            join_link.replace('&', "&amp;")
+        )),
         "{form}"
     );
 
