@@ -264,6 +264,9 @@ pub async fn seed(
                         shares: 3 + seed % 5,
                         replies: 1 + seed % 4,
                         quotes: seed % 2,
+                        impressions: None,
+                        reach: None,
+                        clicks: None,
                         read_at: now,
                     },
                 )
@@ -453,6 +456,9 @@ async fn seed_archive(
                     shares: audience / 4 + wobble % 3,
                     replies: audience / 6 + i % 2,
                     quotes: i % 3 / 2,
+                    impressions: None,
+                    reach: None,
+                    clicks: None,
                     read_at: at.plus_seconds(7 * 86_400).min(now),
                 },
             )

@@ -478,6 +478,9 @@ where
                         shares: metrics.shares,
                         replies: metrics.replies,
                         quotes: metrics.quotes,
+                        impressions: metrics.impressions,
+                        reach: metrics.reach,
+                        clicks: metrics.clicks,
                         read_at: self.clock.now(),
                     },
                 )

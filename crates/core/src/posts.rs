@@ -305,6 +305,11 @@ pub struct Engagement {
     pub shares: i64,
     pub replies: i64,
     pub quotes: i64,
+    /// Where the network reports them (`None`: not reported, not zero).
+    pub impressions: Option<i64>,
+    pub reach: Option<i64>,
+    /// Link clicks as the network counts them.
+    pub clicks: Option<i64>,
     pub read_at: Timestamp,
 }
 
@@ -593,7 +598,13 @@ pub trait PostStore: Send + Sync {
         at: Timestamp,
         followers: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records engagement read back from the network.
+    /// A target's readings, oldest first (the time series behind its engagement).
+    fn engagement_history(
+        &self,
+        target: TargetId,
+    ) -> impl Future<Output = Result<Vec<Engagement>, StoreError>> + Send;
+    /// Records engagement read back from the network: the target's latest
+    /// figures, and one more reading in its time series.
     fn record_engagement(
         &self,
         target: TargetId,

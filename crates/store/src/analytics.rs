@@ -853,7 +853,7 @@ impl AudienceStore for Db {
         let rows = sqlx::query(
             "SELECT pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, \
              p.campaign_id, k.name AS campaign_name, pt.published_at, pt.text, pt.remote_url, \
-             pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at \
+             pt.likes, pt.shares, pt.replies, pt.quotes, pt.impressions, pt.reach, pt.network_clicks, pt.metrics_at \
              FROM post_targets pt JOIN posts p ON p.id = pt.post_id JOIN channels c ON c.id = pt.channel_id \
              LEFT JOIN campaigns k ON k.id = p.campaign_id \
              WHERE p.workspace_id = $1 AND pt.status = 'published' \
@@ -887,16 +887,16 @@ impl AudienceStore for Db {
                     text: get(row, "text")?,
                     remote_url: get(row, "remote_url")?,
                     metrics: match metrics_at {
-                        // No connector reads impressions, reach or clicks yet:
-                        // they are not reported, which is not zero.
+                        // Impressions, reach and clicks as the network
+                        // reported them: NULL is "not reported", not zero.
                         Some(_) => Some(PostMetrics {
                             likes: count("likes")?,
                             shares: count("shares")?,
                             replies: count("replies")?,
                             quotes: count("quotes")?,
-                            impressions: None,
-                            reach: None,
-                            clicks: None,
+                            impressions: get(row, "impressions")?,
+                            reach: get(row, "reach")?,
+                            clicks: get(row, "network_clicks")?,
                         }),
                         None => None,
                     },

@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_followers.sql"),
         postgres: include_str!("../migrations/postgres/0013_followers.sql"),
     },
+    Migration {
+        version: 15,
+        name: "network_metrics",
+        sqlite: include_str!("../migrations/sqlite/0015_network_metrics.sql"),
+        postgres: include_str!("../migrations/postgres/0015_network_metrics.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();

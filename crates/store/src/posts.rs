@@ -24,7 +24,7 @@ const CHANNEL_COLUMNS: &str = "c.id, c.workspace_id, c.space_id, c.network, c.na
 const TARGET_COLUMNS: &str = "pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, pt.text, \
      pt.content_warning, pt.language, pt.visibility, pt.link_card, pt.status, \
      pt.attempts, pt.generation, pt.next_attempt_at, pt.remote_id, pt.remote_url, pt.published_at, pt.message, \
-     pt.likes, pt.shares, pt.replies, pt.quotes, pt.metrics_at";
+     pt.likes, pt.shares, pt.replies, pt.quotes, pt.impressions, pt.reach, pt.network_clicks, pt.metrics_at";
 
 pub(crate) fn time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
     Ok(get::<Option<i64>>(row, column)?.map(Timestamp))
@@ -88,6 +88,9 @@ fn target_from(row: &AnyRow) -> Result<Target, StoreError> {
                 shares: get::<Option<i64>>(row, "shares")?.unwrap_or(0),
                 replies: get::<Option<i64>>(row, "replies")?.unwrap_or(0),
                 quotes: get::<Option<i64>>(row, "quotes")?.unwrap_or(0),
+                impressions: get(row, "impressions")?,
+                reach: get(row, "reach")?,
+                clicks: get(row, "network_clicks")?,
                 read_at,
             }),
             None => None,
@@ -959,25 +962,76 @@ impl PostStore for Db {
         Ok(())
     }
 
+    async fn engagement_history(&self, target: TargetId) -> Result<Vec<Engagement>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT read_at, likes, shares, replies, quotes, impressions, reach, clicks \
+             FROM target_metrics WHERE target_id = $1 ORDER BY read_at",
+        )
+        .bind(target)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Engagement {
+                    likes: get(row, "likes")?,
+                    shares: get(row, "shares")?,
+                    replies: get(row, "replies")?,
+                    quotes: get(row, "quotes")?,
+                    impressions: get(row, "impressions")?,
+                    reach: get(row, "reach")?,
+                    clicks: get(row, "clicks")?,
+                    read_at: Timestamp(get(row, "read_at")?),
+                })
+            })
+            .collect()
+    }
+
     async fn record_engagement(
         &self,
         target: TargetId,
         engagement: &Engagement,
     ) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
+        let mut transaction = self.pool().begin().await.map_err(store_error)?;
         sqlx::query(
-            "UPDATE post_targets SET likes = $1, shares = $2, replies = $3, quotes = $4, metrics_at = $5 WHERE id = $6",
+            "UPDATE post_targets SET likes = $1, shares = $2, replies = $3, quotes = $4, \
+             impressions = $5, reach = $6, network_clicks = $7, metrics_at = $8 WHERE id = $9",
         )
         .bind(engagement.likes)
         .bind(engagement.shares)
         .bind(engagement.replies)
         .bind(engagement.quotes)
+        .bind(engagement.impressions)
+        .bind(engagement.reach)
+        .bind(engagement.clicks)
         .bind(engagement.read_at.millis())
         .bind(target)
-        .execute(self.pool())
+        .execute(&mut *transaction)
         .await
         .map_err(store_error)?;
-        Ok(())
+        // The time series: one row per reading (a second reading in the same
+        // millisecond replaces the first).
+        sqlx::query(
+            "INSERT INTO target_metrics (target_id, read_at, likes, shares, replies, quotes, impressions, reach, clicks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (target_id, read_at) DO UPDATE SET likes = excluded.likes, shares = excluded.shares, \
+             replies = excluded.replies, quotes = excluded.quotes, impressions = excluded.impressions, \
+             reach = excluded.reach, clicks = excluded.clicks",
+        )
+        .bind(target)
+        .bind(engagement.read_at.millis())
+        .bind(engagement.likes)
+        .bind(engagement.shares)
+        .bind(engagement.replies)
+        .bind(engagement.quotes)
+        .bind(engagement.impressions)
+        .bind(engagement.reach)
+        .bind(engagement.clicks)
+        .execute(&mut *transaction)
+        .await
+        .map_err(store_error)?;
+        transaction.commit().await.map_err(store_error)
     }
 
     async fn postpone_target(&self, target: TargetId, until: Timestamp) -> Result<(), StoreError> {

@@ -694,6 +694,7 @@ pub(crate) async fn metrics(
         shares: count("repostCount"),
         replies: count("replyCount"),
         quotes: count("quoteCount"),
+        ..Metrics::default()
     })
 }
 

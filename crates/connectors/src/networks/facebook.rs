@@ -152,10 +152,61 @@ pub(crate) async fn metrics(
             .and_then(Value::as_i64)
             .unwrap_or(0)
     };
+    let insights = insights(client, target, token, remote_id).await;
     Ok(Metrics {
         likes: count("/reactions/summary/total_count"),
         shares: count("/shares/count"),
         replies: count("/comments/summary/total_count"),
         quotes: 0,
+        impressions: insights.get("post_media_view").copied(),
+        reach: insights.get("post_total_media_view_unique").copied(),
+        clicks: insights.get("post_clicks").copied(),
     })
+}
+
+/// The post's insights by metric name (lifetime values). Meta retired
+/// `post_impressions*` in June 2026 for `post_media_view` (views) and
+/// `post_total_media_view_unique` (people reached); a metric the API no
+/// longer knows makes it refuse the whole request, so a refusal is asked
+/// again with reach alone, and a second refusal means none (the counters
+/// above still count).
+async fn insights(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    token: &str,
+    remote_id: &str,
+) -> std::collections::HashMap<String, i64> {
+    let mut found = std::collections::HashMap::new();
+    for metrics in [
+        "post_media_view,post_total_media_view_unique,post_clicks",
+        "post_total_media_view_unique",
+    ] {
+        let url = format!(
+            "{}/{VERSION}/{}/insights?metric={metrics}&access_token={}",
+            base_or(target, OFFICIAL),
+            path_segment(remote_id),
+            urlencoding::encode(token)
+        );
+        let Ok(reply) = send(client, Request::new(Method::GET, url), &mut Vec::new()).await else {
+            return found;
+        };
+        if !reply.is_success() {
+            continue;
+        }
+        for metric in reply
+            .json
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = metric.get("name").and_then(Value::as_str);
+            let value = metric.pointer("/values/0/value").and_then(Value::as_i64);
+            if let (Some(name), Some(value)) = (name, value) {
+                found.insert(name.to_owned(), value);
+            }
+        }
+        return found;
+    }
+    found
 }

@@ -10,11 +10,11 @@
 
 use agora_core::text_limits::Network;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{
-    ChannelInfo, Failure, Outcome, Outgoing, Published, Reply, Request, Target, base_or, classify,
-    default_info, outcome, path_segment, send, token,
+    ChannelInfo, Failure, Metrics, Outcome, Outgoing, Published, Reply, Request, Target, base_or,
+    classify, default_info, outcome, path_segment, send, token,
 };
 
 const OFFICIAL: &str = "https://api.linkedin.com";
@@ -137,6 +137,58 @@ pub(crate) async fn check(
         Network::LinkedIn,
         reply.str_at("/localizedName").unwrap_or(author),
     ))
+}
+
+/// An organization's post statistics
+/// (`GET /rest/organizationalEntityShareStatistics?q=organizationalEntity`,
+/// with `shares=List(…)` or `ugcPosts=List(…)` by the post's URN): likes,
+/// comments, shares, impressions, unique impressions (reach) and clicks.
+/// LinkedIn keeps these for organizations only.
+pub(crate) async fn metrics(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    remote_id: &str,
+) -> Result<Metrics, Failure> {
+    let token = token(target)?;
+    let author = author(target)?;
+    if !author.starts_with("urn:li:organization:") {
+        return Err(Failure::permanent(
+            "LinkedIn gives post statistics to organizations only".to_owned(),
+        ));
+    }
+    let list = if remote_id.starts_with("urn:li:ugcPost:") {
+        "ugcPosts"
+    } else {
+        "shares"
+    };
+    let request = versioned(
+        Request::new(
+            Method::GET,
+            format!(
+                "{}/rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={}&{list}=List({})",
+                base_or(target, OFFICIAL),
+                urlencoding::encode(author),
+                urlencoding::encode(remote_id)
+            ),
+        )
+        .bearer(token),
+    );
+    let reply = classify(send(client, request, &mut Vec::new()).await?, words)?;
+    let Some(totals) = reply.json.pointer("/elements/0/totalShareStatistics") else {
+        return Err(Failure::permanent(format!(
+            "LinkedIn has no statistics for {remote_id}"
+        )));
+    };
+    let number = |key: &str| totals.get(key).and_then(Value::as_i64);
+    Ok(Metrics {
+        likes: number("likeCount").unwrap_or(0),
+        shares: number("shareCount").unwrap_or(0),
+        replies: number("commentCount").unwrap_or(0),
+        quotes: 0,
+        impressions: number("impressionCount"),
+        reach: number("uniqueImpressionsCount"),
+        clicks: number("clickCount"),
+    })
 }
 
 #[cfg(test)]

@@ -223,6 +223,7 @@ pub(crate) async fn metrics(
         shares: count("reblogs_count"),
         replies: count("replies_count"),
         quotes: count("quotes_count"),
+        ..Metrics::default()
     })
 }
 

@@ -273,6 +273,12 @@ pub struct Metrics {
     pub shares: i64,
     pub replies: i64,
     pub quotes: i64,
+    /// Times the post was shown, where the network says (X, Facebook, Threads' views, LinkedIn).
+    pub impressions: Option<i64>,
+    /// People it was shown to, where the network says (Facebook, LinkedIn).
+    pub reach: Option<i64>,
+    /// Clicks on the post's links, where the network says (Facebook, LinkedIn).
+    pub clicks: Option<i64>,
 }
 
 /// Makes ring the process's rustls provider, so any other reqwest client
@@ -369,7 +375,10 @@ pub async fn check(
 /// A published post's counters. Matrix, webhooks and e-mail have none (zeros).
 /// Bluesky's come from an AppView (`app.bsky.feed.getPosts`), which a bare PDS
 /// (like the test peer) does not have: that answers `Permanent("no AppView …")`.
-/// LinkedIn's and Threads' are not implemented yet (`Permanent`).
+/// Impressions, reach and clicks are `None` unless the network reports them:
+/// X (impressions), Facebook (impressions, reach, clicks from the post's
+/// insights), Threads (views as impressions), LinkedIn (impressions, unique
+/// impressions as reach, clicks); Mastodon and Bluesky have none.
 pub async fn metrics(
     client: &reqwest::Client,
     target: &Target<'_>,
@@ -380,10 +389,8 @@ pub async fn metrics(
         Network::Bluesky => bluesky::metrics(client, target, remote_id).await,
         Network::X => x::metrics(client, target, remote_id).await,
         Network::Facebook => facebook::metrics(client, target, remote_id).await,
-        Network::LinkedIn | Network::Threads => Err(Failure::permanent(format!(
-            "reading {} metrics is not implemented yet",
-            target.network.as_str()
-        ))),
+        Network::LinkedIn => linkedin::metrics(client, target, remote_id).await,
+        Network::Threads => threads::metrics(client, target, remote_id).await,
         Network::Matrix | Network::Webhook | Network::Email => Ok(Metrics::default()),
     }
 }

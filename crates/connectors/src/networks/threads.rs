@@ -9,11 +9,12 @@
 
 use agora_core::text_limits::Network;
 use reqwest::Method;
+use serde_json::Value;
 
 use super::facebook::graph_failure;
 use super::{
-    ChannelInfo, Failure, Outcome, Outgoing, Published, Request, Target, base_or, default_info,
-    outcome, path_segment, send, token,
+    ChannelInfo, Failure, Metrics, Outcome, Outgoing, Published, Request, Target, base_or,
+    default_info, outcome, path_segment, send, token,
 };
 
 const OFFICIAL: &str = "https://graph.threads.net";
@@ -106,4 +107,46 @@ pub(crate) async fn check(
         .str_at("/threads_profile_picture_url")
         .map(str::to_owned);
     Ok(info)
+}
+
+/// The post's insights (`GET /{media-id}/insights?metric=views,likes,replies,reposts,quotes`):
+/// Threads' views count as impressions; it says nothing of reach or clicks.
+pub(crate) async fn metrics(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    remote_id: &str,
+) -> Result<Metrics, Failure> {
+    let token = token(target)?;
+    let url = format!(
+        "{}/{VERSION}/{}/insights?metric=views,likes,replies,reposts,quotes&access_token={}",
+        base_or(target, OFFICIAL),
+        path_segment(remote_id),
+        urlencoding::encode(token)
+    );
+    let reply = send(client, Request::new(Method::GET, url), &mut Vec::new()).await?;
+    if !reply.is_success() {
+        return Err(graph_failure(&reply));
+    }
+    let value = |name: &str| {
+        reply
+            .json
+            .get("data")
+            .and_then(Value::as_array)?
+            .iter()
+            .find(|metric| metric.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|metric| {
+                metric
+                    .pointer("/values/0/value")
+                    .or_else(|| metric.pointer("/total_value/value"))
+            })
+            .and_then(Value::as_i64)
+    };
+    Ok(Metrics {
+        likes: value("likes").unwrap_or(0),
+        shares: value("reposts").unwrap_or(0),
+        replies: value("replies").unwrap_or(0),
+        quotes: value("quotes").unwrap_or(0),
+        impressions: value("views"),
+        ..Metrics::default()
+    })
 }

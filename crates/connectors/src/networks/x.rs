@@ -124,5 +124,11 @@ pub(crate) async fn metrics(
         shares: count("retweet_count"),
         replies: count("reply_count"),
         quotes: count("quote_count"),
+        // In public_metrics since 2023; absent on older API plans.
+        impressions: reply
+            .json
+            .pointer("/data/public_metrics/impression_count")
+            .and_then(Value::as_i64),
+        ..Metrics::default()
     })
 }

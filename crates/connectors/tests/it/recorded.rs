@@ -95,6 +95,79 @@ async fn linkedin_organization(Path(id): Path<String>, headers: HeaderMap) -> Re
     )
 }
 
+// LinkedIn: https://learn.microsoft.com/linkedin/marketing/community-management/organizations/share-statistics
+async fn linkedin_share_statistics(
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return json_answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"status": 401, "message": "Invalid access token"}),
+        );
+    }
+    let organization = query
+        .get("organizationalEntity")
+        .cloned()
+        .unwrap_or_default();
+    let share = query
+        .get("shares")
+        .and_then(|list| list.strip_prefix("List(")?.strip_suffix(')'))
+        .unwrap_or_default()
+        .to_owned();
+    if query.get("q").map(String::as_str) != Some("organizationalEntity")
+        || !organization.starts_with("urn:li:organization:")
+        || !share.starts_with("urn:li:share:")
+    {
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"status": 400, "message": "Invalid query parameters"}),
+        );
+    }
+    json_answer(
+        StatusCode::OK,
+        json!({"paging": {"count": 10, "start": 0, "links": []},
+               "elements": [{"totalShareStatistics": {"uniqueImpressionsCount": 950,
+                    "shareCount": 4, "engagement": 0.0215, "clickCount": 31,
+                    "likeCount": 12, "impressionCount": 1480, "commentCount": 2},
+                    "share": share, "organizationalEntity": organization}]}),
+    )
+}
+
+// Facebook: https://developers.facebook.com/docs/graph-api/reference/insights
+// (post metrics after Meta's June 2026 change: post_media_view,
+// post_total_media_view_unique, post_clicks). A post id ending in `_8`
+// answers like a Page where only the reach metric is still valid.
+async fn facebook_insights(
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if query.get("access_token").map(String::as_str) != Some(GOOD) {
+        return graph_error(190, "Invalid OAuth access token.");
+    }
+    let asked: Vec<&str> = query
+        .get("metric")
+        .map(|metrics| metrics.split(',').collect())
+        .unwrap_or_default();
+    if id.ends_with("_8") && asked.iter().any(|m| *m != "post_total_media_view_unique") {
+        return graph_error(100, "(#100) The value must be a valid insights metric");
+    }
+    let values = [
+        ("post_media_view", 340),
+        ("post_total_media_view_unique", 210),
+        ("post_clicks", 12),
+    ];
+    let data: Vec<Value> = values
+        .iter()
+        .filter(|(name, _)| asked.contains(name))
+        .map(|(name, value)| {
+            json!({"name": name, "period": "lifetime", "values": [{"value": value}],
+                   "title": name, "id": format!("{id}/insights/{name}/lifetime")})
+        })
+        .collect();
+    json_answer(StatusCode::OK, json!({"data": data}))
+}
+
 // Facebook: https://developers.facebook.com/docs/pages-api/posts
 async fn facebook_feed(
     State(seen): State<Seen>,
@@ -244,12 +317,43 @@ async fn threads_object(Path(id): Path<String>) -> Response {
     )
 }
 
+// Threads: https://developers.facebook.com/docs/threads/insights
+async fn threads_insights(
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if query.get("access_token").map(String::as_str) != Some(GOOD) {
+        return graph_error(190, "Invalid OAuth access token.");
+    }
+    let values = [
+        ("views", 820),
+        ("likes", 25),
+        ("replies", 6),
+        ("reposts", 3),
+        ("quotes", 1),
+    ];
+    let data: Vec<Value> = values
+        .iter()
+        .map(|(name, value)| {
+            json!({"name": name, "period": "lifetime", "values": [{"value": value}],
+                   "title": name, "description": "", "id": format!("{id}/insights/{name}/lifetime")})
+        })
+        .collect();
+    json_answer(StatusCode::OK, json!({"data": data}))
+}
+
 async fn serve() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let app = Router::new()
         .route("/rest/posts", post(linkedin_post))
         .route("/rest/organizations/{id}", get(linkedin_organization))
+        .route(
+            "/rest/organizationalEntityShareStatistics",
+            get(linkedin_share_statistics),
+        )
         .route("/v21.0/{id}/feed", post(facebook_feed))
+        .route("/v21.0/{id}/insights", get(facebook_insights))
+        .route("/v1.0/{id}/insights", get(threads_insights))
         .route("/v21.0/{id}", get(facebook_object))
         .route("/2/tweets", post(x_tweet))
         .route("/2/users/me", get(x_me))
@@ -326,8 +430,25 @@ async fn linkedin_posts_as_the_organization() {
             message: "HTTP 401: Invalid access token".into()
         })
     );
+    assert_eq!(
+        metrics(&client, &target, "urn:li:share:6844785523593134080").await,
+        Ok(Metrics {
+            likes: 12,
+            shares: 4,
+            replies: 2,
+            quotes: 0,
+            impressions: Some(1480),
+            reach: Some(950),
+            clicks: Some(31),
+        })
+    );
+    // A member's own profile gets no statistics from LinkedIn.
+    let person = Target {
+        account: "urn:li:person:abc",
+        ..target
+    };
     assert!(matches!(
-        metrics(&client, &target, "urn:li:share:1").await,
+        metrics(&client, &person, "urn:li:share:1").await,
         Err(Failure::Permanent { .. })
     ));
 }
@@ -369,7 +490,23 @@ async fn facebook_posts_to_the_page_feed() {
             likes: 7,
             shares: 2,
             replies: 3,
-            quotes: 0
+            quotes: 0,
+            impressions: Some(340),
+            reach: Some(210),
+            clicks: Some(12),
+        })
+    );
+    // Where only reach is still a valid metric, it alone is read.
+    assert_eq!(
+        metrics(&client, &target, "112233_8").await,
+        Ok(Metrics {
+            likes: 7,
+            shares: 2,
+            replies: 3,
+            quotes: 0,
+            impressions: None,
+            reach: Some(210),
+            clicks: None,
         })
     );
 
@@ -428,7 +565,9 @@ async fn x_posts_and_reads_public_metrics() {
             likes: 5,
             shares: 2,
             replies: 3,
-            quotes: 1
+            quotes: 1,
+            impressions: Some(100),
+            ..Metrics::default()
         })
     );
     // A duplicate is the post's fault: 403, but not a reconnect.
@@ -496,6 +635,17 @@ async fn threads_creates_a_container_then_publishes_it() {
     assert_eq!(seen[0].1["text"], "Hello Threads");
     assert_eq!(seen[1].0, "/v1.0/me/threads_publish");
     assert_eq!(seen[1].1["creation_id"], "17889615691921648");
+    assert_eq!(
+        metrics(&client, &target, &published.remote_id).await,
+        Ok(Metrics {
+            likes: 25,
+            shares: 3,
+            replies: 6,
+            quotes: 1,
+            impressions: Some(820),
+            ..Metrics::default()
+        })
+    );
 
     let bad = token("bad-token-123");
     let outcome = publish(
@@ -659,7 +809,8 @@ async fn bluesky_metrics_come_from_the_appview() {
             likes: 7,
             shares: 2,
             replies: 3,
-            quotes: 1
+            quotes: 1,
+            ..Metrics::default()
         })
     );
 }

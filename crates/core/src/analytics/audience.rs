@@ -99,7 +99,7 @@ impl Period {
 /// The engagement rate and the denominator it was computed with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EngagementRate {
-    /// `per_impression`, `per_follower` or `not_computable`.
+    /// `per_impression`, `per_reach`, `per_follower` or `not_computable`.
     pub definition: &'static str,
     pub value: Option<f64>,
     /// The formula, or why there is none, in words.
@@ -269,7 +269,7 @@ pub fn kpis<'a>(
             .map(|channel| followers.get(channel).copied().flatten())
             .sum::<Option<i64>>()
     };
-    let engagement_rate = engagement_rate(engagements, n_measured, impressions, followers);
+    let engagement_rate = engagement_rate(engagements, n_measured, impressions, reach, followers);
     Kpis {
         n_posts,
         n_measured,
@@ -286,12 +286,14 @@ pub fn kpis<'a>(
     }
 }
 
-/// Per impression when impressions are reported; otherwise per post per
-/// follower when the follower count is known; otherwise not computable.
+/// Per impression when impressions are reported; otherwise per reach when
+/// reach is; otherwise per post per follower when the follower count is
+/// known; otherwise not computable.
 pub fn engagement_rate(
     engagements: i64,
     n_measured: i64,
     impressions: Option<i64>,
+    reach: Option<i64>,
     followers: Option<i64>,
 ) -> EngagementRate {
     if n_measured == 0 {
@@ -307,6 +309,12 @@ pub fn engagement_rate(
             value: Some(engagements as f64 / impressions as f64),
             explanation: "engagements ÷ impressions".to_owned(),
         },
+        (_, _) if reach.is_some_and(|reach| reach > 0) => EngagementRate {
+            definition: "per_reach",
+            value: reach.map(|reach| engagements as f64 / reach as f64),
+            explanation: "engagements ÷ reach (people who saw each post, summed over posts)"
+                .to_owned(),
+        },
         (_, Some(followers)) if followers > 0 => EngagementRate {
             definition: "per_follower",
             value: Some(engagements as f64 / n_measured as f64 / followers as f64),
@@ -315,8 +323,9 @@ pub fn engagement_rate(
         _ => EngagementRate {
             definition: "not_computable",
             value: None,
-            explanation: "the networks report neither impressions nor followers for these posts"
-                .to_owned(),
+            explanation:
+                "the networks report neither impressions, reach nor followers for these posts"
+                    .to_owned(),
         },
     }
 }
@@ -569,6 +578,33 @@ mod tests {
         assert_eq!(kpis.clicks, Some(4));
         assert_eq!(kpis.engagement_rate.definition, "per_impression");
         assert_eq!(kpis.engagement_rate.value, Some(16.0 / 500.0));
+    }
+
+    #[test]
+    fn engagement_rate_is_per_reach_when_only_reach_is_reported() {
+        let with_reach = |target, reach, likes| {
+            let mut post = post(target, 1, None, 10, counts(likes, 0, 0, 0));
+            if let Some(metrics) = post.metrics.as_mut() {
+                metrics.reach = Some(reach);
+            }
+            post
+        };
+        // 9 + 3 = 12 engagements over 80 + 40 people reached; the follower
+        // count is known but reach comes first.
+        let posts = [with_reach(1, 80, 9), with_reach(2, 40, 3)];
+        let followers = BTreeMap::from([(1, Some(1_000))]);
+        let kpis = kpis(&posts, &followers);
+        assert_eq!((kpis.impressions, kpis.reach), (None, Some(120)));
+        assert_eq!(kpis.engagement_rate.definition, "per_reach");
+        assert_eq!(kpis.engagement_rate.value, Some(0.1));
+        // One post without reach: the total is unknown, and so is the rate's base.
+        let posts = [
+            with_reach(1, 80, 9),
+            post(3, 1, None, 10, counts(1, 0, 0, 0)),
+        ];
+        let partial = super::kpis(&posts, &followers);
+        assert_eq!(partial.reach, None);
+        assert_eq!(partial.engagement_rate.definition, "per_follower");
     }
 
     #[test]

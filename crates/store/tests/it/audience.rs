@@ -131,6 +131,9 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
         shares: 2,
         replies: 1,
         quotes: 0,
+        impressions: None,
+        reach: None,
+        clicks: None,
         read_at: T0,
     };
     publish(
@@ -181,6 +184,34 @@ async fn published_posts_carry_their_campaign_and_metrics(db: Db) {
     assert_eq!(posts[1].text, "unmeasured");
     assert_eq!(posts[1].campaign_id, None);
     assert_eq!(posts[1].metrics, None);
+
+    // A later reading where the network reports impressions and reach: the
+    // report takes the latest, and every reading stays in the time series.
+    let measured = posts[0].target_id;
+    let later = Engagement {
+        likes: 9,
+        impressions: Some(400),
+        reach: Some(250),
+        read_at: T0.plus_seconds(86_400),
+        ..engagement
+    };
+    db.record_engagement(measured, &later).await.unwrap();
+    let posts = db
+        .published_posts(workspace, T0, T0.plus_seconds(3_600))
+        .await
+        .unwrap();
+    let metrics = posts[0].metrics.unwrap();
+    assert_eq!(
+        (
+            metrics.likes,
+            metrics.impressions,
+            metrics.reach,
+            metrics.clicks
+        ),
+        (9, Some(400), Some(250), None)
+    );
+    let history = db.engagement_history(measured).await.unwrap();
+    assert_eq!(history, vec![engagement, later]);
 
     let other = db
         .create_workspace(&Slug::parse("other").unwrap(), "Other", true, T0)

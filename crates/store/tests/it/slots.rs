@@ -223,6 +223,9 @@ async fn engagement_samples_are_measured_published_posts(db: Db) {
         shares: 2,
         replies: 1,
         quotes: 4,
+        impressions: None,
+        reach: None,
+        clicks: None,
         read_at: T0,
     };
     publish(&db, &f, T0.plus_seconds(-86_400), Some(engagement)).await;

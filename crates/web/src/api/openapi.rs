@@ -44,7 +44,7 @@ fn audience_schema() -> Value {
         "clicks": count_or_null, "engagements": {"type": "integer", "description": "likes + shares + replies + quotes (+ clicks where reported)"},
         "impressions": count_or_null, "reach": count_or_null, "followers": count_or_null,
         "engagement_rate": {"type": "object", "properties": {
-            "definition": {"type": "string", "enum": ["per_impression", "per_follower", "not_computable"]},
+            "definition": {"type": "string", "enum": ["per_impression", "per_reach", "per_follower", "not_computable"]},
             "value": number_or_null(), "explanation": {"type": "string"}}}}});
     let change = json!({"type": "object", "properties": {
         "current": {"type": "integer"}, "previous": {"type": "integer"}, "delta": {"type": "integer"}, "ratio": number_or_null()}});

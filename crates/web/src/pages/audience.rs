@@ -38,6 +38,7 @@ pub fn reported(value: &Option<i64>) -> String {
 pub fn rate(rate: &EngagementRate) -> String {
     match (rate.definition, rate.value) {
         ("per_impression", Some(value)) => format!("{:.2}% per impression", value * 100.0),
+        ("per_reach", Some(value)) => format!("{:.2}% per person reached", value * 100.0),
         ("per_follower", Some(value)) => format!("{:.2}% per follower", value * 100.0),
         _ => "not computable".into(),
     }

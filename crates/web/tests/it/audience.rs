@@ -102,6 +102,9 @@ async fn seed(app: &TestApp) -> Seeded {
             shares,
             replies,
             quotes,
+            impressions: None,
+            reach: None,
+            clicks: None,
             read_at: now,
         })
     };
@@ -871,4 +874,181 @@ async fn a_new_account_made_from_a_join_link_keeps_its_campaign() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["through_campaigns"]["joined"], 1);
+}
+
+/// Networks that report impressions, reach and clicks (X, LinkedIn here, as
+/// their connectors read them): the totals add them up and the rate is per
+/// impression; a channel whose posts report only reach gets a rate per reach.
+#[tokio::test]
+async fn reported_impressions_and_reach_name_the_rate() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let workspace = app.workspace.id;
+    let now = app.clock.now();
+    let author = app
+        .db
+        .create_member(&NewMember {
+            workspace_id: workspace,
+            account_id: None,
+            name: "Mara Marketer".into(),
+            email: None,
+            joined_at: now,
+            is_staff: true,
+        })
+        .await
+        .unwrap();
+    let channel = |network| NewChannel {
+        workspace_id: workspace,
+        network,
+        name: network.as_str().into(),
+        avatar_url: None,
+        base_url: "http://127.0.0.1:1".into(),
+        account: String::new(),
+        timezone: "UTC".into(),
+        sealed_credentials: "v1:abcd:sealed".into(),
+        max_chars: 500,
+        max_media: 4,
+        chars_per_url: 23,
+        max_image_bytes: None,
+        created_at: now,
+    };
+    let x = app
+        .db
+        .create_channel(&channel(Network::X))
+        .await
+        .unwrap()
+        .id;
+    let linkedin = app
+        .db
+        .create_channel(&channel(Network::LinkedIn))
+        .await
+        .unwrap()
+        .id;
+    let facebook = app
+        .db
+        .create_channel(&channel(Network::Facebook))
+        .await
+        .unwrap()
+        .id;
+    let posts = [
+        // likes, shares, replies, impressions, reach, clicks
+        (x, (10, 2, 3), Some(400), None, None),
+        (linkedin, (12, 4, 2), Some(1_480), Some(950), Some(31)),
+        (facebook, (7, 2, 3), None, Some(210), None),
+    ];
+    for (index, (channel_id, (likes, shares, replies), impressions, reach, clicks)) in
+        posts.into_iter().enumerate()
+    {
+        let at = now.plus_seconds(-(index as i64 + 1) * DAY);
+        let id = app
+            .db
+            .create_post(&NewPost {
+                workspace_id: workspace,
+                author_id: author,
+                variants: vec![NewVariant {
+                    channel_id,
+                    text: format!("Post {}", index + 1),
+                    content_warning: None,
+                    language: None,
+                    visibility: None,
+                    link_card: None,
+                    media: Vec::new(),
+                }],
+                scheduled_at: Some(at),
+                created_at: at,
+                campaign_id: None,
+                hold: false,
+            })
+            .await
+            .unwrap();
+        let target = app.db.post(workspace, id).await.unwrap().unwrap().targets[0].id;
+        let attempt = app.db.begin_attempt(target, 0, at).await.unwrap().unwrap();
+        app.db
+            .finish_attempt(
+                target,
+                attempt,
+                &AttemptResult {
+                    outcome: AttemptOutcome::Published,
+                    request: String::new(),
+                    http_status: Some(200),
+                    response: String::new(),
+                    message: None,
+                    remote_id: Some(format!("remote-{id}")),
+                    remote_url: None,
+                    next_attempt_at: None,
+                    finished_at: at,
+                },
+            )
+            .await
+            .unwrap();
+        app.db
+            .record_engagement(
+                target,
+                &Engagement {
+                    likes,
+                    shares,
+                    replies,
+                    quotes: 0,
+                    impressions,
+                    reach,
+                    clicks,
+                    read_at: now,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let report = |query: String| {
+        let app = &app;
+        async move {
+            let (status, body) = get(
+                app,
+                &format!("/api/v1/w/acme/analytics/audience{query}"),
+                Role::Marketer,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body["totals"].clone()
+        }
+    };
+    // X and LinkedIn: 15 + (18 + 31 clicks) = 64 engagements over 1,880 impressions.
+    let x_only = report(format!("?channel={x}")).await;
+    assert_eq!(x_only["impressions"], 400);
+    assert_eq!(x_only["reach"], Value::Null);
+    assert_eq!(x_only["engagement_rate"]["definition"], "per_impression");
+    assert_eq!(x_only["engagement_rate"]["value"], 15.0 / 400.0);
+    let linkedin_only = report(format!("?channel={linkedin}")).await;
+    assert_eq!(
+        (
+            &linkedin_only["impressions"],
+            &linkedin_only["reach"],
+            &linkedin_only["clicks"],
+            &linkedin_only["engagements"]
+        ),
+        (&json!(1_480), &json!(950), &json!(31), &json!(49))
+    );
+    // Facebook's post reports reach only: per person reached.
+    let facebook_only = report(format!("?channel={facebook}")).await;
+    assert_eq!(facebook_only["engagement_rate"]["definition"], "per_reach");
+    assert_eq!(facebook_only["engagement_rate"]["value"], 12.0 / 210.0);
+    // All three: impressions are unknown for one post, so the total is too;
+    // reach likewise (X has none); no followers: not computable.
+    let all = report(String::new()).await;
+    assert_eq!(all["impressions"], Value::Null);
+    assert_eq!(all["reach"], Value::Null);
+    assert_eq!(all["engagement_rate"]["definition"], "not_computable");
+
+    // The page names the definition.
+    let page = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience?channel={facebook}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("per person reached"), "{page}");
 }
