@@ -232,6 +232,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::GET, "/w/{workspace}/analytics/members", Analytics, "analytics", "The members behind a number: at risk, lapsed, champions, newcomers"), get(pages::analytics::drill_down)),
         (spec(M::GET, "/w/{workspace}/analytics/audience", Analytics, "analytics", "The marketer's audience KPIs by channel and campaign, top posts, engagements per day, against the previous period (channel, campaign, from, to)"), get(pages::audience::audience)),
         (spec(M::GET, "/w/{workspace}/analytics/audience.csv", Analytics, "analytics", "CSV of an audience table: channels, campaigns, posts or daily"), get(pages::audience::export)),
+        (spec(M::GET, "/w/{workspace}/analytics/funnel/members", Analytics, "analytics", "The members behind a funnel number (campaign, group: through_campaigns|on_their_own, step: joined|contributed|eligible_30|active_30|eligible_90|active_90)"), get(pages::funnel::members)),
+        (spec(M::GET, "/w/{workspace}/analytics/funnel/members.csv", Analytics, "analytics", "CSV of the members behind a funnel number"), get(pages::funnel::members_csv)),
         (spec(M::GET, "/w/{workspace}/analytics/export.csv", Analytics, "analytics", "CSV of a health table, or of the interaction log and members in the import format"), get(pages::analytics::export)),
         (spec(M::GET, "/w/{workspace}/settings", Admin, "accounts", "Workspace settings"), get(pages::settings::settings)),
         (spec(M::POST, "/w/{workspace}/settings/signup", Admin, "accounts", "Open or close sign-up"), post(pages::settings::set_signup)),

@@ -55,14 +55,97 @@ pub struct Funnel {
     pub on_their_own: Cohort,
 }
 
-/// `campaign`: one campaign's members against those on their own; `None`:
-/// every campaign's. `now` is seconds since the Unix epoch.
-pub fn funnel(
+/// Which group of a funnel a member is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    ThroughCampaigns,
+    OnTheirOwn,
+}
+
+impl Group {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "through_campaigns" => Some(Self::ThroughCampaigns),
+            "on_their_own" => Some(Self::OnTheirOwn),
+            _ => None,
+        }
+    }
+}
+
+/// A step of the funnel, as the members behind it are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Joined,
+    Contributed,
+    /// Joined at least 30 days ago.
+    Eligible30,
+    Active30,
+    Eligible90,
+    Active90,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Joined,
+        Step::Contributed,
+        Step::Eligible30,
+        Step::Active30,
+        Step::Eligible90,
+        Step::Active90,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Joined => "joined",
+            Step::Contributed => "contributed",
+            Step::Eligible30 => "eligible_30",
+            Step::Active30 => "active_30",
+            Step::Eligible90 => "eligible_90",
+            Step::Active90 => "active_90",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.as_str() == raw)
+    }
+}
+
+/// One member as the funnel sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FunnelMember {
+    pub member_id: MemberId,
+    /// Seconds since the Unix epoch.
+    pub joined_at: i64,
+    pub group: Group,
+    pub contributed: bool,
+    /// `Some(active)` once the member joined at least 30 days ago.
+    pub active_30: Option<bool>,
+    pub active_90: Option<bool>,
+}
+
+impl FunnelMember {
+    /// Whether the member counts in this step.
+    pub fn in_step(&self, step: Step) -> bool {
+        match step {
+            Step::Joined => true,
+            Step::Contributed => self.contributed,
+            Step::Eligible30 => self.active_30.is_some(),
+            Step::Active30 => self.active_30 == Some(true),
+            Step::Eligible90 => self.active_90.is_some(),
+            Step::Active90 => self.active_90 == Some(true),
+        }
+    }
+}
+
+/// Every member in either group of the funnel (`campaign`: one campaign's
+/// members against those on their own; `None`: every campaign's), in the
+/// log's member order. `now` is seconds since the Unix epoch.
+pub fn funnel_members(
     log: &InteractionLog,
     member_campaigns: &HashMap<MemberId, CampaignId>,
     campaign: Option<CampaignId>,
     now: i64,
-) -> Funnel {
+) -> Vec<FunnelMember> {
     // Per member index: contributed, active in days 23–30, active in days 83–90.
     let mut seen = vec![(false, false, false); log.members.len()];
     for row in &log.rows {
@@ -84,8 +167,7 @@ pub fn funnel(
             state.2 = true;
         }
     }
-    let mut through = Cohort::default();
-    let mut own = Cohort::default();
+    let mut members = Vec::new();
     for (index, (member, (contributed, active_30, active_90))) in
         log.members.iter().zip(seen).enumerate()
     {
@@ -93,23 +175,48 @@ pub fn funnel(
         if member.is_staff || log.is_staff(index as u32) || member.joined_at > now {
             continue;
         }
-        let cohort = match (member_campaigns.get(&member.id), campaign) {
-            (None, _) => &mut own,
-            (Some(_), None) => &mut through,
-            (Some(came), Some(wanted)) if *came == wanted => &mut through,
+        let group = match (member_campaigns.get(&member.id), campaign) {
+            (None, _) => Group::OnTheirOwn,
+            (Some(_), None) => Group::ThroughCampaigns,
+            (Some(came), Some(wanted)) if *came == wanted => Group::ThroughCampaigns,
             // Another campaign's member is in neither group of this funnel.
             (Some(_), Some(_)) => continue,
         };
-        cohort.joined += 1;
-        cohort.contributed += u64::from(contributed);
-        if now - member.joined_at >= 30 * DAY {
-            cohort.eligible_30 += 1;
-            cohort.active_30 += u64::from(active_30);
-        }
-        if now - member.joined_at >= 90 * DAY {
-            cohort.eligible_90 += 1;
-            cohort.active_90 += u64::from(active_90);
-        }
+        let age = now - member.joined_at;
+        members.push(FunnelMember {
+            member_id: member.id,
+            joined_at: member.joined_at,
+            group,
+            contributed,
+            active_30: (age >= 30 * DAY).then_some(active_30),
+            active_90: (age >= 90 * DAY).then_some(active_90),
+        });
+    }
+    members
+}
+
+/// `campaign`: one campaign's members against those on their own; `None`:
+/// every campaign's. `now` is seconds since the Unix epoch.
+pub fn funnel(
+    log: &InteractionLog,
+    member_campaigns: &HashMap<MemberId, CampaignId>,
+    campaign: Option<CampaignId>,
+    now: i64,
+) -> Funnel {
+    let mut through = Cohort::default();
+    let mut own = Cohort::default();
+    for member in funnel_members(log, member_campaigns, campaign, now) {
+        let cohort = match member.group {
+            Group::ThroughCampaigns => &mut through,
+            Group::OnTheirOwn => &mut own,
+        };
+        let count = |step| u64::from(member.in_step(step));
+        cohort.joined += count(Step::Joined);
+        cohort.contributed += count(Step::Contributed);
+        cohort.eligible_30 += count(Step::Eligible30);
+        cohort.active_30 += count(Step::Active30);
+        cohort.eligible_90 += count(Step::Eligible90);
+        cohort.active_90 += count(Step::Active90);
     }
     for cohort in [&mut through, &mut own] {
         cohort.contribution_rate = ratio(cohort.contributed, cohort.joined);
@@ -232,6 +339,19 @@ mod tests {
         assert_eq!(every.through_campaigns.eligible_30, 3);
         assert_eq!(every.through_campaigns.active_30, 2);
         assert_eq!(every.on_their_own, one.on_their_own);
+
+        // The members behind the numbers: campaign 7's active at 30 days are 1 and 2.
+        let behind = |step, group| -> Vec<MemberId> {
+            funnel_members(&log, &campaigns, Some(7), now)
+                .into_iter()
+                .filter(|member| member.group == group && member.in_step(step))
+                .map(|member| member.member_id)
+                .collect()
+        };
+        assert_eq!(behind(Step::Active30, Group::ThroughCampaigns), [1, 2]);
+        assert_eq!(behind(Step::Contributed, Group::ThroughCampaigns), [1, 3]);
+        assert_eq!(behind(Step::Active90, Group::OnTheirOwn), [5]);
+        assert_eq!(behind(Step::Eligible90, Group::OnTheirOwn), [5]);
 
         let nobody = funnel(&log, &campaigns, Some(99), now);
         assert_eq!(nobody.through_campaigns.joined, 0);

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod community;
 pub mod compose;
 pub mod events;
+pub mod funnel;
 pub mod groups;
 pub mod marketing;
 pub mod member;

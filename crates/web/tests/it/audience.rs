@@ -874,6 +874,85 @@ async fn a_new_account_made_from_a_join_link_keeps_its_campaign() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["through_campaigns"]["joined"], 1);
+
+    // The number links to the member behind it, as a page and as CSV.
+    let audience = app
+        .as_browser(
+            Method::GET,
+            &format!("/w/acme/analytics/audience?campaign={spring}"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = format!(
+        "/w/acme/analytics/funnel/members?group=through_campaigns&#38;step=joined&#38;campaign={spring}"
+    );
+    assert!(
+        audience.contains(&format!("href=\"{link}\">1</a>")),
+        "{audience}"
+    );
+    let link = link.replace("&#38;", "&");
+    let page = app
+        .as_browser(Method::GET, &link, Some(Role::Marketer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Eve Newcomer"), "{page}");
+    assert!(page.contains("1 members"), "{page}");
+    let csv = app
+        .as_browser(
+            Method::GET,
+            &link.replace("/members?", "/members.csv?"),
+            Some(Role::CommunityManager),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[1].contains(",Eve Newcomer,") && lines[1].ends_with(",no,,"),
+        "{csv}"
+    );
+    // Nobody contributed yet; members cannot look; a bad step is a 404.
+    let contributed = app
+        .as_browser(
+            Method::GET,
+            &link.replace("step=joined", "step=contributed"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!contributed.contains("Eve Newcomer"));
+    let refused = app
+        .as_browser(Method::GET, &link, Some(Role::Member))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let bad = app
+        .as_browser(
+            Method::GET,
+            &link.replace("step=joined", "step=famous"),
+            Some(Role::Marketer),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::NOT_FOUND);
 }
 
 /// Networks that report impressions, reach and clicks (X, LinkedIn here, as
