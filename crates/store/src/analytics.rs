@@ -43,10 +43,14 @@ where
 /// Each workspace's log in compact form, kept between dashboard requests and
 /// brought up to date from the rows whose id is above the last one read. The
 /// log is append-only (nothing deletes interactions yet); a members table
-/// that shrank starts the workspace's copy again. With snapshots on (see
-/// [`Db::keep_analytics_snapshots`]), a cold start reads the workspace's file
-/// first, and a log that grew by a tenth (or whose merges changed) is written
-/// again in the background.
+/// that shrank starts the workspace's copy again. The copy is kept *raw*
+/// (every member row its own index, merged or not), and what the measures
+/// read is derived from it: the raw log itself while nobody is merged, else
+/// a copy where a merged member's rows are the kept member's — so a merge or
+/// an unmerge is a pass over the rows in memory, not a reload. With
+/// snapshots on (see [`Db::keep_analytics_snapshots`]), a cold start reads
+/// the workspace's raw log from its file first, and a log that grew by a
+/// tenth is written again in the background.
 #[derive(Debug, Default)]
 pub(crate) struct LogCache {
     workspaces: Mutex<HashMap<WorkspaceId, Arc<tokio::sync::Mutex<Option<CachedLog>>>>>,
@@ -101,19 +105,105 @@ impl LogCache {
 
 #[derive(Debug, Default)]
 struct CachedLog {
-    log: Arc<InteractionLog>,
+    /// Every member row its own index (merged members too); rows' actor and
+    /// target index into its members.
+    raw: Arc<InteractionLog>,
+    /// What the measures read: `raw` itself while nobody is merged, else a
+    /// copy where a merged member's rows are the kept member's.
+    served: Arc<InteractionLog>,
+    /// Whether `served` is `raw` (no merges).
+    served_is_raw: bool,
+    /// Raw member index → served member index, when `served` is a copy.
+    served_index: Vec<u32>,
     max_interaction: i64,
     max_member: i64,
     n_members: usize,
-    /// Merges and unmerges so far: any change reads the log again.
+    /// Merges and unmerges so far: a change derives `served` again.
     merge_version: i64,
+    /// Member id → raw index.
     member_index: HashMap<i64, u32>,
     space_index: HashMap<i64, u32>,
     /// What the workspace's snapshot file holds (read or written by this process).
     snapshot: Option<(Fingerprint, usize)>,
 }
 
+/// The log the measures read, from the raw one and the active merges
+/// (merged member id, kept member id): each merged member's rows become the
+/// kept member's, and merged members leave the member list. Returns the log
+/// and the raw → served member index.
+fn serve(
+    raw: &InteractionLog,
+    member_index: &HashMap<i64, u32>,
+    merges: &[(i64, i64)],
+) -> (InteractionLog, Vec<u32>) {
+    let mut kept_of: Vec<Option<u32>> = vec![None; raw.members.len()];
+    for (merged, kept) in merges {
+        if let (Some(&merged), Some(&kept)) = (member_index.get(merged), member_index.get(kept))
+            && merged != kept
+        {
+            kept_of[merged as usize] = Some(kept);
+        }
+    }
+    // Chains are refused when merging; follow a few steps anyway, never a cycle.
+    let root = |mut index: u32| {
+        for _ in 0..8 {
+            match kept_of[index as usize] {
+                Some(next) => index = next,
+                None => return index,
+            }
+        }
+        index
+    };
+    let mut served_index = vec![NO_MEMBER; raw.members.len()];
+    let mut members = Vec::with_capacity(raw.members.len());
+    for (index, member) in raw.members.iter().enumerate() {
+        if kept_of[index].is_none() {
+            served_index[index] = members.len() as u32;
+            members.push(*member);
+        }
+    }
+    for index in 0..raw.members.len() {
+        if kept_of[index].is_some() {
+            served_index[index] = served_index[root(index as u32) as usize];
+        }
+    }
+    let map = |index: u32| {
+        if index == NO_MEMBER {
+            NO_MEMBER
+        } else {
+            served_index[index as usize]
+        }
+    };
+    let rows = raw
+        .rows
+        .iter()
+        .map(|row| LogRow {
+            actor: map(row.actor),
+            target: map(row.target),
+            ..*row
+        })
+        .collect();
+    (
+        InteractionLog::new(members, raw.spaces.clone(), rows),
+        served_index,
+    )
+}
+
 impl Db {
+    /// The workspace's merged members and whom each was merged into.
+    async fn active_merges(&self, workspace: WorkspaceId) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, merged_into FROM members WHERE workspace_id = $1 AND merged_into IS NOT NULL",
+        )
+        .bind(workspace)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| Ok((get(row, "id")?, get(row, "merged_into")?)))
+            .collect()
+    }
+
     /// The stored time and actor of an interaction, and the join time of a
     /// member: what a snapshot's fingerprint checks.
     async fn fingerprint_rows(
@@ -168,8 +258,7 @@ impl Db {
             return Ok(None);
         };
         let known = snapshot.fingerprint;
-        let plausible = known.merge_version == now.merge_version
-            && known.max_interaction <= now.max_interaction
+        let plausible = known.max_interaction <= now.max_interaction
             && known.max_member <= now.max_member
             && known.n_members <= now.n_members
             && (known.max_member < now.max_member || known.n_members == now.n_members);
@@ -191,35 +280,32 @@ impl Db {
             .collect();
         let rows = snapshot.log.rows.len();
         Ok(Some(CachedLog {
-            log: Arc::new(snapshot.log),
+            raw: Arc::new(snapshot.log),
             max_interaction: known.max_interaction,
             max_member: known.max_member,
             n_members: known.n_members as usize,
-            merge_version: known.merge_version,
             member_index: snapshot.member_index,
             space_index,
             snapshot: Some((known, rows)),
+            ..CachedLog::default()
         }))
     }
 
-    /// Writes the workspace's snapshot in the background when the log is big
-    /// enough and grew by a tenth (or its merges changed) since the last one.
+    /// Writes the workspace's raw log in the background when it is big enough
+    /// and grew by a tenth since the last snapshot.
     async fn maybe_write_snapshot(
         &self,
         settings: &SnapshotSettings,
         workspace: WorkspaceId,
         state: &mut CachedLog,
     ) -> Result<(), StoreError> {
-        let rows = state.log.rows.len();
+        let rows = state.raw.rows.len();
         if rows == 0 || rows < settings.min_rows || state.max_interaction == 0 {
             return Ok(());
         }
         let due = match &state.snapshot {
             None => true,
-            Some((known, known_rows)) => {
-                known.merge_version != state.merge_version
-                    || rows >= known_rows + (known_rows / 10).max(1)
-            }
+            Some((_, known_rows)) => rows >= known_rows + (known_rows / 10).max(1),
         };
         if !due {
             return Ok(());
@@ -240,7 +326,7 @@ impl Db {
             merge_version: state.merge_version,
         };
         state.snapshot = Some((fingerprint, rows));
-        let log = state.log.clone();
+        let log = state.raw.clone();
         let member_index = state.member_index.clone();
         let path = analytics_snapshot::path(&settings.dir, workspace);
         let write = tokio::task::spawn_blocking(move || {
@@ -358,10 +444,12 @@ impl InteractionStore for Db {
                     || max_member < known.max_member
                     || (n_members as usize) < known.n_members
                     || (max_member == known.max_member && n_members as usize != known.n_members)
-                    || merge_version != known.merge_version
             }
             None => true,
         };
+        let mut remap = cached
+            .as_ref()
+            .is_none_or(|known| known.merge_version != merge_version);
         if stale {
             let settings = self.analytics_cache().snapshot_settings();
             let from_file = match (&settings, cached.is_none()) {
@@ -377,17 +465,16 @@ impl InteractionStore for Db {
                 }
                 _ => None,
             };
-            *cached = Some(from_file.unwrap_or(CachedLog {
-                merge_version,
-                ..CachedLog::default()
-            }));
+            *cached = Some(from_file.unwrap_or_default());
+            remap = true;
         }
         let Some(state) = cached.as_mut() else {
             return Err(StoreError::Backend("analytics cache".into()));
         };
+        let mut new_members = Vec::new();
         if state.max_member < max_member {
             let rows = sqlx::query(
-                "SELECT id, joined_at, is_staff, merged_into FROM members WHERE workspace_id = $1 AND id > $2 AND id <= $3 ORDER BY id",
+                "SELECT id, joined_at, is_staff FROM members WHERE workspace_id = $1 AND id > $2 AND id <= $3 ORDER BY id",
             )
             .bind(workspace)
             .bind(state.max_member)
@@ -395,34 +482,25 @@ impl InteractionStore for Db {
             .fetch_all(self.pool())
             .await
             .map_err(store_error)?;
-            let log = Arc::make_mut(&mut state.log);
-            // A merged member is read as the one it was merged into.
-            let mut merged = Vec::new();
+            let known = state.raw.members.len();
             for row in &rows {
                 let id: i64 = get(row, "id")?;
-                if let Some(kept) = get::<Option<i64>>(row, "merged_into")? {
-                    merged.push((id, kept));
-                    continue;
-                }
                 let joined_at: i64 = get(row, "joined_at")?;
                 let is_staff: i64 = get(row, "is_staff")?;
-                state.member_index.insert(id, log.members.len() as u32);
-                log.members.push(LogMember {
+                state
+                    .member_index
+                    .insert(id, (known + new_members.len()) as u32);
+                new_members.push(LogMember {
                     id,
                     joined_at: joined_at.div_euclid(1000),
                     is_staff: is_staff != 0,
                 });
             }
-            for (id, kept) in merged {
-                if let Some(&index) = state.member_index.get(&kept) {
-                    state.member_index.insert(id, index);
-                }
-            }
             state.max_member = max_member;
             state.n_members += rows.len();
         }
+        let mut new_rows = Vec::new();
         if state.max_interaction < max_interaction {
-            let mut new_rows = Vec::new();
             let mut after = state.max_interaction;
             loop {
                 let page = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -478,19 +556,76 @@ impl InteractionStore for Db {
                     break;
                 }
             }
-            let log = Arc::make_mut(&mut state.log);
-            log.spaces.resize(state.space_index.len(), 0);
-            for (space, index) in &state.space_index {
-                log.spaces[*index as usize] = *space;
-            }
-            log.append(new_rows);
             state.max_interaction = max_interaction;
+        }
+        let news = !new_members.is_empty() || !new_rows.is_empty();
+        if news {
+            if state.served_is_raw {
+                // Let go of the shared copy, or appending would clone the whole log.
+                state.served = Arc::default();
+            }
+            let raw = Arc::make_mut(&mut state.raw);
+            raw.members.extend_from_slice(&new_members);
+            raw.spaces.resize(state.space_index.len(), 0);
+            for (space, index) in &state.space_index {
+                raw.spaces[*index as usize] = *space;
+            }
+            raw.append(new_rows.iter().copied());
+        }
+        if remap {
+            let merges = self.active_merges(workspace).await?;
+            if merges.is_empty() {
+                state.served = state.raw.clone();
+                state.served_is_raw = true;
+                state.served_index = Vec::new();
+            } else {
+                let raw = state.raw.clone();
+                let index = state.member_index.clone();
+                let (served, served_index) =
+                    tokio::task::spawn_blocking(move || serve(&raw, &index, &merges))
+                        .await
+                        .map_err(|error| {
+                            StoreError::Backend(format!("merging the log: {error}"))
+                        })?;
+                state.served = Arc::new(served);
+                state.served_is_raw = false;
+                state.served_index = served_index;
+            }
+            state.merge_version = merge_version;
+        } else if news {
+            if state.served_is_raw {
+                state.served = state.raw.clone();
+            } else {
+                // Members added since the last merge change are nobody's merge.
+                let served = Arc::make_mut(&mut state.served);
+                for member in &new_members {
+                    state.served_index.push(served.members.len() as u32);
+                    served.members.push(*member);
+                }
+                served.spaces = state.raw.spaces.clone();
+                let map = |index: u32| {
+                    if index == NO_MEMBER {
+                        NO_MEMBER
+                    } else {
+                        state.served_index[index as usize]
+                    }
+                };
+                let rows: Vec<LogRow> = new_rows
+                    .iter()
+                    .map(|row| LogRow {
+                        actor: map(row.actor),
+                        target: map(row.target),
+                        ..*row
+                    })
+                    .collect();
+                served.append(rows);
+            }
         }
         if let Some(settings) = self.analytics_cache().snapshot_settings() {
             self.maybe_write_snapshot(&settings, workspace, state)
                 .await?;
         }
-        Ok(state.log.clone())
+        Ok(state.served.clone())
     }
 
     async fn member_names(

@@ -4,8 +4,9 @@
 //! A snapshot is a cache, never the truth: it names the last interaction and
 //! the last member it holds (their ids, and the time and actor, or join time,
 //! the database has for them), and it is used only when the database still
-//! has exactly those rows and the same merges. The rows that came after are
-//! then read from the database as usual. A file that is short, of another
+//! has exactly those rows. The rows that came after are then read from the
+//! database as usual. The log is the raw one (every member row its own
+//! index), so merges made since do not spoil it: they are applied after. A file that is short, of another
 //! version, or whose checksum does not match is ignored (and replaced at the
 //! next write). Files are written to a temporary name and renamed, so a crash
 //! mid-write leaves the old snapshot or none.

@@ -244,8 +244,17 @@ async fn a_restart_reads_the_snapshot_and_only_the_rows_after_it(db: Db) {
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "one snapshot for the workspace");
 
-    // Two more rows while "down"; the restarted process reads the file and those two.
+    // Two more rows while "down", and two members merged; the restarted
+    // process reads the file and those two rows, and applies the merge.
     import(&db, workspace.id, LOG).await.unwrap();
+    let id = |index: usize| log.members[index].id;
+    let staff = log.members.iter().find(|m| m.is_staff).unwrap().id;
+    {
+        use agora_core::identities::IdentityStore;
+        db.merge_members(workspace.id, id(0), id(1), "same person", staff, T0)
+            .await
+            .unwrap();
+    }
     let restarted = db.reopened();
     restarted.keep_analytics_snapshots(dir.path().to_path_buf(), 0);
     // A server warms the logs that have a snapshot as it starts.
@@ -256,6 +265,11 @@ async fn a_restart_reads_the_snapshot_and_only_the_rows_after_it(db: Db) {
     let from_rows = db.reopened().interaction_log(workspace.id).await.unwrap();
     assert_eq!(from_snapshot.rows, from_rows.rows);
     assert_eq!(from_snapshot.members, from_rows.members);
+    assert_eq!(
+        from_rows.members.len(),
+        4,
+        "five members, two of them one person"
+    );
     assert_eq!(from_snapshot.spaces, from_rows.spaces);
     assert_eq!(
         health(&from_snapshot, None, Window::Default),

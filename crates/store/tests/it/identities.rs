@@ -104,6 +104,8 @@ async fn merges_and_identities(db: Db) {
         actors.len()
     };
     assert_eq!(distinct(&log), 3);
+    let read = db.analytics_rows_read();
+    let n_members = log.members.len();
 
     let merge = db
         .merge_members(workspace, ann, ann_too, "same e-mail", staff, T0)
@@ -134,6 +136,17 @@ async fn merges_and_identities(db: Db) {
         .count();
     assert_eq!(to_ann, 1, "and so are the replies to either");
     assert_eq!(
+        log.members.len(),
+        n_members - 1,
+        "the merged row is no member of its own"
+    );
+    assert!(log.members.iter().all(|member| member.id != ann_too));
+    assert_eq!(
+        db.analytics_rows_read(),
+        read,
+        "a merge is applied to the log in memory, not read again"
+    );
+    assert_eq!(
         db.identities_of(ann).await.unwrap(),
         vec![("mastodon".to_owned(), "@ann@velo.social".to_owned())]
     );
@@ -154,6 +167,8 @@ async fn merges_and_identities(db: Db) {
     assert!(!db.unmerge(workspace, merge, T0).await.unwrap(), "once");
     let log = db.interaction_log(workspace).await.unwrap();
     assert_eq!(distinct(&log), 3, "each has their history back");
+    assert_eq!(log.members.len(), n_members);
+    assert_eq!(db.analytics_rows_read(), read, "an unmerge too");
     assert!(db.identities_of(ann).await.unwrap().is_empty());
     assert_eq!(db.count_members(workspace).await.unwrap(), 4);
 
