@@ -265,6 +265,35 @@ pub async fn analytics(config: &Config, args: AnalyticsBenchArgs) -> anyhow::Res
         group_report.verdict.verdict.as_str()
     );
 
+    // A merge and an unmerge: the measured log is derived again in memory.
+    {
+        use agora_core::identities::IdentityStore;
+        let log = group_db.interaction_log(workspace.id).await?;
+        let staff = log.members.iter().find(|m| m.is_staff).map(|m| m.id);
+        let mut others = log.members.iter().filter(|m| !m.is_staff).map(|m| m.id);
+        if let (Some(staff), Some(kept), Some(merged)) = (staff, others.next(), others.next()) {
+            let merge = db
+                .merge_members(workspace.id, kept, merged, "bench", staff, now)
+                .await?;
+            let started = Instant::now();
+            let log = group_db.interaction_log(workspace.id).await?;
+            health(&log, None, Window::Default);
+            println!(
+                "a merge, then workspace health: {:.3} s (the merged log derived in memory, {} rows)",
+                seconds(started),
+                log.rows.len()
+            );
+            db.unmerge(workspace.id, merge, now).await?;
+            let started = Instant::now();
+            let log = group_db.interaction_log(workspace.id).await?;
+            health(&log, None, Window::Default);
+            println!(
+                "the unmerge, then workspace health: {:.3} s",
+                seconds(started)
+            );
+        }
+    }
+
     // DuckDB over the same data as CSV.
     let python = args.duckdb_python.clone().unwrap_or_else(|| {
         PathBuf::from(std::env::var("HOME").unwrap_or_default())
