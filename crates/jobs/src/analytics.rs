@@ -1,6 +1,7 @@
-//! The weekly community-health report: a job every Monday at 08:00 UTC that
-//! e-mails each workspace's admins, marketers and community managers the
-//! workspace's health and each space's verdict, then schedules the next run.
+//! The weekly report: a job every Monday at 08:00 UTC that e-mails each
+//! workspace's admins, marketers and community managers the workspace's
+//! health, each space's verdict, and the audience of the last seven days'
+//! posts against the seven before, then schedules the next run.
 //! Unique keys make each run and each e-mail happen once, however many
 //! workers run.
 
@@ -8,8 +9,9 @@ use std::sync::Arc;
 
 use agora_core::accounts::{Access, AccountStore};
 use agora_core::analytics::InteractionStore;
+use agora_core::analytics::audience::{AudienceFilter, AudienceStore, Period, audience};
 use agora_core::analytics::health::{Window, health};
-use agora_core::analytics::report::{SpaceLine, weekly_report};
+use agora_core::analytics::report::{SpaceLine, audience_section, weekly_report};
 use agora_core::community::{CommunityStore, SpaceKind};
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::{JobStore, NewJob};
@@ -47,9 +49,14 @@ pub async fn send_weekly_reports<S>(
     public_url: &str,
 ) -> Result<usize, StoreError>
 where
-    S: AccountStore + InteractionStore + CommunityStore + JobStore,
+    S: AccountStore + InteractionStore + CommunityStore + JobStore + AudienceStore,
 {
     let mut n_sent = 0;
+    // The seven whole UTC days before today.
+    let period = Period {
+        from_day: now.day() - 7,
+        to_day: now.day() - 1,
+    };
     for workspace in store.list_workspaces().await? {
         let log = store.interaction_log(workspace.id).await?;
         let Some(report) = health(&log, None, Window::Default) else {
@@ -71,7 +78,22 @@ where
             }
         }
         let dashboard = format!("{public_url}/w/{}/analytics/health", workspace.slug);
-        let (subject, text) = weekly_report(&workspace.name, &report, &spaces, &dashboard);
+        let posts = store
+            .published_posts(workspace.id, period.previous().start(), period.end())
+            .await?;
+        let followers = store.followers_on(workspace.id, period.to_day).await?;
+        let audience_text = (!posts.is_empty()).then(|| {
+            let report = audience(&posts, &followers, period, AudienceFilter::default());
+            let url = format!("{public_url}/w/{}/analytics/audience", workspace.slug);
+            audience_section(&report, &url)
+        });
+        let (subject, text) = weekly_report(
+            &workspace.name,
+            &report,
+            &spaces,
+            &dashboard,
+            audience_text.as_deref(),
+        );
         for membership in store.memberships_in(workspace.id).await? {
             if !Access::Analytics.allows(membership.role) {
                 continue;
@@ -101,7 +123,7 @@ where
 /// Registers the report job; each run schedules the next.
 pub fn register<S>(registry: &mut Registry, store: S, clock: Arc<dyn Clock>, public_url: String)
 where
-    S: AccountStore + InteractionStore + CommunityStore + JobStore,
+    S: AccountStore + InteractionStore + CommunityStore + JobStore + AudienceStore,
 {
     registry.register(REPORT_KIND, move |_job| {
         let (store, clock, public_url) = (store.clone(), clock.clone(), public_url.clone());

@@ -1,7 +1,10 @@
-//! The weekly community-health report e-mailed to a workspace's analytics
-//! roles: the workspace's measures and each space's verdict, as plain text.
+//! The weekly report e-mailed to a workspace's analytics roles: the
+//! workspace's community health and each space's verdict, and the audience
+//! of the last seven days' posts against the seven before, as plain text.
 
+use super::audience::{AudienceReport, Change};
 use super::health::{HealthReport, Verdict};
+use crate::Timestamp;
 
 /// A space's line in the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,12 +21,91 @@ fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |value| format!("{:.0}%", value * 100.0))
 }
 
-/// The subject and text of the report.
+fn change(change: &Change) -> String {
+    let sign = if change.delta >= 0 { "+" } else { "" };
+    match change.ratio {
+        Some(ratio) => format!("{sign}{}, {sign}{:.0}%", change.delta, ratio * 100.0),
+        None => format!("{sign}{}", change.delta),
+    }
+}
+
+fn reported(value: Option<i64>) -> String {
+    value.map_or_else(|| "not reported".to_owned(), |value| value.to_string())
+}
+
+/// The marketer's part: what the period's posts earned against the period
+/// before, per channel, the engagement rate with its definition, and the
+/// best post.
+pub fn audience_section(report: &AudienceReport, dashboard_url: &str) -> String {
+    let date = |day: i64| Timestamp::from_millis(day * 86_400_000).display_date();
+    let totals = &report.totals;
+    let rate = match totals.engagement_rate.value {
+        Some(value) => format!(
+            "{:.2}% ({})",
+            value * 100.0,
+            totals.engagement_rate.explanation
+        ),
+        None => format!("not computable: {}", totals.engagement_rate.explanation),
+    };
+    let mut text = format!(
+        "Audience: posts published {} to {}, against the {} days before.\n\n\
+         Posts published: {} ({}); {} measured\n\
+         Engagements: {} ({})\n\
+         Engagement rate: {}\n\
+         Impressions: {}; reach: {}; clicks: {}\n",
+        date(report.period.from_day),
+        date(report.period.to_day),
+        report.period.n_days(),
+        totals.n_posts,
+        change(&report.comparison.posts),
+        totals.n_measured,
+        totals.engagements,
+        change(&report.comparison.engagements),
+        rate,
+        reported(totals.impressions),
+        reported(totals.reach),
+        reported(totals.clicks),
+    );
+    let active: Vec<_> = report
+        .by_channel
+        .iter()
+        .filter(|channel| channel.kpis.n_posts > 0 || channel.previous.n_posts > 0)
+        .collect();
+    if !active.is_empty() {
+        text.push_str("By channel:\n");
+        for channel in active {
+            text.push_str(&format!(
+                "- {}: {} post{}, {} engagements ({})\n",
+                channel.channel_name,
+                channel.kpis.n_posts,
+                if channel.kpis.n_posts == 1 { "" } else { "s" },
+                channel.kpis.engagements,
+                change(&channel.comparison.engagements)
+            ));
+        }
+    }
+    if let Some(top) = report.top_posts.first() {
+        let mut excerpt: String = top.text.chars().take(80).collect();
+        if top.text.chars().count() > 80 {
+            excerpt.push('…');
+        }
+        text.push_str(&format!(
+            "Best post: \"{excerpt}\" on {}, {} engagements\n",
+            top.channel_name, top.engagements
+        ));
+    }
+    text.push_str(&format!("\nThe audience dashboard: {dashboard_url}\n"));
+    text
+}
+
+/// The subject and text of the report; `audience`: the audience section,
+/// when the workspace published anything in the two periods.
 pub fn weekly_report(
     workspace_name: &str,
     report: &HealthReport,
     spaces: &[SpaceLine],
     dashboard_url: &str,
+    audience: Option<&str>,
 ) -> (String, String) {
     let subject = format!(
         "{workspace_name}: {} active members, {} at risk — weekly community health",
@@ -76,5 +158,9 @@ pub fn weekly_report(
     text.push_str(&format!(
         "The dashboard, with the members behind each number: {dashboard_url}\n"
     ));
+    if let Some(audience) = audience {
+        text.push_str("\n");
+        text.push_str(audience);
+    }
     (subject, text)
 }

@@ -414,6 +414,104 @@ async fn weekly_health_reports_go_to_analytics_roles_once(backend: Backend) {
     .await
     .unwrap();
 
+    // Two posts: one two days ago (10 + 2 engagements), one nine days ago (4).
+    {
+        use agora_core::members::{MemberStore, NewMember};
+        use agora_core::posts::{
+            AttemptOutcome, AttemptResult, Engagement, NewChannel, NewPost, NewVariant, PostStore,
+        };
+        use agora_core::text_limits::Network;
+        let author = db
+            .create_member(&NewMember {
+                workspace_id: workspace.id,
+                account_id: None,
+                name: "Mara".into(),
+                email: None,
+                joined_at: T0,
+                is_staff: true,
+            })
+            .await
+            .unwrap();
+        let channel = db
+            .create_channel(&NewChannel {
+                workspace_id: workspace.id,
+                network: Network::Mastodon,
+                name: "Acme on Mastodon".into(),
+                avatar_url: None,
+                base_url: "http://127.0.0.1:1".into(),
+                account: String::new(),
+                timezone: "UTC".into(),
+                sealed_credentials: "v1:abcd:sealed".into(),
+                max_chars: 500,
+                max_media: 4,
+                chars_per_url: 23,
+                max_image_bytes: None,
+                created_at: T0,
+            })
+            .await
+            .unwrap()
+            .id;
+        for (text, days_ago, likes, shares) in
+            [("New frames are in", 2, 10, 2), ("Ride on Sunday", 9, 4, 0)]
+        {
+            let at = T0.plus_seconds(-days_ago * 86_400);
+            let post = db
+                .create_post(&NewPost {
+                    workspace_id: workspace.id,
+                    author_id: author,
+                    variants: vec![NewVariant {
+                        channel_id: channel,
+                        text: text.into(),
+                        content_warning: None,
+                        language: None,
+                        visibility: None,
+                        link_card: None,
+                        media: Vec::new(),
+                    }],
+                    scheduled_at: Some(at),
+                    created_at: at,
+                    campaign_id: None,
+                    hold: false,
+                })
+                .await
+                .unwrap();
+            let target = db.post(workspace.id, post).await.unwrap().unwrap().targets[0].id;
+            let attempt = db.begin_attempt(target, 0, at).await.unwrap().unwrap();
+            db.finish_attempt(
+                target,
+                attempt,
+                &AttemptResult {
+                    outcome: AttemptOutcome::Published,
+                    request: String::new(),
+                    http_status: Some(200),
+                    response: String::new(),
+                    message: None,
+                    remote_id: Some(format!("remote-{post}")),
+                    remote_url: None,
+                    next_attempt_at: None,
+                    finished_at: at,
+                },
+            )
+            .await
+            .unwrap();
+            db.record_engagement(
+                target,
+                &Engagement {
+                    likes,
+                    shares,
+                    replies: 0,
+                    quotes: 0,
+                    impressions: None,
+                    reach: None,
+                    clicks: None,
+                    read_at: at.plus_seconds(3_600),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+
     let now = T0;
     assert_eq!(
         send_weekly_reports(db, now, "https://agora.example")
@@ -446,6 +544,22 @@ async fn weekly_health_reports_go_to_analytics_roles_once(backend: Backend) {
     assert!(text.contains("Verdict: "), "{text}");
     assert!(text.contains("- Space g0: "), "{text}");
     assert!(text.contains("https://agora.example/w/acme/analytics/health"));
+    // The marketer's part: the last seven days against the seven before.
+    assert!(
+        text.contains("\nPosts published: 1 (+0, +0%); 1 measured\n"),
+        "{text}"
+    );
+    assert!(text.contains("Engagements: 12 (+8, +200%)"), "{text}");
+    assert!(
+        text.contains("- Acme on Mastodon: 1 post, 12 engagements (+8, +200%)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Best post: \"New frames are in\" on Acme on Mastodon, 12 engagements"),
+        "{text}"
+    );
+    assert!(text.contains("Impressions: not reported"), "{text}");
+    assert!(text.contains("https://agora.example/w/acme/analytics/audience"));
 
     // Mondays at 08:00 UTC: 1970-01-01 was a Thursday.
     let first = next_run(Timestamp(0));
