@@ -159,7 +159,7 @@ pub fn weekly_report(
         "The dashboard, with the members behind each number: {dashboard_url}\n"
     ));
     if let Some(audience) = audience {
-        text.push_str("\n");
+        text.push('\n');
         text.push_str(audience);
     }
     (subject, text)
