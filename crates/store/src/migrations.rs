@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_followers.sql"),
         postgres: include_str!("../migrations/postgres/0013_followers.sql"),
     },
+    Migration {
+        version: 14,
+        name: "link_clicks",
+        sqlite: include_str!("../migrations/sqlite/0014_link_clicks.sql"),
+        postgres: include_str!("../migrations/postgres/0014_link_clicks.sql"),
+    },
 ];
 
 pub const MIGRATION_COUNT: usize = MIGRATIONS.len();
