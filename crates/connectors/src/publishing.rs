@@ -207,6 +207,9 @@ where
                 .map_err(retry)?;
             return Ok(());
         }
+        // The same text on every attempt: the links' tokens are made once.
+        // Before the attempt opens, so a failure here leaves the target due.
+        let tracked = self.track_links(&dispatch).await.map_err(retry)?;
         let cap = self
             .caps
             .get(channel.network.as_str())
@@ -252,8 +255,6 @@ where
                 return Ok(());
             }
         };
-        // The same text on every attempt: the links' tokens are made once.
-        let tracked = self.track_links(&dispatch).await.map_err(retry)?;
         if channel.network == Network::Email {
             let result = self
                 .send_newsletter(&dispatch, &tracked.text)

@@ -35,6 +35,10 @@ impl LinkStore for Db {
         urls: &[String],
         now: Timestamp,
     ) -> Result<Vec<TrackedLink>, StoreError> {
+        if urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let turn = self.write_turn().await;
         for (position, url) in urls.iter().enumerate() {
             // The first call makes the row; later ones keep its token (a URL
             // edited since follows the edit).
@@ -52,6 +56,7 @@ impl LinkStore for Db {
             .await
             .map_err(store_error)?;
         }
+        drop(turn);
         let rows = sqlx::query(
             "SELECT id, target_id, position, url, token FROM tracked_links \
              WHERE target_id = $1 AND position < $2 ORDER BY position",
@@ -75,7 +80,8 @@ impl LinkStore for Db {
     }
 
     async fn set_links_tracked(&self, target: TargetId, tracked: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE post_targets SET links_tracked = $2 WHERE id = $1")
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE post_targets SET links_tracked = $2 WHERE id = $1 AND links_tracked <> $2")
             .bind(target)
             .bind(flag(tracked))
             .execute(self.pool())
