@@ -913,6 +913,7 @@ mod tests {
             link_card: None,
             media: &[],
             visibility: None,
+            link_uris: &[],
         };
         assert_eq!(post.idempotency_key(), "agora-12-34");
     }
