@@ -244,7 +244,8 @@ mod tests {
 
     #[test]
     fn mastodon_and_x_get_the_redirect_in_the_text() {
-        let text = "Read https://lumen.coffee/autumn-roast?utm_source=x, then (https://b.example/).";
+        let text =
+            "Read https://lumen.coffee/autumn-roast?utm_source=x, then (https://b.example/).";
         for network in [Network::Mastodon, Network::X] {
             let out = substitute(network, text, &redirects(2), 500, 23);
             assert!(out.tracked);

@@ -19,7 +19,11 @@ impl LinkStore for Db {
         Ok(get::<i64>(&row, "track_link_clicks")? != 0)
     }
 
-    async fn set_track_link_clicks(&self, workspace: WorkspaceId, on: bool) -> Result<(), StoreError> {
+    async fn set_track_link_clicks(
+        &self,
+        workspace: WorkspaceId,
+        on: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET track_link_clicks = $2 WHERE id = $1")
             .bind(workspace)
             .bind(flag(on))
@@ -81,12 +85,14 @@ impl LinkStore for Db {
 
     async fn set_links_tracked(&self, target: TargetId, tracked: bool) -> Result<(), StoreError> {
         let _turn = self.write_turn().await;
-        sqlx::query("UPDATE post_targets SET links_tracked = $2 WHERE id = $1 AND links_tracked <> $2")
-            .bind(target)
-            .bind(flag(tracked))
-            .execute(self.pool())
-            .await
-            .map_err(store_error)?;
+        sqlx::query(
+            "UPDATE post_targets SET links_tracked = $2 WHERE id = $1 AND links_tracked <> $2",
+        )
+        .bind(target)
+        .bind(flag(tracked))
+        .execute(self.pool())
+        .await
+        .map_err(store_error)?;
         Ok(())
     }
 

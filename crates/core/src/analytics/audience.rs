@@ -606,7 +606,11 @@ mod tests {
         let untracked = post(2, 1, None, 10, counts(3, 0, 0, 0));
         let both = kpis(&[tracked.clone(), untracked], &BTreeMap::new());
         assert_eq!(both.clicks, None, "one post's clicks are not reported");
-        assert_eq!(both.engagements, 5 + 7 + 3, "the counted clicks still engage");
+        assert_eq!(
+            both.engagements,
+            5 + 7 + 3,
+            "the counted clicks still engage"
+        );
         let alone = kpis(&[tracked], &BTreeMap::new());
         assert_eq!(alone.clicks, Some(7));
         assert_eq!(alone.engagements, 12);

@@ -112,13 +112,13 @@ async fn tracked_links_are_made_once_and_count_clicks_per_target(db: Db) {
     let second = publish("Also https://a.example/1").await;
     let untracked = publish("Old post https://c.example").await;
 
-    let urls = ["https://a.example/1".to_owned(), "https://b.example/2".to_owned()];
+    let urls = [
+        "https://a.example/1".to_owned(),
+        "https://b.example/2".to_owned(),
+    ];
     let links = db.tracked_links(first, &urls, T0).await.unwrap();
     assert_eq!(links.len(), 2);
-    assert_eq!(
-        links.iter().map(|l| l.position).collect::<Vec<_>>(),
-        [0, 1]
-    );
+    assert_eq!(links.iter().map(|l| l.position).collect::<Vec<_>>(), [0, 1]);
     assert_eq!(links[0].url, "https://a.example/1");
     assert_eq!(links[1].target_id, first);
     for link in &links {
@@ -137,10 +137,7 @@ async fn tracked_links_are_made_once_and_count_clicks_per_target(db: Db) {
         .unwrap();
     assert_eq!(again, links);
     // The same URL on another target is another link.
-    let other = db
-        .tracked_links(second, &urls[..1], T0)
-        .await
-        .unwrap();
+    let other = db.tracked_links(second, &urls[..1], T0).await.unwrap();
     assert_ne!(other[0].token, links[0].token);
     db.set_links_tracked(first, true).await.unwrap();
     db.set_links_tracked(second, true).await.unwrap();
@@ -182,5 +179,8 @@ async fn tracked_links_are_made_once_and_count_clicks_per_target(db: Db) {
     assert_eq!(clicks(second), Some(0));
     assert_eq!(clicks(untracked), None);
     let untracked_post = posts.iter().find(|p| p.target_id == untracked).unwrap();
-    assert_eq!(untracked_post.metrics, None, "nothing read back, nothing tracked");
+    assert_eq!(
+        untracked_post.metrics, None,
+        "nothing read back, nothing tracked"
+    );
 }

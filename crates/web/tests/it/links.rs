@@ -260,12 +260,20 @@ async fn clicks_are_counted_for_people_and_shown_in_the_audience(backend: Backen
             .unwrap()
             .contains("tracked links")
     );
-    let funnel = get_json(&app, &format!("/api/v1/w/acme/analytics/funnel?campaign={campaign}")).await;
+    let funnel = get_json(
+        &app,
+        &format!("/api/v1/w/acme/analytics/funnel?campaign={campaign}"),
+    )
+    .await;
     assert_eq!(funnel["posts_published"], 1, "{funnel}");
     assert_eq!(funnel["clicks"], 3);
     assert_eq!(funnel["engagements"], 8);
     let page = app
-        .as_browser(Method::GET, "/w/acme/analytics/audience", Some(Role::Marketer))
+        .as_browser(
+            Method::GET,
+            "/w/acme/analytics/audience",
+            Some(Role::Marketer),
+        )
         .send()
         .await
         .unwrap()
@@ -314,7 +322,10 @@ async fn clicks_are_counted_for_people_and_shown_in_the_audience(backend: Backen
         .unwrap();
     let audience = get_json(&app, "/api/v1/w/acme/analytics/audience").await;
     assert_eq!(audience["totals"]["clicks"], Value::Null, "{audience}");
-    assert_eq!(audience["totals"]["engagements"], 8, "the counted clicks stay");
+    assert_eq!(
+        audience["totals"]["engagements"], 8,
+        "the counted clicks stay"
+    );
     // The campaign's funnel still counts its tracked post.
     let funnel = get_json(&app, "/api/v1/w/acme/analytics/funnel").await;
     assert_eq!(funnel["clicks"], 3);

@@ -259,7 +259,10 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         .next()
         .unwrap();
     assert!(mastodon_link.starts_with(&redirect), "{again:?}");
-    assert!(content.contains(&mastodon_link), "{content} vs {mastodon_link}");
+    assert!(
+        content.contains(&mastodon_link),
+        "{content} vs {mastodon_link}"
+    );
     // Bluesky: exactly one record, with facets for the mention, link and tag.
     let records: Value = http
         .get(format!(
@@ -307,7 +310,11 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         .unwrap();
     let again = engine.track_links(&dispatch).await.unwrap();
     assert_eq!(again.text, text);
-    assert_eq!(again.facet_uris, [facet_uri.clone()], "a retry reuses the token");
+    assert_eq!(
+        again.facet_uris,
+        std::slice::from_ref(&facet_uri),
+        "a retry reuses the token"
+    );
     // The record read back by its key says the same.
     let uri = records[0]["uri"].as_str().unwrap();
     let rkey = uri.rsplit('/').next().unwrap();
