@@ -77,7 +77,7 @@ pub(crate) async fn bench_workspace(
 }
 
 /// Agora's web server on a free loopback port, in this process.
-async fn serve_in_process(
+pub(crate) async fn serve_in_process(
     db: &Db,
     config: &Config,
 ) -> anyhow::Result<(
@@ -96,7 +96,7 @@ async fn serve_in_process(
     Ok((address, server))
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
     }

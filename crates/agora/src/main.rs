@@ -5,6 +5,7 @@
 mod analytics;
 mod bench;
 mod bench_analytics;
+mod bench_clicks;
 mod bench_moderation;
 mod commands;
 mod config;
@@ -149,6 +150,8 @@ enum BenchCommand {
     Moderation(bench_moderation::ModerationBenchArgs),
     /// Community health at scale: bulk load, dashboards cold and warm, DuckDB for comparison
     Analytics(bench_analytics::AnalyticsBenchArgs),
+    /// Tracked links: the `/r/{token}` redirect's throughput and latency with concurrent clients
+    Clicks(bench_clicks::ClicksBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -212,6 +215,7 @@ fn main() -> ExitCode {
             Command::Bench(BenchCommand::Compose(args)) => bench::compose(&config, args).await,
             Command::Bench(BenchCommand::Calendar(args)) => bench::calendar(&config, args).await,
             Command::Bench(BenchCommand::Moderation(args)) => bench_moderation::moderation(args),
+            Command::Bench(BenchCommand::Clicks(args)) => bench_clicks::clicks(&config, args).await,
             Command::Bench(BenchCommand::Analytics(args)) => {
                 bench_analytics::analytics(&config, args).await
             }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use agora_core::accounts::{AccountStore, Role};
 use agora_core::email::OutgoingEmail;
 use agora_core::jobs::{JobStore, NewJob};
+use agora_core::links::{self, LinkStore, Substitution};
 use agora_core::members::MemberStore;
 use agora_core::posts::{
     AttemptOutcome, AttemptResult, Channel, MAX_ATTEMPTS, PostStore, TargetId, TargetStatus,
@@ -140,7 +141,7 @@ fn summarise(exchanges: &[Exchange]) -> (String, Option<i64>, String) {
 
 impl<S> Engine<S>
 where
-    S: PostStore + JobStore + AccountStore + MemberStore + Clone + 'static,
+    S: PostStore + JobStore + AccountStore + MemberStore + LinkStore + Clone + 'static,
 {
     /// Publishes one target if it is still due in this generation.
     pub async fn publish(&self, target: TargetId, generation: i64) -> Result<(), JobError> {
@@ -206,6 +207,9 @@ where
                 .map_err(retry)?;
             return Ok(());
         }
+        // The same text on every attempt: the links' tokens are made once.
+        // Before the attempt opens, so a failure here leaves the target due.
+        let tracked = self.track_links(&dispatch).await.map_err(retry)?;
         let cap = self
             .caps
             .get(channel.network.as_str())
@@ -252,7 +256,10 @@ where
             }
         };
         if channel.network == Network::Email {
-            let result = self.send_newsletter(&dispatch).await.map_err(retry)?;
+            let result = self
+                .send_newsletter(&dispatch, &tracked.text)
+                .await
+                .map_err(retry)?;
             return self
                 .store
                 .finish_attempt(target, attempt, &result)
@@ -307,13 +314,14 @@ where
         let outgoing = Outgoing {
             post_id: dispatch.target.post_id,
             target_id: target,
-            text: &dispatch.target.text,
+            text: &tracked.text,
             language: dispatch.target.language.as_deref(),
             content_warning: dispatch.target.content_warning.as_deref(),
             created_at: dispatch.post_created_at,
             link_card: link_card.as_ref(),
             media: &media,
             visibility: dispatch.target.visibility.as_deref(),
+            link_uris: &tracked.facet_uris,
         };
         let network_target = Target {
             network: channel.network,
@@ -429,6 +437,49 @@ where
             .map_err(retry)
     }
 
+    /// What goes out for a target once its links are tracked: with the
+    /// workspace's "track link clicks" on and a public URL to redirect
+    /// through, each link gets its tracked row (the same token on every
+    /// attempt, so a retry sends byte-identical text) and the network's way of
+    /// carrying the redirect ([`links::substitute`]); the target records
+    /// whether its clicks are counted.
+    pub async fn track_links(
+        &self,
+        dispatch: &agora_core::posts::Dispatch,
+    ) -> Result<Substitution, StoreError> {
+        let target = &dispatch.target;
+        let channel = &dispatch.channel;
+        if !links::can_redirect(&self.public_url)
+            || !self.store.track_link_clicks(channel.workspace_id).await?
+        {
+            self.store.set_links_tracked(target.id, false).await?;
+            return Ok(Substitution::untracked(&target.text));
+        }
+        let urls: Vec<String> = agora_core::text_limits::find_urls(&target.text)
+            .into_iter()
+            .map(|url| target.text[url].to_owned())
+            .collect();
+        let rows = self
+            .store
+            .tracked_links(target.id, &urls, self.clock.now())
+            .await?;
+        let redirects: Vec<String> = rows
+            .iter()
+            .map(|row| links::redirect_url(&self.public_url, &row.token))
+            .collect();
+        let substitution = links::substitute(
+            channel.network,
+            &target.text,
+            &redirects,
+            usize::try_from(channel.max_chars).unwrap_or(usize::MAX),
+            usize::try_from(channel.chars_per_url).unwrap_or(23),
+        );
+        self.store
+            .set_links_tracked(target.id, substitution.tracked)
+            .await?;
+        Ok(substitution)
+    }
+
     /// Reads a published target's engagement back from its network. A
     /// network that cannot say (no metrics API, or not yet implemented)
     /// leaves the figures as they were; it never fails the post.
@@ -505,10 +556,10 @@ where
     async fn send_newsletter(
         &self,
         dispatch: &agora_core::posts::Dispatch,
+        text: &str,
     ) -> Result<AttemptResult, StoreError> {
         let channel = &dispatch.channel;
         let now = self.clock.now();
-        let text = dispatch.target.text.as_str();
         let subject = text
             .lines()
             .find(|line| !line.trim().is_empty())
@@ -656,7 +707,15 @@ where
 /// Registers `publish.target` and `publish.sweep`.
 pub fn register<S>(registry: &mut Registry, engine: Arc<Engine<S>>)
 where
-    S: PostStore + JobStore + AccountStore + MemberStore + Clone + Send + Sync + 'static,
+    S: PostStore
+        + JobStore
+        + AccountStore
+        + MemberStore
+        + LinkStore
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     let publishing = engine.clone();
     registry.register(PUBLISH_KIND, move |job| {
@@ -689,4 +748,60 @@ where
             Ok(())
         }
     });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use agora_core::links;
+    use agora_core::text_limits::Network;
+    use agora_core::{Timestamp, text_limits};
+
+    use crate::networks::{Outgoing, bluesky};
+
+    #[test]
+    fn bluesky_link_facets_carry_the_redirect_at_the_right_bytes_after_emoji() {
+        let text = "🚲👨‍👩‍👧 Café ride https://lumen.coffee/rides then https://b.example/x 🎉 #go";
+        let redirects = vec![
+            links::redirect_url("http://127.0.0.1:8080", "AAAAAAAAAAA"),
+            links::redirect_url("http://127.0.0.1:8080", "BBBBBBBBBBB"),
+        ];
+        let tracked = links::substitute(Network::Bluesky, text, &redirects, 300, 0);
+        assert_eq!(tracked.text, text);
+        let post = Outgoing {
+            post_id: 1,
+            target_id: 2,
+            text: &tracked.text,
+            language: None,
+            content_warning: None,
+            created_at: Timestamp::from_millis(1_795_375_093_380),
+            link_card: None,
+            media: &[],
+            visibility: None,
+            link_uris: &tracked.facet_uris,
+        };
+        let spans = bluesky::detect_features(post.text);
+        let record = bluesky::build_record(&post, &spans, &|_| None);
+        assert_eq!(record["text"], text, "the text is as written");
+        let facets: Vec<_> = record["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|facet| facet["features"][0]["$type"] == "app.bsky.richtext.facet#link")
+            .collect();
+        assert_eq!(facets.len(), 2);
+        let urls = text_limits::find_urls(text);
+        for ((facet, redirect), url) in facets.iter().zip(&redirects).zip(urls) {
+            let start = facet["index"]["byteStart"].as_u64().unwrap() as usize;
+            let end = facet["index"]["byteEnd"].as_u64().unwrap() as usize;
+            assert_eq!((start, end), (url.start, url.end));
+            assert!(text[start..end].starts_with("https://"));
+            assert_eq!(facet["features"][0]["uri"], redirect.as_str());
+        }
+        assert_eq!(
+            &text[facets[0]["index"]["byteStart"].as_u64().unwrap() as usize
+                ..facets[0]["index"]["byteEnd"].as_u64().unwrap() as usize],
+            "https://lumen.coffee/rides"
+        );
+    }
 }

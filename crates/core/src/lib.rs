@@ -20,6 +20,7 @@ pub mod events;
 pub mod ical;
 pub mod identities;
 pub mod jobs;
+pub mod links;
 pub mod members;
 pub mod moderation;
 pub mod pagination;

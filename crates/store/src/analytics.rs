@@ -988,7 +988,10 @@ impl AudienceStore for Db {
         let rows = sqlx::query(
             "SELECT pt.id, pt.post_id, pt.channel_id, c.name AS channel_name, c.network, \
              p.campaign_id, k.name AS campaign_name, pt.published_at, pt.text, pt.remote_url, \
-             pt.likes, pt.shares, pt.replies, pt.quotes, pt.impressions, pt.reach, pt.network_clicks, pt.metrics_at \
+             pt.likes, pt.shares, pt.replies, pt.quotes, pt.impressions, pt.reach, pt.network_clicks, \
+             pt.metrics_at, pt.links_tracked, \
+             (SELECT COUNT(*) FROM link_clicks k JOIN tracked_links l ON l.id = k.link_id \
+              WHERE l.target_id = pt.id) AS clicks \
              FROM post_targets pt JOIN posts p ON p.id = pt.post_id JOIN channels c ON c.id = pt.channel_id \
              LEFT JOIN campaigns k ON k.id = p.campaign_id \
              WHERE p.workspace_id = $1 AND pt.status = 'published' \
@@ -1005,6 +1008,12 @@ impl AudienceStore for Db {
             .map(|row| {
                 let network: String = get(row, "network")?;
                 let metrics_at: Option<i64> = get(row, "metrics_at")?;
+                // Clicks on the target's tracked links, all time; `None` for a
+                // target published without tracking (before migration 0014, or
+                // with the workspace's setting off): not reported, not 0.
+                let tracked_clicks = (get::<i64>(row, "links_tracked")? != 0)
+                    .then(|| get::<i64>(row, "clicks"))
+                    .transpose()?;
                 let count = |column: &str| -> Result<i64, StoreError> {
                     Ok(get::<Option<i64>>(row, column)?.unwrap_or(0))
                 };
@@ -1021,19 +1030,26 @@ impl AudienceStore for Db {
                     published_at: Timestamp(get(row, "published_at")?),
                     text: get(row, "text")?,
                     remote_url: get(row, "remote_url")?,
-                    metrics: match metrics_at {
-                        // Impressions, reach and clicks as the network
-                        // reported them: NULL is "not reported", not zero.
-                        Some(_) => Some(PostMetrics {
+                    metrics: match (metrics_at, tracked_clicks) {
+                        // Impressions and reach as the network reported them:
+                        // NULL is "not reported", not zero. A tracked target
+                        // is measured by its clicks even before the network's
+                        // counts are read back (they count 0 until then).
+                        (Some(_), _) | (None, Some(_)) => Some(PostMetrics {
                             likes: count("likes")?,
                             shares: count("shares")?,
                             replies: count("replies")?,
                             quotes: count("quotes")?,
                             impressions: get(row, "impressions")?,
                             reach: get(row, "reach")?,
-                            clicks: get(row, "network_clicks")?,
+                            // Agora's own count where its links were tracked,
+                            // else the network's (Facebook, LinkedIn).
+                            clicks: match tracked_clicks {
+                                Some(clicks) => Some(clicks),
+                                None => get(row, "network_clicks")?,
+                            },
                         }),
-                        None => None,
+                        (None, None) => None,
                     },
                 })
             })

@@ -17,6 +17,7 @@ mod desk;
 mod events;
 mod identities;
 mod jobs;
+mod links;
 mod members;
 mod migrations;
 mod moderation;

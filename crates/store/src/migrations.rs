@@ -93,6 +93,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0013_followers.sql"),
     },
     Migration {
+        version: 14,
+        name: "link_clicks",
+        sqlite: include_str!("../migrations/sqlite/0014_link_clicks.sql"),
+        postgres: include_str!("../migrations/postgres/0014_link_clicks.sql"),
+    },
+    Migration {
         version: 15,
         name: "network_metrics",
         sqlite: include_str!("../migrations/sqlite/0015_network_metrics.sql"),

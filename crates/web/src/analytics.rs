@@ -367,7 +367,7 @@ pub const FUNNEL_DEFINITIONS: [(&str, &str); 6] = [
     ),
     (
         "clicks",
-        "as reported by the networks: none of Agora's connectors reads clicks yet, so null",
+        "clicks counted on the tracked links (/r/…) of the campaign's published posts, all time, link previews and crawlers left out; null only when none of those posts was published with link tracking",
     ),
     (
         "joined",
@@ -452,7 +452,7 @@ pub async fn funnel_of(
         campaign_name,
         posts_published: kpis.n_posts,
         engagements: kpis.engagements,
-        clicks: kpis.clicks,
+        clicks: funnel::clicks(posts.iter().copied()),
         funnel,
         definitions: FUNNEL_DEFINITIONS.into_iter().collect(),
     })

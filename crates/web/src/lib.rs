@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod community;
 pub mod desk;
 pub mod events;
+pub mod links;
 pub mod metrics;
 pub mod moderation;
 pub mod ops;

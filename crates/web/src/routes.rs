@@ -8,11 +8,11 @@ use axum::Router;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, head, post, put};
 
 use agora_core::accounts::Access;
 
-use crate::{AppState, api, assets, auth, metrics, ops, pages};
+use crate::{AppState, api, assets, auth, links, metrics, ops, pages};
 
 /// One route's declaration.
 #[derive(Debug, Clone)]
@@ -111,6 +111,8 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::POST, "/reset", Public, "accounts", "Set a new password with a reset token"), post(pages::account::reset)),
         (spec(M::GET, "/unsubscribe", Public, "community", "Confirm stopping activity e-mails"), get(pages::account::unsubscribe_form)),
         (spec(M::POST, "/unsubscribe", Public, "community", "Stop activity e-mails (one-click)"), post(pages::account::unsubscribe)),
+        (spec(M::GET, "/r/{token}", Public, "publishing", "A published post's tracked link: 302 to the original URL, counting a click unless a preview fetcher or crawler asks"), get(links::redirect)),
+        (spec(M::HEAD, "/r/{token}", Public, "publishing", "A tracked link's redirect, without counting a click"), head(links::redirect)),
         (spec(M::GET, "/invite/{token}", Public, "accounts", "An invitation"), get(pages::account::invite_show)),
         (spec(M::POST, "/invite/{token}", Account, "accounts", "Accept an invitation"), post(pages::account::invite_accept)),
         (spec(M::GET, "/w/{workspace}/join", Account, "accounts", "Join an open workspace: the link a campaign's posts carry (utm_campaign= records the campaign the member came through)"), get(pages::account::join_form)),
@@ -238,6 +240,7 @@ fn table() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (spec(M::GET, "/w/{workspace}/settings", Admin, "accounts", "Workspace settings"), get(pages::settings::settings)),
         (spec(M::POST, "/w/{workspace}/settings/signup", Admin, "accounts", "Open or close sign-up"), post(pages::settings::set_signup)),
         (spec(M::POST, "/w/{workspace}/settings/approval", Admin, "accounts", "Turn \"posts need approval\" on or off"), post(pages::settings::set_approval)),
+        (spec(M::POST, "/w/{workspace}/settings/links", Admin, "accounts", "Turn \"track link clicks\" on or off"), post(pages::settings::set_link_tracking)),
         (spec(M::POST, "/w/{workspace}/settings/invitations", Admin, "accounts", "Invite someone by e-mail"), post(pages::settings::invite)),
         (spec(M::POST, "/w/{workspace}/settings/members/{account}/role", Admin, "accounts", "Change a role"), post(pages::settings::set_role)),
         (spec(M::GET, "/w/{workspace}/settings/jobs", Admin, "jobs", "Failed and dead jobs"), get(pages::settings::jobs)),

@@ -179,17 +179,24 @@ fn is_valid_handle(handle: &str) -> bool {
 
 /// The record for a post: text, `createdAt` (the post's, with milliseconds),
 /// languages, and the facets for the features whose mentions resolved (`dids`
-/// maps a handle to its DID).
+/// maps a handle to its DID). A link facet's `uri` is the post's tracked
+/// redirect for that link when it has one ([`Outgoing::link_uris`]); the
+/// text and the link card keep the link as written.
 pub fn build_record(
     post: &Outgoing<'_>,
     spans: &[Span],
     dids: &dyn Fn(&str) -> Option<String>,
 ) -> Value {
+    // Links are counted in text order, as tracked links are numbered.
+    let mut links = 0;
     let facets: Vec<Value> = spans
         .iter()
         .filter_map(|span| {
             let feature = match &span.feature {
                 Feature::Link { uri } => {
+                    // The tracked redirect, where there is one; the text keeps the link.
+                    let uri = post.link_uris.get(links).unwrap_or(uri);
+                    links += 1;
                     json!({"$type": "app.bsky.richtext.facet#link", "uri": uri})
                 }
                 Feature::Mention { handle } => {
@@ -820,6 +827,7 @@ mod tests {
             link_card: None,
             media: &[],
             visibility: None,
+            link_uris: &[],
         };
         let spans = detect_features(post.text);
         let dids = |handle: &str| (handle == "a.test").then(|| "did:plc:a".to_owned());

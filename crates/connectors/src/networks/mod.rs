@@ -107,6 +107,9 @@ pub struct Outgoing<'a> {
     pub media: &'a [Media],
     /// Mastodon's visibility; `public` when absent.
     pub visibility: Option<&'a str>,
+    /// Bluesky: the `uri` of each link facet, by the link's position in the
+    /// text (the tracked redirects; empty: the links as written).
+    pub link_uris: &'a [String],
 }
 
 /// An image to attach, with its alt text.
@@ -918,6 +921,7 @@ mod tests {
             link_card: None,
             media: &[],
             visibility: None,
+            link_uris: &[],
         };
         assert_eq!(post.idempotency_key(), "agora-12-34");
     }

@@ -37,6 +37,7 @@ pub fn outgoing<'a>(post_id: i64, target_id: i64, text: &'a str, at: Timestamp) 
         link_card: None,
         media: &[],
         visibility: None,
+        link_uris: &[],
     }
 }
 

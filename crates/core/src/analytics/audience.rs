@@ -3,10 +3,12 @@
 //! period before it.
 //!
 //! The numbers come from the metrics the connectors read back after
-//! publishing (likes, shares, replies, quotes). Impressions, reach, clicks and
-//! follower counts are carried as `Option`: a network that does not report
-//! one gives "not reported", never 0, and the engagement rate names the
-//! denominator it used, or says why there is none.
+//! publishing (likes, shares, replies, quotes) and from the clicks on the
+//! posts' tracked links (`crate::links`), counted per post since it was
+//! published. Impressions, reach, clicks and follower counts are carried as
+//! `Option`: a network that does not report one, or a post published
+//! without link tracking, gives "not reported", never 0, and the engagement
+//! rate names the denominator it used, or says why there is none.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -116,8 +118,10 @@ pub struct Kpis {
     pub shares: i64,
     pub replies: i64,
     pub quotes: i64,
-    /// Clicks, when every measured post reported them.
+    /// Clicks on tracked links, when every measured post's are counted.
     pub clicks: Option<i64>,
+    /// Likes, shares, replies and quotes, plus the clicks of each post whose
+    /// clicks are counted.
     pub engagements: i64,
     /// Impressions, when every measured post reported them.
     pub impressions: Option<i64>,
@@ -239,6 +243,9 @@ pub fn kpis<'a>(
     let mut n_measured = 0;
     let (mut likes, mut shares, mut replies, mut quotes) = (0, 0, 0, 0);
     let (mut impressions, mut reach, mut clicks) = (Some(0), Some(0), Some(0));
+    // Each post's engagements, its clicks included where they are counted
+    // (as the daily chart and the top posts count them).
+    let mut engagements = 0;
     let mut channels = std::collections::BTreeSet::new();
     for post in posts {
         n_posts += 1;
@@ -251,6 +258,7 @@ pub fn kpis<'a>(
         shares += metrics.shares;
         replies += metrics.replies;
         quotes += metrics.quotes;
+        engagements += metrics.engagements();
         // One post that does not report a measure makes the sum unknown:
         // a partial sum would pass for the whole.
         impressions = impressions.zip(metrics.impressions).map(|(a, b)| a + b);
@@ -260,7 +268,6 @@ pub fn kpis<'a>(
     if n_measured == 0 {
         (impressions, reach, clicks) = (None, None, None);
     }
-    let engagements = likes + shares + replies + quotes + clicks.unwrap_or(0);
     let followers = if channels.is_empty() {
         None
     } else {
@@ -624,6 +631,25 @@ mod tests {
         assert_eq!(kpis.clicks, None);
         assert_eq!(kpis.engagement_rate.definition, "per_follower");
         assert_eq!(kpis.engagement_rate.value, Some(0.05));
+    }
+
+    #[test]
+    fn clicks_add_to_each_posts_engagements_and_the_total_is_unknown_if_one_is_untracked() {
+        let mut tracked = post(1, 1, None, 10, counts(5, 0, 0, 0));
+        if let Some(metrics) = tracked.metrics.as_mut() {
+            metrics.clicks = Some(7);
+        }
+        let untracked = post(2, 1, None, 10, counts(3, 0, 0, 0));
+        let both = kpis(&[tracked.clone(), untracked], &BTreeMap::new());
+        assert_eq!(both.clicks, None, "one post's clicks are not reported");
+        assert_eq!(
+            both.engagements,
+            5 + 7 + 3,
+            "the counted clicks still engage"
+        );
+        let alone = kpis(&[tracked], &BTreeMap::new());
+        assert_eq!(alone.clicks, Some(7));
+        assert_eq!(alone.engagements, 12);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! later — against the members who came on their own.
 //!
 //! Definitions (ARCHITECTURE.md, "Analytics", repeats them):
+//! - *clicks*: the clicks counted on the tracked links of the campaign's
+//!   published targets ([`clicks`]); unknown only when none of them was
+//!   published with tracking;
 //! - *joined through a campaign*: a non-staff member whose row records the
 //!   campaign (the `utm_campaign` of the join link they followed); staff
 //!   (by the members table or the log's staff set) are in neither group;
@@ -20,6 +23,7 @@ use serde::Serialize;
 
 use crate::accounts::WorkspaceId;
 use crate::analytics::InteractionKind;
+use crate::analytics::audience::PublishedPost;
 use crate::analytics::health::InteractionLog;
 use crate::desk::CampaignId;
 use crate::error::StoreError;
@@ -229,6 +233,16 @@ pub fn funnel(
     }
 }
 
+/// The funnel's click step: the clicks on these posts' tracked links, summed
+/// over the posts whose clicks are counted (an untracked post adds nothing,
+/// it is not reported); `None` when no post is tracked.
+pub fn clicks<'a>(posts: impl IntoIterator<Item = &'a PublishedPost>) -> Option<i64> {
+    posts
+        .into_iter()
+        .filter_map(|post| post.metrics.and_then(|metrics| metrics.clicks))
+        .fold(None, |sum, clicks| Some(sum.unwrap_or(0) + clicks))
+}
+
 /// Which campaign, if any, each member came through.
 pub trait AttributionStore: Send + Sync {
     /// Records the campaign a member came through, unless one is recorded already.
@@ -248,6 +262,48 @@ pub trait AttributionStore: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Timestamp;
+    use crate::analytics::audience::PostMetrics;
+    use crate::text_limits::Network;
+
+    fn published(target_id: i64, clicks: Option<i64>, measured: bool) -> PublishedPost {
+        PublishedPost {
+            target_id,
+            post_id: target_id,
+            channel_id: 1,
+            channel_name: "Channel".into(),
+            network: Network::Mastodon,
+            campaign_id: Some(7),
+            campaign_name: Some("Campaign".into()),
+            published_at: Timestamp::from_millis(0),
+            text: String::new(),
+            remote_url: None,
+            metrics: measured.then_some(PostMetrics {
+                likes: 1,
+                shares: 0,
+                replies: 0,
+                quotes: 0,
+                impressions: None,
+                reach: None,
+                clicks,
+            }),
+        }
+    }
+
+    #[test]
+    fn clicks_sum_the_tracked_posts_and_are_unknown_only_when_none_is() {
+        assert_eq!(clicks(&[]), None);
+        let untracked = [published(1, None, true), published(2, None, false)];
+        assert_eq!(clicks(&untracked), None);
+        let mixed = [
+            published(1, Some(3), true),
+            published(2, None, true),
+            published(3, Some(0), true),
+            published(4, Some(4), true),
+        ];
+        assert_eq!(clicks(&mixed), Some(7));
+        assert_eq!(clicks(&[published(5, Some(0), true)]), Some(0));
+    }
     use crate::analytics::health::{LogMember, LogRow, NO_MEMBER, NO_THREAD};
 
     fn row(at: i64, actor: u32, kind: InteractionKind) -> LogRow {

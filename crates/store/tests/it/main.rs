@@ -13,6 +13,7 @@ mod events;
 mod groups;
 mod identities;
 mod jobs;
+mod links;
 mod moderation;
 mod posts;
 mod slots;

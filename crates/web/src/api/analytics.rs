@@ -195,7 +195,7 @@ pub struct NotReported {
 pub const NOT_REPORTED: NotReported = NotReported {
     impressions: "not reported by the networks Agora reads metrics from (null, never 0)",
     reach: "not reported by the networks Agora reads metrics from (null, never 0)",
-    clicks: "not reported: Agora's links go to the networks without a redirect, and the networks' metrics Agora reads hold no clicks",
+    clicks: "counted on the posts' tracked links (/r/…; link previews and crawlers left out), all time per post; null for a post published without link tracking (before it existed, or with the workspace's setting off), and then for the sum",
     followers: crate::analytics::FOLLOWERS_NOT_REPORTED,
 };
 

@@ -31,17 +31,18 @@ fn funnel_schema() -> Value {
     json!({"type": "object", "properties": {
         "campaign_id": {"type": ["integer", "null"]}, "campaign_name": {"type": ["string", "null"]},
         "posts_published": {"type": "integer"}, "engagements": {"type": "integer"},
-        "clicks": {"type": ["integer", "null"], "description": "as reported by the networks; null: not reported"},
+        "clicks": {"type": ["integer", "null"], "description": "clicks on the tracked links (/r/…) of the campaign's published posts, all time, previews and crawlers left out; null: none of them was published with link tracking"},
         "through_campaigns": cohort, "on_their_own": cohort,
         "definitions": {"type": "object", "additionalProperties": {"type": "string"}}}})
 }
 
 fn audience_schema() -> Value {
     let count_or_null = json!({"type": ["integer", "null"], "description": "null: not reported by the network (never 0)"});
+    let clicks = json!({"type": ["integer", "null"], "description": "clicks on the posts' tracked links (/r/…), all time per post, previews and crawlers left out; null when a post was published without link tracking (never 0)"});
     let kpis = json!({"type": "object", "properties": {
         "n_posts": {"type": "integer"}, "n_measured": {"type": "integer", "description": "posts whose metrics were read back"},
         "likes": {"type": "integer"}, "shares": {"type": "integer"}, "replies": {"type": "integer"}, "quotes": {"type": "integer"},
-        "clicks": count_or_null, "engagements": {"type": "integer", "description": "likes + shares + replies + quotes (+ clicks where reported)"},
+        "clicks": clicks, "engagements": {"type": "integer", "description": "likes + shares + replies + quotes (+ each post's clicks where they are counted)"},
         "impressions": count_or_null, "reach": count_or_null, "followers": count_or_null,
         "engagement_rate": {"type": "object", "properties": {
             "definition": {"type": "string", "enum": ["per_impression", "per_reach", "per_follower", "not_computable"]},

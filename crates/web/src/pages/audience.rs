@@ -1,9 +1,10 @@
 //! The marketer's audience dashboard: what the published posts earned, by
 //! channel (page) and by campaign, the top posts, engagements per day as a
 //! server-side SVG, this period against the one before, and a CSV of each
-//! table. Impressions, reach, clicks and followers show "not reported" where
-//! the networks do not give them, never 0. Below, the funnel from campaign
-//! to retained member.
+//! table. Impressions, reach and followers show "not reported" where the
+//! networks do not give them, and clicks where a post was published without
+//! link tracking, never 0. Below, the funnel from campaign to retained
+//! member, with the clicks on the campaign's tracked links.
 
 use std::sync::Arc;
 

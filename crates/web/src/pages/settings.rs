@@ -37,6 +37,7 @@ struct SettingsPage {
     shell: Shell,
     signup_open: bool,
     posts_need_approval: bool,
+    track_link_clicks: bool,
     memberships: Vec<AccountMembership>,
     invitations: Vec<Invitation>,
     roles: Vec<Role>,
@@ -66,6 +67,8 @@ async fn settings_page(
             workspace.id,
         )
         .await?,
+        track_link_clicks: agora_core::links::LinkStore::track_link_clicks(&state.db, workspace.id)
+            .await?,
         memberships: state.db.memberships_in(workspace.id).await?,
         invitations: state.db.list_invitations(workspace.id).await?,
         roles: Role::ALL.to_vec(),
@@ -135,6 +138,33 @@ pub async fn set_approval(
         "Posts now need approval by someone other than their author before they go out."
     } else {
         "Posts no longer need approval."
+    };
+    Ok(back(
+        &state,
+        format!("/w/{}/settings", workspace.slug),
+        message,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkTrackingForm {
+    #[serde(default)]
+    track_link_clicks: Option<String>,
+}
+
+/// Turns "track link clicks" on or off (for posts published from now on).
+pub async fn set_link_tracking(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Arc<Ctx>>,
+    Form(form): Form<LinkTrackingForm>,
+) -> PageResult {
+    let (workspace, _) = ctx.workspace()?;
+    let on = form.track_link_clicks.is_some();
+    agora_core::links::LinkStore::set_track_link_clicks(&state.db, workspace.id, on).await?;
+    let message = if on {
+        "Links in posts published from now on go through a tracked redirect and their clicks are counted."
+    } else {
+        "Links in posts published from now on go out as written; their clicks are not reported."
     };
     Ok(back(
         &state,

@@ -13,6 +13,7 @@ mod desk;
 mod events;
 mod forms;
 mod identities;
+mod links;
 mod moderation;
 mod ops;
 mod publishing;

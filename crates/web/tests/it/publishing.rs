@@ -219,11 +219,49 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(statuses.as_array().unwrap().len(), 1, "{statuses}");
+    let content = statuses[0]["content"].as_str().unwrap();
+    assert!(content.contains("Spring ride"));
+    // Links are tracked (on by default): Mastodon gets the redirect in the
+    // text, on the public URL.
+    let redirect = format!("{}/r/", app.base);
     assert!(
-        statuses[0]["content"]
-            .as_str()
+        content.contains(&redirect) && !content.contains(&rides),
+        "{content}"
+    );
+    let target_on = |channel: i64| {
+        post["targets"]
+            .as_array()
             .unwrap()
-            .contains("Spring ride")
+            .iter()
+            .find(|target| target["channel_id"] == channel)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let engine = Engine::new(
+        app.db.clone(),
+        Arc::new(app.clock.clone()),
+        Sealer::new(&Secret::new("a test key that is long enough to use"), None),
+        std::time::Duration::from_secs(10),
+        app.base.clone(),
+    );
+    // Another attempt would send the same status text (same token).
+    let dispatch = app
+        .db
+        .dispatch(target_on(mastodon_channel))
+        .await
+        .unwrap()
+        .unwrap();
+    let again = engine.track_links(&dispatch).await.unwrap();
+    let mastodon_link = agora_core::text_limits::find_urls(&again.text)
+        .into_iter()
+        .map(|url| again.text[url].to_owned())
+        .next()
+        .unwrap();
+    assert!(mastodon_link.starts_with(&redirect), "{again:?}");
+    assert!(
+        content.contains(&mastodon_link),
+        "{content} vs {mastodon_link}"
     );
     // Bluesky: exactly one record, with facets for the mention, link and tag.
     let records: Value = http
@@ -260,7 +298,71 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
     assert_eq!(slice(&mention), format!("@{handle}"));
     assert_eq!(mention["features"][0]["did"], pds.var("PDS_DID"));
     let link = feature("app.bsky.richtext.facet#link");
-    assert_eq!(slice(&link), rides);
+    assert_eq!(slice(&link), rides, "the text keeps the link as written");
+    // The facet leads through the redirect; the card keeps the page's link.
+    let facet_uri = link["features"][0]["uri"].as_str().unwrap().to_owned();
+    assert!(facet_uri.starts_with(&redirect), "{facet_uri}");
+    let dispatch = app
+        .db
+        .dispatch(target_on(bluesky_channel))
+        .await
+        .unwrap()
+        .unwrap();
+    let again = engine.track_links(&dispatch).await.unwrap();
+    assert_eq!(again.text, text);
+    assert_eq!(
+        again.facet_uris,
+        std::slice::from_ref(&facet_uri),
+        "a retry reuses the token"
+    );
+    // The record read back by its key says the same.
+    let uri = records[0]["uri"].as_str().unwrap();
+    let rkey = uri.rsplit('/').next().unwrap();
+    let fetched: Value = http
+        .get(format!(
+            "{}/xrpc/com.atproto.repo.getRecord?repo={}&collection=app.bsky.feed.post&rkey={rkey}",
+            pds.var("PDS_URL"),
+            pds.var("PDS_DID")
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["value"]["text"], text, "{fetched}");
+    assert!(
+        fetched["value"]["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|facet| facet["features"][0]["uri"] == facet_uri.as_str()),
+        "{fetched}"
+    );
+    // Following it counts one click for a browser, none for Bluesky's card fetcher.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for agent in [
+        "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
+        "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    ] {
+        let response = no_redirects
+            .get(&facet_uri)
+            .header("user-agent", agent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(response.headers()["location"], rides.as_str());
+    }
+    assert_eq!(
+        agora_core::links::LinkStore::target_clicks(&app.db, target_on(bluesky_channel))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(record["embed"]["$type"], "app.bsky.embed.external");
     assert_eq!(record["embed"]["external"]["uri"], rides.as_str());
     assert_eq!(record["embed"]["external"]["title"], "Sunday rides");
@@ -296,7 +398,7 @@ async fn scheduled_posts_arrive_once_on_each_network(backend: Backend) {
         posted[0]["content"]["formatted_body"]
             .as_str()
             .unwrap()
-            .contains(&format!("href=\"{rides}\""))
+            .contains(&format!("href=\"{redirect}"))
     );
 
     // An hour later the metrics are read back, and the Mastodon channel's
