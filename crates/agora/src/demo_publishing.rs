@@ -271,6 +271,7 @@ pub async fn seed(
                     },
                 )
                 .await?;
+                track_demo_links(db, target.id, text, at, 2 + seed % 9).await?;
                 db.channel_health(
                     target.channel_id,
                     Some(at.plus_seconds(1)),
@@ -463,6 +464,14 @@ async fn seed_archive(
                 },
             )
             .await?;
+            track_demo_links(
+                db,
+                target.id,
+                TEXTS[(i % 6) as usize],
+                at,
+                audience / 3 + wobble % 4,
+            )
+            .await?;
         }
     }
     // A follower count a day, as the metrics reads would have sampled it:
@@ -474,6 +483,34 @@ async fn seed_archive(
             .await?;
         db.record_followers(bluesky, at, 620 + grown * 3 + (grown % 3))
             .await?;
+    }
+    Ok(())
+}
+
+/// As the engine would have published it: the post's links tracked (the
+/// redirect in place of each), and `clicks` clicks on each over the days
+/// after publishing.
+async fn track_demo_links(
+    db: &Db,
+    target: i64,
+    text: &str,
+    at: Timestamp,
+    clicks: i64,
+) -> anyhow::Result<()> {
+    use agora_core::links::LinkStore;
+    let urls: Vec<String> = agora_core::text_limits::find_urls(text)
+        .into_iter()
+        .map(|range| text[range].to_owned())
+        .collect();
+    let links = db.tracked_links(target, &urls, at).await?;
+    db.set_links_tracked(target, true).await?;
+    for link in links {
+        for n in 0..clicks {
+            // Most clicks come in the first hours.
+            let after = 60 * (n * n + 1);
+            db.record_click(link.id, at.plus_seconds(after), None)
+                .await?;
+        }
     }
     Ok(())
 }
