@@ -35,6 +35,11 @@ pub enum InteractionKind {
     CheckIn,
     /// Two members checked in at the same event (one row each way).
     CoAttendance,
+    /// Followed a link (imported logs; Agora's own tracked links count
+    /// clicks per post, in `links`, since a network post is in no space).
+    Click,
+    /// Followed a member or a space (imported logs: Agora has no follow).
+    Follow,
 }
 
 impl InteractionKind {
@@ -49,11 +54,21 @@ impl InteractionKind {
             InteractionKind::Rsvp => "rsvp",
             InteractionKind::CheckIn => "check_in",
             InteractionKind::CoAttendance => "co_attendance",
+            InteractionKind::Click => "click",
+            InteractionKind::Follow => "follow",
         }
     }
 
-    /// Every kind.
-    pub const ALL: [InteractionKind; 9] = [
+    /// Whether the kind is activity as the health definitions count it.
+    /// Clicks and follows are kept in the log (a member's profile, exports)
+    /// but are nobody's participation: the compact log the health measures
+    /// and the funnel read leaves them out.
+    pub fn is_activity(self) -> bool {
+        !matches!(self, InteractionKind::Click | InteractionKind::Follow)
+    }
+
+    /// Every kind (new kinds go last: snapshots store a kind's place here).
+    pub const ALL: [InteractionKind; 11] = [
         InteractionKind::Post,
         InteractionKind::Reply,
         InteractionKind::Mention,
@@ -63,6 +78,8 @@ impl InteractionKind {
         InteractionKind::Rsvp,
         InteractionKind::CheckIn,
         InteractionKind::CoAttendance,
+        InteractionKind::Click,
+        InteractionKind::Follow,
     ];
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -116,6 +133,12 @@ pub trait InteractionStore: Send + Sync {
         workspace: WorkspaceId,
         since: Timestamp,
     ) -> impl Future<Output = Result<Vec<SpaceActivity>, StoreError>> + Send;
+    /// A member's rows of the kinds the compact log leaves out (clicks,
+    /// follows), by kind.
+    fn passive_interactions(
+        &self,
+        member: MemberId,
+    ) -> impl Future<Output = Result<Vec<(InteractionKind, u64)>, StoreError>> + Send;
     /// Distinct non-staff members who did anything since `since`.
     fn active_members(
         &self,

@@ -378,6 +378,7 @@ impl InteractionStore for Db {
              CAST(COALESCE(SUM(CASE WHEN i.target_id IS NOT NULL AND i.target_id <> i.actor_id AND i.actor_is_staff = 0 AND t.is_staff = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS n_m2m, \
              COUNT(DISTINCT CASE WHEN i.actor_is_staff = 0 THEN i.actor_id END) AS n_active \
              FROM spaces s LEFT JOIN interactions i ON i.space_id = s.id AND i.at >= $2 \
+             AND i.kind NOT IN ('click', 'follow') \
              LEFT JOIN members t ON t.id = i.target_id \
              WHERE s.workspace_id = $1 GROUP BY s.id, s.name, s.kind ORDER BY s.kind, s.name",
         )
@@ -402,13 +403,41 @@ impl InteractionStore for Db {
             .collect()
     }
 
+    async fn passive_interactions(
+        &self,
+        member: MemberId,
+    ) -> Result<Vec<(InteractionKind, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) AS n FROM interactions \
+             WHERE actor_id IN (SELECT id FROM members WHERE id = $1 OR merged_into = $1) \
+             AND kind IN ('click', 'follow') GROUP BY kind ORDER BY kind",
+        )
+        .bind(member)
+        .fetch_all(self.pool())
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .filter_map(|row| {
+                let kind: Result<String, _> = get(row, "kind");
+                let n: Result<i64, _> = get(row, "n");
+                match (kind, n) {
+                    (Ok(kind), Ok(n)) => {
+                        InteractionKind::parse(&kind).map(|kind| Ok((kind, n.max(0) as u64)))
+                    }
+                    (Err(error), _) | (_, Err(error)) => Some(Err(error)),
+                }
+            })
+            .collect()
+    }
+
     async fn active_members(
         &self,
         workspace: WorkspaceId,
         since: Timestamp,
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(DISTINCT actor_id) AS n FROM interactions WHERE workspace_id = $1 AND at >= $2 AND actor_is_staff = 0",
+            "SELECT COUNT(DISTINCT actor_id) AS n FROM interactions WHERE workspace_id = $1 AND at >= $2 AND actor_is_staff = 0 \
+             AND kind NOT IN ('click', 'follow')",
         )
         .bind(workspace)
         .bind(since.millis())
@@ -525,6 +554,7 @@ impl InteractionStore for Db {
                     let Some(&kind) = usize::try_from(code)
                         .ok()
                         .and_then(|code| InteractionKind::ALL.get(code))
+                        .filter(|kind| kind.is_activity())
                     else {
                         continue;
                     };

@@ -34,8 +34,9 @@ pub const MEMBER_COLUMNS: [&str; 4] = ["member_id", "workspace_id", "joined_at",
 /// `(source << 40) | thread_id`.
 pub const MAX_IMPORT_ID: i64 = 1 << 40;
 
-/// The kinds the format allows.
-pub const IMPORT_KINDS: [InteractionKind; 7] = [
+/// The kinds the format allows: the research format's seven, and clicks and
+/// follows (kept, but not activity: see [`InteractionKind::is_activity`]).
+pub const IMPORT_KINDS: [InteractionKind; 9] = [
     InteractionKind::Post,
     InteractionKind::Reply,
     InteractionKind::Mention,
@@ -43,6 +44,8 @@ pub const IMPORT_KINDS: [InteractionKind; 7] = [
     InteractionKind::AcceptedAnswer,
     InteractionKind::Rsvp,
     InteractionKind::CheckIn,
+    InteractionKind::Click,
+    InteractionKind::Follow,
 ];
 
 /// A row the file got wrong.

@@ -320,3 +320,48 @@ contract!(
     a_restart_reads_the_snapshot_and_only_the_rows_after_it,
     a_restart_reads_the_snapshot_and_only_the_rows_after_it
 );
+
+async fn clicks_and_follows_are_kept_but_are_not_activity(db: Db) {
+    let workspace = db
+        .create_workspace(&Slug::parse("passive").unwrap(), "Passive", false, T0)
+        .await
+        .unwrap();
+    let with_passive = format!(
+        "{LOG}\n11,w,g1,m2,,click,,2024-03-06T08:00:00Z,false\n12,w,g1,m2,m1,follow,,2024-03-06T09:00:00Z,false\n13,w,g2,m2,,click,,2024-03-07T09:00:00Z,false"
+    );
+    let summary = import(&db, workspace.id, &with_passive).await.unwrap();
+    assert_eq!(summary.interactions_added, 13);
+    let log = db.interaction_log(workspace.id).await.unwrap();
+    assert_eq!(
+        log.rows.len(),
+        10,
+        "the measures read the ten activity rows"
+    );
+    let only_activity = agora_testkit::TestDb::sqlite().await;
+    let other = only_activity
+        .db
+        .create_workspace(&Slug::parse("passive").unwrap(), "Passive", false, T0)
+        .await
+        .unwrap();
+    import(&only_activity.db, other.id, LOG).await.unwrap();
+    let plain = only_activity.db.interaction_log(other.id).await.unwrap();
+    assert_eq!(
+        health(&log, None, Window::Default),
+        health(&plain, None, Window::Default),
+        "clicks and follows change no measure"
+    );
+    let m2 = log
+        .members
+        .iter()
+        .find(|member| member.joined_at == 1_708_387_200)
+        .unwrap()
+        .id;
+    assert_eq!(
+        db.passive_interactions(m2).await.unwrap(),
+        vec![(InteractionKind::Click, 2), (InteractionKind::Follow, 1)]
+    );
+}
+contract!(
+    clicks_and_follows_are_kept_but_are_not_activity,
+    clicks_and_follows_are_kept_but_are_not_activity
+);

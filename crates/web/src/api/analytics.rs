@@ -153,7 +153,11 @@ pub async fn member_show(
         .ok_or_else(|| Problem::not_found("there is no such member in this workspace"))?;
     let identities = state.db.member_identities(workspace.id, path.id).await?;
     let log = state.db.interaction_log(workspace.id).await?;
-    let activity = member_activity(&log, path.id);
+    let mut activity = member_activity(&log, path.id);
+    // Clicks and follows are not in the compact log: counted from the rows.
+    for (kind, n) in state.db.passive_interactions(path.id).await? {
+        *activity.by_kind.entry(kind.as_str()).or_default() += n;
+    }
     Ok(Json(MemberBody {
         profile,
         identities,
