@@ -554,6 +554,25 @@ async fn the_demo_shows_populated_pages_for_every_role() {
                         joined.trim().parse::<i64>().is_ok_and(|n| n > 0),
                         format!("members joined through campaigns: {joined}"),
                     )?;
+                    // The number opens the members behind it: as many rows as it says.
+                    browser
+                        .client
+                        .find(Locator::Css("#funnel-joined a"))
+                        .await
+                        .or_text("the joined number's link")?
+                        .click()
+                        .await
+                        .or_text("open the members who joined")?;
+                    let rows = browser
+                        .client
+                        .find_all(Locator::Css("#funnel-members tbody tr"))
+                        .await
+                        .or_text("the funnel's members")?;
+                    check(
+                        rows.len().to_string() == joined.trim(),
+                        format!("{} members listed for {joined}", rows.len()),
+                    )?;
+                    browser.screenshot("demo-funnel-members").await;
                     browser
                         .client
                         .goto(&server.url("/w/northwind/publish"))
