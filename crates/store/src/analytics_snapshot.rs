@@ -234,12 +234,17 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Snapshot> {
     })
 }
 
-/// Writes the bytes to `path` through a temporary file and a rename.
+/// Writes the bytes to `path` through a temporary file and a rename. The
+/// temporary name is this process's and this write's, so two processes
+/// sharing a data directory (a web and a worker) never write into the same
+/// file; the last rename wins, whole.
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let temporary = path.with_extension("agoralog.part");
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = path.with_extension(format!("agoralog.{}-{n}.part", std::process::id()));
     {
         let file = std::fs::File::create(&temporary)?;
         let mut writer = BufWriter::new(file);

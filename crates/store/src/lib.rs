@@ -163,15 +163,32 @@ impl Db {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return Ok(0);
         };
-        let workspaces: Vec<i64> = entries
-            .filter_map(|entry| {
-                let name = entry.ok()?.file_name().into_string().ok()?;
-                name.strip_prefix("workspace-")?
-                    .strip_suffix(".agoralog")?
-                    .parse()
+        let mut workspaces: Vec<i64> = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            // A write a crash interrupted an hour or more ago: never renamed, never read.
+            if name.ends_with(".part") {
+                let old = entry
+                    .metadata()
+                    .and_then(|metadata| metadata.modified())
                     .ok()
-            })
-            .collect();
+                    .and_then(|modified| modified.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() >= 3_600);
+                if old {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+                continue;
+            }
+            if let Some(id) = name
+                .strip_prefix("workspace-")
+                .and_then(|rest| rest.strip_suffix(".agoralog"))
+                .and_then(|id| id.parse().ok())
+            {
+                workspaces.push(id);
+            }
+        }
         let mut loaded = 0;
         for workspace in workspaces {
             self.interaction_log(workspace).await?;
