@@ -34,6 +34,84 @@ struct Seeded {
     today: i64,
 }
 
+/// A post published on one channel, as the engine would have left it.
+#[derive(Clone, Copy)]
+struct Published<'a> {
+    author: i64,
+    channel_id: i64,
+    campaign_id: Option<i64>,
+    at: Timestamp,
+    text: &'a str,
+}
+
+impl<'a> Published<'a> {
+    fn new(author: i64, channel_id: i64, at: Timestamp, text: &'a str) -> Self {
+        Self {
+            author,
+            channel_id,
+            campaign_id: None,
+            at,
+            text,
+        }
+    }
+}
+
+/// Publishes the post (one attempt, published) and records its metrics when
+/// given; answers the target.
+async fn published(app: &TestApp, post: Published<'_>, engagement: Option<Engagement>) -> i64 {
+    let workspace = app.workspace.id;
+    let id = app
+        .db
+        .create_post(&NewPost {
+            workspace_id: workspace,
+            author_id: post.author,
+            variants: vec![NewVariant {
+                channel_id: post.channel_id,
+                text: post.text.into(),
+                content_warning: None,
+                language: None,
+                visibility: None,
+                link_card: None,
+                media: Vec::new(),
+            }],
+            scheduled_at: Some(post.at),
+            created_at: post.at,
+            campaign_id: post.campaign_id,
+            hold: false,
+        })
+        .await
+        .unwrap();
+    let target = app.db.post(workspace, id).await.unwrap().unwrap().targets[0].id;
+    let attempt = app
+        .db
+        .begin_attempt(target, 0, post.at)
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .finish_attempt(
+            target,
+            attempt,
+            &AttemptResult {
+                outcome: AttemptOutcome::Published,
+                request: String::new(),
+                http_status: Some(200),
+                response: String::new(),
+                message: None,
+                remote_id: Some(format!("remote-{id}")),
+                remote_url: None,
+                next_attempt_at: None,
+                finished_at: post.at,
+            },
+        )
+        .await
+        .unwrap();
+    if let Some(engagement) = engagement {
+        app.db.record_engagement(target, &engagement).await.unwrap();
+    }
+    target
+}
+
 /// Five posts (see the test for what each one counts for).
 async fn seed(app: &TestApp) -> Seeded {
     let workspace = app.workspace.id;
@@ -116,51 +194,17 @@ async fn seed(app: &TestApp) -> Seeded {
         (bluesky, None, 60, counts(100, 0, 0, 0)),          // before both
     ];
     for (index, (channel_id, campaign_id, days_ago, engagement)) in posts.into_iter().enumerate() {
-        let at = noon(days_ago);
-        let id = app
-            .db
-            .create_post(&NewPost {
-                workspace_id: workspace,
-                author_id: author,
-                variants: vec![NewVariant {
-                    channel_id,
-                    text: format!("Post {}", index + 1),
-                    content_warning: None,
-                    language: None,
-                    visibility: None,
-                    link_card: None,
-                    media: Vec::new(),
-                }],
-                scheduled_at: Some(at),
-                created_at: at,
+        let text = format!("Post {}", index + 1);
+        let post = Published::new(author, channel_id, noon(days_ago), &text);
+        published(
+            app,
+            Published {
                 campaign_id,
-                hold: false,
-            })
-            .await
-            .unwrap();
-        let target = app.db.post(workspace, id).await.unwrap().unwrap().targets[0].id;
-        let attempt = app.db.begin_attempt(target, 0, at).await.unwrap().unwrap();
-        app.db
-            .finish_attempt(
-                target,
-                attempt,
-                &AttemptResult {
-                    outcome: AttemptOutcome::Published,
-                    request: String::new(),
-                    http_status: Some(200),
-                    response: String::new(),
-                    message: None,
-                    remote_id: Some(format!("remote-{id}")),
-                    remote_url: None,
-                    next_attempt_at: None,
-                    finished_at: at,
-                },
-            )
-            .await
-            .unwrap();
-        if let Some(engagement) = engagement {
-            app.db.record_engagement(target, &engagement).await.unwrap();
-        }
+                ..post
+            },
+            engagement,
+        )
+        .await;
     }
     Seeded {
         mastodon,
@@ -1026,63 +1070,23 @@ async fn reported_impressions_and_reach_name_the_rate() {
         posts.into_iter().enumerate()
     {
         let at = now.plus_seconds(-(index as i64 + 1) * DAY);
-        let id = app
-            .db
-            .create_post(&NewPost {
-                workspace_id: workspace,
-                author_id: author,
-                variants: vec![NewVariant {
-                    channel_id,
-                    text: format!("Post {}", index + 1),
-                    content_warning: None,
-                    language: None,
-                    visibility: None,
-                    link_card: None,
-                    media: Vec::new(),
-                }],
-                scheduled_at: Some(at),
-                created_at: at,
-                campaign_id: None,
-                hold: false,
-            })
-            .await
-            .unwrap();
-        let target = app.db.post(workspace, id).await.unwrap().unwrap().targets[0].id;
-        let attempt = app.db.begin_attempt(target, 0, at).await.unwrap().unwrap();
-        app.db
-            .finish_attempt(
-                target,
-                attempt,
-                &AttemptResult {
-                    outcome: AttemptOutcome::Published,
-                    request: String::new(),
-                    http_status: Some(200),
-                    response: String::new(),
-                    message: None,
-                    remote_id: Some(format!("remote-{id}")),
-                    remote_url: None,
-                    next_attempt_at: None,
-                    finished_at: at,
-                },
-            )
-            .await
-            .unwrap();
-        app.db
-            .record_engagement(
-                target,
-                &Engagement {
-                    likes,
-                    shares,
-                    replies,
-                    quotes: 0,
-                    impressions,
-                    reach,
-                    clicks,
-                    read_at: now,
-                },
-            )
-            .await
-            .unwrap();
+        let text = format!("Post {}", index + 1);
+        let engagement = Engagement {
+            likes,
+            shares,
+            replies,
+            quotes: 0,
+            impressions,
+            reach,
+            clicks,
+            read_at: now,
+        };
+        published(
+            &app,
+            Published::new(author, channel_id, at, &text),
+            Some(engagement),
+        )
+        .await;
     }
     let report = |query: String| {
         let app = &app;
