@@ -112,24 +112,25 @@ async fn published(app: &TestApp, post: Published<'_>, engagement: Option<Engage
     target
 }
 
-/// Five posts (see the test for what each one counts for).
-async fn seed(app: &TestApp) -> Seeded {
-    let workspace = app.workspace.id;
-    let now = app.clock.now();
-    let author = app
-        .db
+/// A staff member who writes the posts.
+async fn marketer(app: &TestApp) -> i64 {
+    app.db
         .create_member(&NewMember {
-            workspace_id: workspace,
+            workspace_id: app.workspace.id,
             account_id: None,
             name: "Mara Marketer".into(),
             email: None,
-            joined_at: now,
+            joined_at: app.clock.now(),
             is_staff: true,
         })
         .await
-        .unwrap();
-    let channel = |name: &str, network| NewChannel {
-        workspace_id: workspace,
+        .unwrap()
+}
+
+/// A channel of the workspace that nothing is ever sent to.
+fn channel(app: &TestApp, name: &str, network: Network) -> NewChannel {
+    NewChannel {
+        workspace_id: app.workspace.id,
         network,
         name: name.into(),
         avatar_url: None,
@@ -141,8 +142,16 @@ async fn seed(app: &TestApp) -> Seeded {
         max_media: 4,
         chars_per_url: 23,
         max_image_bytes: None,
-        created_at: now,
-    };
+        created_at: app.clock.now(),
+    }
+}
+
+/// Five posts (see the test for what each one counts for).
+async fn seed(app: &TestApp) -> Seeded {
+    let workspace = app.workspace.id;
+    let now = app.clock.now();
+    let author = marketer(app).await;
+    let channel = |name: &str, network| channel(app, name, network);
     // A name a spreadsheet would run as a formula.
     let mastodon = app
         .db
@@ -1013,35 +1022,9 @@ async fn a_new_account_made_from_a_join_link_keeps_its_campaign() {
 #[tokio::test]
 async fn reported_impressions_and_reach_name_the_rate() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let workspace = app.workspace.id;
     let now = app.clock.now();
-    let author = app
-        .db
-        .create_member(&NewMember {
-            workspace_id: workspace,
-            account_id: None,
-            name: "Mara Marketer".into(),
-            email: None,
-            joined_at: now,
-            is_staff: true,
-        })
-        .await
-        .unwrap();
-    let channel = |network| NewChannel {
-        workspace_id: workspace,
-        network,
-        name: network.as_str().into(),
-        avatar_url: None,
-        base_url: "http://127.0.0.1:1".into(),
-        account: String::new(),
-        timezone: "UTC".into(),
-        sealed_credentials: "v1:abcd:sealed".into(),
-        max_chars: 500,
-        max_media: 4,
-        chars_per_url: 23,
-        max_image_bytes: None,
-        created_at: now,
-    };
+    let author = marketer(&app).await;
+    let channel = |network: Network| channel(&app, network.as_str(), network);
     let x = app
         .db
         .create_channel(&channel(Network::X))
